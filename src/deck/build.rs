@@ -1,0 +1,370 @@
+//! From a checked deck to the objects a run needs: the system, the potential and the
+//! integrator. Every value that can be wrong is checked here with the key it came from.
+
+use super::schema::*;
+use super::{DeckError, LoadedDeck};
+use crate::cell::Cell;
+use crate::integrate::{maxwell_boltzmann, Integrator, Langevin, NoseHooverChain, VelocityVerlet};
+use crate::io::extxyz;
+use crate::lattice;
+use crate::potential::{LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
+use crate::system::System;
+use crate::units::{atomic_mass, Units};
+
+/// Requires a finite, strictly positive number.
+fn positive(deck: &LoadedDeck, key: &str, value: f64) -> Result<f64, DeckError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(deck.error(key, format!("must be a positive number, got {value}")))
+    }
+}
+
+/// Builds the system: atoms from a file or a lattice, masses, initial velocities.
+pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
+    let d = &deck.deck;
+    let s = &d.system;
+    let mut system = match (&s.structure, &s.lattice) {
+        (Some(_), Some(_)) => {
+            return Err(deck.error("system", "give either `structure` or `lattice`, not both"))
+        }
+        (None, None) => {
+            return Err(deck.error(
+                "system",
+                "missing `structure` (an extended-XYZ file) or `lattice`",
+            ))
+        }
+        (Some(file), None) => system_from_file(deck, file)?,
+        (None, Some(l)) => system_from_lattice(deck, l)?,
+    };
+    for (name, mass) in &s.masses {
+        let key = format!("system.masses.{name}");
+        positive(deck, &key, *mass)?;
+        match system.species_index(name) {
+            Some(k) => system.species_masses[k] = *mass,
+            None => {
+                return Err(deck.error(
+                    &key,
+                    format!(
+                        "unknown species `{name}`: the system has {}",
+                        system.species_names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    for (k, name) in system.species_names.iter().enumerate() {
+        if system.species_masses[k].is_nan() {
+            return Err(deck.error(
+                "system.masses",
+                format!("no mass known for species `{name}`: give it in [system.masses]"),
+            ));
+        }
+    }
+    if let Some(t) = s.temperature {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(deck.error(
+                "system.temperature",
+                format!("must be a non-negative number, got {t}"),
+            ));
+        }
+        maxwell_boltzmann(&mut system, t, s.seed);
+    }
+    Ok(system)
+}
+
+fn default_mass(units: Units, species: &str) -> f64 {
+    match units {
+        Units::Lj => 1.0,
+        Units::Metal => atomic_mass(species).unwrap_or(f64::NAN),
+    }
+}
+
+fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> {
+    let path = deck.resolve(file);
+    if !path.exists() {
+        return Err(deck.error(
+            "system.structure",
+            format!("structure file {} does not exist", path.display()),
+        ));
+    }
+    let frame = extxyz::read_last_frame(&path)
+        .map_err(|e| deck.error("system.structure", e.to_string()))?;
+    let cell = match frame.lattice {
+        Some(m) => Cell::from_matrix(m, frame.pbc),
+        None if frame.pbc.iter().any(|&p| p) => {
+            return Err(deck.error(
+                "system.structure",
+                format!("{}: periodic but without a Lattice", path.display()),
+            ))
+        }
+        None => Ok(Cell::vacuum()),
+    }
+    .map_err(|e| deck.error("system.structure", format!("{}: {e}", path.display())))?;
+    let units = deck.deck.units;
+    let mut system = System::new(cell, units);
+    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
+        let k = system.add_species(name, default_mass(units, name));
+        system.add_atom(k, *r);
+    }
+    if let Some(v) = frame.vector_array("velocities") {
+        system.velocities = v;
+    }
+    if system.is_empty() {
+        return Err(deck.error(
+            "system.structure",
+            format!("{} holds no atoms", path.display()),
+        ));
+    }
+    Ok(system)
+}
+
+fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, DeckError> {
+    for (k, &n) in l.repeat.iter().enumerate() {
+        if n < 1 {
+            return Err(deck.error(
+                "system.lattice.repeat",
+                format!("repeats must be at least 1, got {n} along axis {k}"),
+            ));
+        }
+    }
+    let a = match (l.a, l.density) {
+        (Some(a), None) => positive(deck, "system.lattice.a", a)?,
+        (None, Some(rho)) => {
+            l.kind
+                .constant_for_density(positive(deck, "system.lattice.density", rho)?)
+        }
+        _ => {
+            return Err(deck.error(
+                "system.lattice",
+                "give exactly one of `a` (lattice constant) and `density`",
+            ))
+        }
+    };
+    let basis = l.kind.basis().len();
+    let names: Vec<String> = match &l.species {
+        SpeciesList::One(s) => vec![s.clone(); basis],
+        SpeciesList::PerSite(v) if v.len() == basis => v.clone(),
+        SpeciesList::PerSite(v) => {
+            return Err(deck.error(
+                "system.lattice.species",
+                format!(
+                    "{} species given for a lattice with {basis} basis sites",
+                    v.len()
+                ),
+            ))
+        }
+    };
+    if let Some(bad) = names.iter().find(|n| n.trim().is_empty()) {
+        return Err(deck.error(
+            "system.lattice.species",
+            format!("species name `{bad}` is empty"),
+        ));
+    }
+    let repeat = l.repeat.map(|n| n as usize);
+    let (cell, sites) = lattice::build(l.kind, a, repeat);
+    let units = deck.deck.units;
+    let mut system = System::new(cell, units);
+    let kinds: Vec<usize> = names
+        .iter()
+        .map(|n| system.add_species(n, default_mass(units, n)))
+        .collect();
+    for (b, r) in sites {
+        system.add_atom(kinds[b], r);
+    }
+    Ok(system)
+}
+
+/// Index of a species named in the potential section.
+fn species_of(
+    deck: &LoadedDeck,
+    system: &System,
+    key: &str,
+    name: &str,
+) -> Result<usize, DeckError> {
+    system.species_index(name).ok_or_else(|| {
+        deck.error(
+            key,
+            format!(
+                "unknown species `{name}`: the system has {}",
+                system.species_names.join(", ")
+            ),
+        )
+    })
+}
+
+/// Builds the potential the deck names, checked against the system's species.
+pub fn build_potential(
+    deck: &LoadedDeck,
+    system: &System,
+) -> Result<Box<dyn Potential>, DeckError> {
+    potential_from(deck, system, &deck.deck.potential, "potential")
+}
+
+fn potential_from(
+    deck: &LoadedDeck,
+    system: &System,
+    section: &PotentialSection,
+    key: &str,
+) -> Result<Box<dyn Potential>, DeckError> {
+    let n = system.species_names.len();
+    match section {
+        PotentialSection::LennardJones {
+            cutoff,
+            shift,
+            mixing,
+            pairs,
+        } => {
+            let cutoff = positive(deck, &format!("{key}.cutoff"), *cutoff)?;
+            let mut explicit = Vec::new();
+            for (p, pair) in pairs.iter().enumerate() {
+                let k = format!("{key}.pairs[{p}]");
+                let i = species_of(deck, system, &format!("{k}.species"), &pair.species[0])?;
+                let j = species_of(deck, system, &format!("{k}.species"), &pair.species[1])?;
+                let rc = match pair.cutoff {
+                    Some(c) => positive(deck, &format!("{k}.cutoff"), c)?,
+                    None => cutoff,
+                };
+                positive(deck, &format!("{k}.sigma"), pair.sigma)?;
+                if !(pair.epsilon.is_finite() && pair.epsilon >= 0.0) {
+                    return Err(deck.error(
+                        &format!("{k}.epsilon"),
+                        format!("must be a non-negative number, got {}", pair.epsilon),
+                    ));
+                }
+                explicit.push((
+                    i,
+                    j,
+                    LjPair {
+                        epsilon: pair.epsilon,
+                        sigma: pair.sigma,
+                        cutoff: rc,
+                    },
+                ));
+            }
+            let lj = LennardJones::new(n, &explicit, *mixing, *shift).map_err(|e| {
+                deck.error(
+                    &format!("{key}.pairs"),
+                    name_species(&e.to_string(), system),
+                )
+            })?;
+            Ok(Box::new(lj))
+        }
+        PotentialSection::Morse {
+            cutoff,
+            shift,
+            pairs,
+        } => {
+            let cutoff = positive(deck, &format!("{key}.cutoff"), *cutoff)?;
+            let mut explicit = Vec::new();
+            for (p, pair) in pairs.iter().enumerate() {
+                let k = format!("{key}.pairs[{p}]");
+                let i = species_of(deck, system, &format!("{k}.species"), &pair.species[0])?;
+                let j = species_of(deck, system, &format!("{k}.species"), &pair.species[1])?;
+                let rc = match pair.cutoff {
+                    Some(c) => positive(deck, &format!("{k}.cutoff"), c)?,
+                    None => cutoff,
+                };
+                for (name, v) in [("d0", pair.d0), ("alpha", pair.alpha), ("r0", pair.r0)] {
+                    positive(deck, &format!("{k}.{name}"), v)?;
+                }
+                explicit.push((
+                    i,
+                    j,
+                    MorsePair {
+                        d0: pair.d0,
+                        alpha: pair.alpha,
+                        r0: pair.r0,
+                        cutoff: rc,
+                    },
+                ));
+            }
+            let morse = Morse::new(n, &explicit, *shift).map_err(|e| {
+                deck.error(
+                    &format!("{key}.pairs"),
+                    name_species(&e.to_string(), system),
+                )
+            })?;
+            Ok(Box::new(morse))
+        }
+        PotentialSection::Sum { terms } => {
+            if terms.is_empty() {
+                return Err(deck.error(&format!("{key}.terms"), "a sum needs at least one term"));
+            }
+            let built = terms
+                .iter()
+                .enumerate()
+                .map(|(t, s)| potential_from(deck, system, s, &format!("{key}.terms[{t}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Box::new(Sum::new(built)))
+        }
+    }
+}
+
+/// Replaces "pair 0-1" in a potential's message by the species names.
+fn name_species(message: &str, system: &System) -> String {
+    let mut out = message.to_string();
+    for (i, a) in system.species_names.iter().enumerate() {
+        for (j, b) in system.species_names.iter().enumerate() {
+            out = out.replace(&format!("pair {i}-{j}"), &format!("pair {a}-{b}"));
+            out = out.replace(&format!("({i}, {i})"), &format!("({a}, {a})"));
+            out = out.replace(&format!("({j}, {j})"), &format!("({b}, {b})"));
+        }
+    }
+    out
+}
+
+/// The neighbour skin: the deck's, or LAMMPS's default for the unit system.
+pub fn neighbor_skin(deck: &LoadedDeck) -> Result<f64, DeckError> {
+    match deck.deck.neighbors.skin {
+        Some(s) => positive(deck, "neighbors.skin", s),
+        None => Ok(match deck.deck.units {
+            Units::Lj => 0.3,
+            Units::Metal => 1.0,
+        }),
+    }
+}
+
+/// Builds the integrator (with its thermostat, if any).
+pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckError> {
+    let d = &deck.deck;
+    if d.integrator.kind != "velocity-verlet" {
+        return Err(deck.error(
+            "integrator.type",
+            format!(
+                "unknown integrator `{}` (known: velocity-verlet)",
+                d.integrator.kind
+            ),
+        ));
+    }
+    let dt = positive(deck, "integrator.timestep", d.integrator.timestep)?;
+    Ok(match &d.thermostat {
+        None => Box::new(VelocityVerlet::new(dt)),
+        Some(ThermostatSection::Langevin {
+            temperature,
+            damping,
+            seed,
+        }) => {
+            let t = positive(deck, "thermostat.temperature", *temperature)?;
+            let tau = positive(deck, "thermostat.damping", *damping)?;
+            Box::new(Langevin::new(
+                dt,
+                t,
+                tau,
+                seed.unwrap_or(d.system.seed ^ 0x5eed),
+            ))
+        }
+        Some(ThermostatSection::NoseHoover {
+            temperature,
+            damping,
+            chain,
+        }) => {
+            let t = positive(deck, "thermostat.temperature", *temperature)?;
+            let tau = positive(deck, "thermostat.damping", *damping)?;
+            if *chain < 1 {
+                return Err(deck.error("thermostat.chain", "the chain needs at least 1 thermostat"));
+            }
+            Box::new(NoseHooverChain::new(dt, t, tau, *chain))
+        }
+    })
+}

@@ -1,0 +1,221 @@
+//! Input decks: TOML read into typed sections, `--set key=value` overrides, and errors that
+//! name the file, the line and the key.
+
+mod build;
+mod locate;
+mod schema;
+
+pub use build::{build_integrator, build_potential, build_system, neighbor_skin};
+pub use schema::*;
+
+use std::path::{Path, PathBuf};
+
+/// A deck problem, located as precisely as the deck allows.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct DeckError {
+    /// The deck file.
+    pub file: PathBuf,
+    /// 1-based line of the offending key, when known.
+    pub line: Option<usize>,
+    /// Dotted key, e.g. `integrator.timestep`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+    /// True when the key was given on the command line with `--set`.
+    pub from_command_line: bool,
+}
+
+impl DeckError {
+    fn render(&self) -> String {
+        let place = match (self.from_command_line, self.line) {
+            (true, _) => format!("{} (--set)", self.file.display()),
+            (false, Some(line)) => format!("{}:{}", self.file.display(), line),
+            (false, None) => self.file.display().to_string(),
+        };
+        if self.key.is_empty() {
+            format!("{place}: {}", self.message)
+        } else {
+            format!("{place}: key `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+/// A deck read from disk with the context needed to report errors and resolve paths.
+#[derive(Clone, Debug)]
+pub struct LoadedDeck {
+    /// The typed deck after overrides.
+    pub deck: Deck,
+    /// Where it was read from.
+    pub path: PathBuf,
+    text: String,
+    overridden: Vec<String>,
+}
+
+impl LoadedDeck {
+    /// Reads `path`, applies `overrides` (`key.path=value`) and checks every value.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedDeck, DeckError> {
+        let text = std::fs::read_to_string(path).map_err(|e| DeckError {
+            file: path.to_path_buf(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read the deck: {e}"),
+            from_command_line: false,
+        })?;
+        LoadedDeck::from_str(&text, path, overrides)
+    }
+
+    /// Parses deck `text` as if read from `path`.
+    pub fn from_str(
+        text: &str,
+        path: &Path,
+        overrides: &[String],
+    ) -> Result<LoadedDeck, DeckError> {
+        let mut loaded = LoadedDeck {
+            deck: placeholder_deck(),
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            overridden: Vec::new(),
+        };
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| line_of_offset(text, s.start));
+            DeckError {
+                file: path.to_path_buf(),
+                line,
+                key: String::new(),
+                message: format!("malformed TOML: {}", e.message()),
+                from_command_line: false,
+            }
+        })?;
+        for o in overrides {
+            let key = apply_override(&mut table, o).map_err(|message| DeckError {
+                file: path.to_path_buf(),
+                line: None,
+                key: o.split('=').next().unwrap_or("").trim().to_string(),
+                message,
+                from_command_line: true,
+            })?;
+            loaded.overridden.push(key);
+        }
+        let deck: Deck = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| {
+                let key = e.path().to_string();
+                let key = if key == "." { String::new() } else { key };
+                let message = e.inner().message().to_string();
+                loaded.error(&key, message)
+            },
+        )?;
+        if deck.version != 1 {
+            return Err(loaded.error(
+                "version",
+                format!(
+                    "deck version {} is not supported (this eqmd reads version 1)",
+                    deck.version
+                ),
+            ));
+        }
+        loaded.deck = deck;
+        Ok(loaded)
+    }
+
+    /// An error about `key`, located in the deck text (or on the command line).
+    pub fn error(&self, key: &str, message: impl Into<String>) -> DeckError {
+        let from_command_line = self
+            .overridden
+            .iter()
+            .any(|o| key == o || key.starts_with(&format!("{o}.")));
+        DeckError {
+            file: self.path.clone(),
+            line: locate::line_of_key(&self.text, key),
+            key: key.to_string(),
+            message: message.into(),
+            from_command_line,
+        }
+    }
+
+    /// The folder relative paths in the deck are resolved against.
+    pub fn folder(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// A path from the deck, resolved against the deck's folder.
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        let p = Path::new(relative);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.folder().join(p)
+        }
+    }
+
+    /// The deck's file name without extension, used to name default outputs.
+    pub fn stem(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "eqmd".to_string())
+    }
+}
+
+fn placeholder_deck() -> Deck {
+    Deck {
+        version: 1,
+        units: Default::default(),
+        system: SystemSection {
+            structure: None,
+            lattice: None,
+            temperature: None,
+            seed: 0,
+            masses: Default::default(),
+        },
+        potential: PotentialSection::Sum { terms: Vec::new() },
+        neighbors: Default::default(),
+        integrator: IntegratorSection {
+            kind: String::new(),
+            timestep: 0.0,
+            steps: 0,
+        },
+        thermostat: None,
+        thermo: Default::default(),
+        trajectory: None,
+    }
+}
+
+/// 1-based line number of a byte offset.
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Sets `key.path=value` in the table (the value parsed as TOML, or taken as a string);
+/// returns the key.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, String> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| format!("`--set {assignment}` is not of the form key=value"))?;
+    let key = key.trim();
+    let raw = raw.trim();
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    if key.is_empty() || parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`--set {assignment}` has an empty key"));
+    }
+    let value: toml::Value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let mut node = table;
+    for part in &parts[..parts.len() - 1] {
+        let entry = node
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{part}` in `{key}` is not a table")),
+        };
+    }
+    node.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(key.to_string())
+}

@@ -1,0 +1,202 @@
+//! The input deck, version 1, as TOML: one struct per section. Unknown keys are errors.
+
+use crate::lattice::LatticeKind;
+use crate::potential::Mixing;
+use crate::units::Units;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A whole deck.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deck {
+    /// Deck format version; only 1 exists.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// Unit system of every bare number in the deck.
+    #[serde(default)]
+    pub units: Units,
+    pub system: SystemSection,
+    pub potential: PotentialSection,
+    #[serde(default)]
+    pub neighbors: NeighborsSection,
+    pub integrator: IntegratorSection,
+    pub thermostat: Option<ThermostatSection>,
+    #[serde(default)]
+    pub thermo: ThermoSection,
+    pub trajectory: Option<TrajectorySection>,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+/// Where the atoms come from and how they start moving.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSection {
+    /// An extended-XYZ file (last frame is used), relative to the deck's folder.
+    pub structure: Option<String>,
+    /// A lattice to build instead of reading a file.
+    pub lattice: Option<LatticeSection>,
+    /// Initial Maxwell–Boltzmann temperature; omitted keeps the file's velocities (or rest).
+    pub temperature: Option<f64>,
+    /// Seed for the initial velocities (and the thermostat unless it has its own).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Masses per species name; defaults are standard atomic masses (metal) or 1 (lj).
+    #[serde(default)]
+    pub masses: BTreeMap<String, f64>,
+}
+
+fn default_seed() -> u64 {
+    12345
+}
+
+/// A cubic lattice repeated along each axis.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatticeSection {
+    pub kind: LatticeKind,
+    /// Lattice constant (length units)...
+    pub a: Option<f64>,
+    /// ...or number density (atoms per volume), as LAMMPS's `lattice fcc 0.8442` in lj units.
+    pub density: Option<f64>,
+    /// Unit cells along a, b, c.
+    pub repeat: [i64; 3],
+    /// One species for all sites, or one per basis site.
+    pub species: SpeciesList,
+}
+
+/// A species name or a list of them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SpeciesList {
+    One(String),
+    PerSite(Vec<String>),
+}
+
+/// The force field, tagged by `type`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PotentialSection {
+    /// 12-6 Lennard-Jones.
+    LennardJones {
+        /// Default cutoff of every pair.
+        cutoff: f64,
+        #[serde(default)]
+        shift: bool,
+        #[serde(default)]
+        mixing: Mixing,
+        pairs: Vec<LjPairSection>,
+    },
+    /// Morse.
+    Morse {
+        cutoff: f64,
+        #[serde(default)]
+        shift: bool,
+        pairs: Vec<MorsePairSection>,
+    },
+    /// Several potentials added together.
+    Sum { terms: Vec<PotentialSection> },
+}
+
+/// Lennard-Jones parameters of one species pair.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LjPairSection {
+    pub species: [String; 2],
+    pub epsilon: f64,
+    pub sigma: f64,
+    pub cutoff: Option<f64>,
+}
+
+/// Morse parameters of one species pair.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MorsePairSection {
+    pub species: [String; 2],
+    pub d0: f64,
+    pub alpha: f64,
+    pub r0: f64,
+    pub cutoff: Option<f64>,
+}
+
+/// Neighbour-list settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighborsSection {
+    /// Skin added to the cutoff; default 0.3 (lj) or 1.0 Å (metal), as LAMMPS.
+    pub skin: Option<f64>,
+}
+
+/// Timestep and run length.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegratorSection {
+    /// Only "velocity-verlet" exists; thermostats wrap it.
+    #[serde(rename = "type", default = "default_integrator")]
+    pub kind: String,
+    pub timestep: f64,
+    pub steps: u64,
+}
+
+fn default_integrator() -> String {
+    "velocity-verlet".to_string()
+}
+
+/// NVT thermostats, tagged by `type`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ThermostatSection {
+    /// Langevin (BAOAB) with friction 1/damping.
+    Langevin {
+        temperature: f64,
+        damping: f64,
+        seed: Option<u64>,
+    },
+    /// Nosé–Hoover chain.
+    NoseHoover {
+        temperature: f64,
+        damping: f64,
+        #[serde(default = "default_chain")]
+        chain: usize,
+    },
+}
+
+fn default_chain() -> usize {
+    3
+}
+
+/// Thermodynamic output.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThermoSection {
+    /// Steps between rows.
+    #[serde(default = "default_every")]
+    pub every: u64,
+    /// CSV file (relative to the output folder); default `<deck name>.thermo.csv`.
+    pub file: Option<String>,
+}
+
+impl Default for ThermoSection {
+    fn default() -> Self {
+        ThermoSection {
+            every: default_every(),
+            file: None,
+        }
+    }
+}
+
+fn default_every() -> u64 {
+    100
+}
+
+/// Trajectory output as extended XYZ.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectorySection {
+    pub file: String,
+    #[serde(default = "default_every")]
+    pub every: u64,
+}

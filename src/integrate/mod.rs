@@ -1,0 +1,85 @@
+//! Time integration, split the way LAMMPS splits its fixes: `initial_integrate` runs before
+//! forces are computed (half kick, drift, thermostat half steps) and `final_integrate` after
+//! (the second half kick). Velocity Verlet (NVE), Langevin (BAOAB) and a Nosé–Hoover chain
+//! (NVT) share the kick and drift below.
+
+mod langevin;
+mod nose_hoover;
+mod velocities;
+
+pub use langevin::Langevin;
+pub use nose_hoover::NoseHooverChain;
+pub use velocities::maxwell_boltzmann;
+
+use crate::system::System;
+use glam::DVec3;
+
+/// A time integrator acting on a system between force evaluations.
+pub trait Integrator: Send {
+    /// A short description for logs.
+    fn name(&self) -> String;
+    /// The timestep (time units).
+    fn timestep(&self) -> f64;
+    /// Advances velocities and positions up to the next force evaluation.
+    fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]);
+    /// Completes the step with the new forces.
+    fn final_integrate(&mut self, system: &mut System, forces: &[DVec3]);
+    /// Energy that left the system into the thermostat so far; adding it to the total
+    /// energy gives the quantity the integrator conserves (zero for NVE).
+    fn reservoir_energy(&self, _system: &System) -> f64 {
+        0.0
+    }
+}
+
+/// v ← v + dt · F / m (in the system's units).
+pub fn kick(system: &mut System, forces: &[DVec3], dt: f64) {
+    let scale = dt * system.units.force_over_mass_to_accel();
+    let inv_mass: Vec<f64> = system.species_masses.iter().map(|m| scale / m).collect();
+    for ((v, f), &s) in system
+        .velocities
+        .iter_mut()
+        .zip(forces)
+        .zip(&system.species)
+    {
+        *v += *f * inv_mass[s];
+    }
+}
+
+/// x ← x + dt · v.
+pub fn drift(system: &mut System, dt: f64) {
+    for (x, v) in system.positions.iter_mut().zip(&system.velocities) {
+        *x += *v * dt;
+    }
+}
+
+/// Velocity Verlet: microcanonical (NVE), time-reversible and symplectic.
+#[derive(Clone, Debug)]
+pub struct VelocityVerlet {
+    dt: f64,
+}
+
+impl VelocityVerlet {
+    /// Velocity Verlet with timestep `dt`.
+    pub fn new(dt: f64) -> VelocityVerlet {
+        VelocityVerlet { dt }
+    }
+}
+
+impl Integrator for VelocityVerlet {
+    fn name(&self) -> String {
+        format!("velocity Verlet (NVE, dt = {})", self.dt)
+    }
+
+    fn timestep(&self) -> f64 {
+        self.dt
+    }
+
+    fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
+        kick(system, forces, 0.5 * self.dt);
+        drift(system, self.dt);
+    }
+
+    fn final_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
+        kick(system, forces, 0.5 * self.dt);
+    }
+}

@@ -1,0 +1,4 @@
+//! Files eqmd reads and writes: extended XYZ structures and trajectories, thermo logs.
+
+pub mod extxyz;
+pub mod thermo;

@@ -1,0 +1,81 @@
+//! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout.
+
+use crate::simulation::Thermo;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Column header of the CSV, in LAMMPS's thermo names.
+pub const CSV_HEADER: &str = "step,time,pe,ke,etotal,temp,press";
+
+/// Writes thermo rows to a CSV file (flushed every row) and optionally to stdout.
+pub struct ThermoLog {
+    csv: BufWriter<File>,
+    echo: bool,
+    rows: usize,
+}
+
+impl ThermoLog {
+    /// Creates (truncates) the CSV at `path`; `echo` also prints a table on stdout.
+    pub fn create(path: &Path, echo: bool) -> std::io::Result<ThermoLog> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let mut csv = BufWriter::new(File::create(path)?);
+        writeln!(csv, "{CSV_HEADER}")?;
+        Ok(ThermoLog { csv, echo, rows: 0 })
+    }
+
+    /// Appends one row.
+    pub fn write(&mut self, t: &Thermo) -> std::io::Result<()> {
+        writeln!(
+            self.csv,
+            "{},{:e},{:e},{:e},{:e},{:e},{:e}",
+            t.step, t.time, t.pe, t.ke, t.etotal, t.temp, t.press
+        )?;
+        self.csv.flush()?;
+        if self.echo {
+            if self.rows % 20 == 0 {
+                println!(
+                    "{:>10} {:>12} {:>16} {:>16} {:>16} {:>12} {:>14}",
+                    "Step", "Time", "PotEng", "KinEng", "TotEng", "Temp", "Press"
+                );
+            }
+            println!(
+                "{:>10} {:>12.5} {:>16.8} {:>16.8} {:>16.8} {:>12.6} {:>14.6}",
+                t.step, t.time, t.pe, t.ke, t.etotal, t.temp, t.press
+            );
+        }
+        self.rows += 1;
+        Ok(())
+    }
+}
+
+/// Reads a thermo CSV back into rows (for tests and analysis).
+pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Thermo>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+        if v.len() != 7 {
+            anyhow::bail!("{}:{}: expected 7 columns", path.display(), n + 1);
+        }
+        rows.push(Thermo {
+            step: v[0] as u64,
+            time: v[1],
+            pe: v[2],
+            ke: v[3],
+            etotal: v[4],
+            temp: v[5],
+            press: v[6],
+            conserved: v[4],
+        });
+    }
+    Ok(rows)
+}

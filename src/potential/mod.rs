@@ -1,0 +1,99 @@
+//! The `Potential` trait that every force field implements, the buffer it fills, and the
+//! shared machinery of pair potentials.
+//!
+//! A potential only computes: it reads a `System` and a `NeighborList` it requested (by
+//! cutoff and list kind) and adds energy, forces and virial into a `ForceOutput` in one
+//! pass, so nothing computes forces twice.
+
+mod lennard_jones;
+mod morse;
+mod pair;
+mod sum;
+
+pub use lennard_jones::{LennardJones, LjPair, Mixing};
+pub use morse::{Morse, MorsePair};
+pub use pair::{compute_pairs, PairKernel, PairTable};
+pub use sum::Sum;
+
+use crate::neighbors::{ListKind, NeighborList};
+use crate::system::System;
+use glam::{DMat3, DVec3};
+
+/// Energy, forces and virial of one evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct ForceOutput {
+    /// Total potential energy (energy units).
+    pub energy: f64,
+    /// Force on every atom (energy per length).
+    pub forces: Vec<DVec3>,
+    /// Virial W = Σ r_ij ⊗ f_ij (energy units); pressure is (2 KE + tr W) / 3V.
+    pub virial: DMat3,
+    /// Per-atom energies, filled only when requested (`with_per_atom_energy`).
+    pub per_atom_energy: Option<Vec<f64>>,
+}
+
+impl ForceOutput {
+    /// A zeroed output for `n` atoms.
+    pub fn new(n: usize) -> ForceOutput {
+        ForceOutput {
+            energy: 0.0,
+            forces: vec![DVec3::ZERO; n],
+            virial: DMat3::ZERO,
+            per_atom_energy: None,
+        }
+    }
+
+    /// Also asks potentials for per-atom energies.
+    pub fn with_per_atom_energy(mut self) -> ForceOutput {
+        self.per_atom_energy = Some(vec![0.0; self.forces.len()]);
+        self
+    }
+
+    /// Zeroes everything, resized for `n` atoms, keeping the per-atom request.
+    pub fn reset(&mut self, n: usize) {
+        self.energy = 0.0;
+        self.virial = DMat3::ZERO;
+        self.forces.clear();
+        self.forces.resize(n, DVec3::ZERO);
+        if let Some(e) = &mut self.per_atom_energy {
+            e.clear();
+            e.resize(n, 0.0);
+        }
+    }
+
+    /// Largest force magnitude and the atom it acts on.
+    pub fn max_force(&self) -> (f64, usize) {
+        self.forces
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.length(), i))
+            .fold(
+                (0.0, 0),
+                |a, b| if b.0 > a.0 || b.0.is_nan() { b } else { a },
+            )
+    }
+}
+
+/// A force field: declares the range and list it needs, then computes energy, forces and
+/// virial of a system in one call, adding them into `out`.
+pub trait Potential: Send + Sync {
+    /// A short name for logs.
+    fn name(&self) -> String;
+    /// Largest distance at which two atoms interact.
+    fn cutoff(&self) -> f64;
+    /// The neighbour-list kind this potential reads.
+    fn list_kind(&self) -> ListKind;
+    /// Adds energy, forces and virial of `system` into `out` (already sized and zeroed by
+    /// the caller), reading the neighbour list `list` built for `cutoff()`.
+    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput);
+}
+
+/// Builds a fresh list for `potential`, evaluates it once and returns the output: the
+/// convenient path for tests, tools and single-point calculations.
+pub fn evaluate(potential: &dyn Potential, system: &mut System) -> ForceOutput {
+    let mut list = NeighborList::new(potential.list_kind(), potential.cutoff(), 0.0);
+    list.rebuild(system);
+    let mut out = ForceOutput::new(system.len());
+    potential.compute(system, &list, &mut out);
+    out
+}

@@ -1,0 +1,130 @@
+//! Morse: e(r) = D₀[e^{−2α(r−r₀)} − 2e^{−α(r−r₀)}] per species pair, as LAMMPS's
+//! `pair_style morse`, optionally shifted to zero at the cutoff.
+
+use super::pair::{compute_pairs, PairKernel, PairTable};
+use super::{ForceOutput, Potential};
+use crate::neighbors::{ListKind, NeighborList};
+use crate::system::System;
+
+/// Parameters of one species pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MorsePair {
+    /// Well depth D₀ (energy).
+    pub d0: f64,
+    /// Width parameter α (inverse length).
+    pub alpha: f64,
+    /// Equilibrium distance r₀ (length).
+    pub r0: f64,
+    /// Cutoff distance (length).
+    pub cutoff: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Coefficients {
+    d0: f64,
+    alpha: f64,
+    r0: f64,
+    cut2: f64,
+    offset: f64,
+}
+
+/// The Morse potential over every species pair of a system.
+#[derive(Clone, Debug)]
+pub struct Morse {
+    coefficients: PairTable<Coefficients>,
+    cutoff: f64,
+}
+
+/// Why a set of Morse parameters was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MorseError {
+    #[error("pair {0}-{1}: {2} must be a positive number, got {3}")]
+    NotPositive(usize, usize, &'static str, f64),
+    #[error("pair {0}-{1} has no Morse parameters (Morse has no mixing rule)")]
+    Missing(usize, usize),
+}
+
+impl Morse {
+    /// Parameters for `species` species; every pair must be listed.
+    pub fn new(
+        species: usize,
+        pairs: &[(usize, usize, MorsePair)],
+        shift: bool,
+    ) -> Result<Morse, MorseError> {
+        let mut table: PairTable<Option<Coefficients>> = PairTable::new(species, None);
+        let mut cutoff: f64 = 0.0;
+        for &(i, j, p) in pairs {
+            for (name, value) in [
+                ("d0", p.d0),
+                ("alpha", p.alpha),
+                ("r0", p.r0),
+                ("cutoff", p.cutoff),
+            ] {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(MorseError::NotPositive(i, j, name, value));
+                }
+            }
+            let mut c = Coefficients {
+                d0: p.d0,
+                alpha: p.alpha,
+                r0: p.r0,
+                cut2: p.cutoff * p.cutoff,
+                offset: 0.0,
+            };
+            if shift {
+                c.offset = morse_energy(&c, p.cutoff);
+            }
+            cutoff = cutoff.max(p.cutoff);
+            table.set(i, j, Some(c));
+        }
+        let mut coefficients = PairTable::new(species, Coefficients::default());
+        for i in 0..species {
+            for j in i..species {
+                let c = table.get(i, j).ok_or(MorseError::Missing(i, j))?;
+                coefficients.set(i, j, c);
+            }
+        }
+        Ok(Morse {
+            coefficients,
+            cutoff,
+        })
+    }
+}
+
+fn morse_energy(c: &Coefficients, r: f64) -> f64 {
+    let e1 = (-c.alpha * (r - c.r0)).exp();
+    c.d0 * (e1 * e1 - 2.0 * e1)
+}
+
+impl PairKernel for Morse {
+    #[inline(always)]
+    fn pair(&self, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
+        let c = self.coefficients.get(si, sj);
+        if r2 >= c.cut2 {
+            return None;
+        }
+        let r = r2.sqrt();
+        let e1 = (-c.alpha * (r - c.r0)).exp();
+        let e = c.d0 * (e1 * e1 - 2.0 * e1) - c.offset;
+        let f = 2.0 * c.alpha * c.d0 * (e1 * e1 - e1) / r;
+        Some((e, f))
+    }
+}
+
+impl Potential for Morse {
+    fn name(&self) -> String {
+        format!("morse (rc = {})", self.cutoff)
+    }
+
+    fn cutoff(&self) -> f64 {
+        self.cutoff
+    }
+
+    fn list_kind(&self) -> ListKind {
+        ListKind::Half
+    }
+
+    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+        compute_pairs(self, system, list, out);
+    }
+}

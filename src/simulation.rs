@@ -1,0 +1,139 @@
+//! The MD loop: system → neighbour list → potential → integrator → observers. One step is
+//! `initial_integrate`, list update, one force call, `final_integrate`.
+
+use crate::integrate::Integrator;
+use crate::neighbors::NeighborList;
+use crate::potential::{ForceOutput, Potential};
+use crate::system::System;
+
+/// Thermodynamic state at one step, in the system's units (energies total over the system).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Thermo {
+    pub step: u64,
+    pub time: f64,
+    pub pe: f64,
+    pub ke: f64,
+    pub etotal: f64,
+    pub temp: f64,
+    pub press: f64,
+    /// Total energy plus the energy the thermostat took: conserved by every integrator.
+    pub conserved: f64,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("step {step}: the simulation blew up: {what} (worst atom {atom}, |F| = {force:e}); the last good state is kept")]
+    BlowUp {
+        step: u64,
+        what: String,
+        atom: usize,
+        force: f64,
+    },
+}
+
+/// A system advancing in time under one potential and one integrator.
+pub struct Simulation {
+    pub system: System,
+    pub potential: Box<dyn Potential>,
+    pub integrator: Box<dyn Integrator>,
+    pub neighbors: NeighborList,
+    /// Forces, energy and virial of the current positions.
+    pub forces: ForceOutput,
+    pub step: u64,
+    pub time: f64,
+    /// Largest force magnitude tolerated before the run stops (energy per length).
+    pub force_limit: f64,
+}
+
+impl Simulation {
+    /// Sets up the run and evaluates the initial forces.
+    pub fn new(
+        mut system: System,
+        potential: Box<dyn Potential>,
+        integrator: Box<dyn Integrator>,
+        skin: f64,
+    ) -> Simulation {
+        let mut neighbors = NeighborList::new(potential.list_kind(), potential.cutoff(), skin);
+        neighbors.rebuild(&mut system);
+        let mut forces = ForceOutput::new(system.len());
+        potential.compute(&system, &neighbors, &mut forces);
+        Simulation {
+            system,
+            potential,
+            integrator,
+            neighbors,
+            forces,
+            step: 0,
+            time: 0.0,
+            force_limit: f64::INFINITY,
+        }
+    }
+
+    /// Recomputes forces for the current positions (updating the list if needed).
+    pub fn compute_forces(&mut self) {
+        self.neighbors.update(&mut self.system);
+        self.forces.reset(self.system.len());
+        self.potential
+            .compute(&self.system, &self.neighbors, &mut self.forces);
+    }
+
+    /// Advances one timestep; stops with an error (state unchanged) if the forces blow up.
+    pub fn step(&mut self) -> Result<(), RunError> {
+        let saved = (
+            self.system.positions.clone(),
+            self.system.velocities.clone(),
+        );
+        let integrator_before = self.integrator.reservoir_energy(&self.system);
+        self.integrator
+            .initial_integrate(&mut self.system, &self.forces.forces);
+        self.compute_forces();
+        if let Err(e) = self.check(self.step + 1) {
+            self.system.positions = saved.0;
+            self.system.velocities = saved.1;
+            let _ = integrator_before;
+            self.compute_forces();
+            return Err(e);
+        }
+        self.integrator
+            .final_integrate(&mut self.system, &self.forces.forces);
+        self.step += 1;
+        self.time += self.integrator.timestep();
+        Ok(())
+    }
+
+    fn check(&self, step: u64) -> Result<(), RunError> {
+        let (fmax, atom) = self.forces.max_force();
+        let what = if !self.forces.energy.is_finite() {
+            format!("the potential energy is {}", self.forces.energy)
+        } else if !fmax.is_finite() {
+            "a force is not finite".to_string()
+        } else if fmax > self.force_limit {
+            format!("a force exceeds the limit {}", self.force_limit)
+        } else {
+            return Ok(());
+        };
+        Err(RunError::BlowUp {
+            step,
+            what,
+            atom,
+            force: fmax,
+        })
+    }
+
+    /// Thermodynamic state now.
+    pub fn thermo(&self) -> Thermo {
+        let pe = self.forces.energy;
+        let ke = self.system.kinetic_energy();
+        Thermo {
+            step: self.step,
+            time: self.time,
+            pe,
+            ke,
+            etotal: pe + ke,
+            temp: self.system.temperature(),
+            press: self.system.pressure(&self.forces.virial),
+            conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
+        }
+    }
+}
