@@ -18,8 +18,6 @@ pub enum ListKind {
 
 /// Bins per list range along each axis: smaller bins test fewer distant pairs.
 const BINS_PER_RANGE: f64 = 2.0;
-/// Atoms per parallel work item while building.
-const BUILD_CHUNK: usize = 512;
 
 /// A Verlet list: for every atom, the neighbours within cutoff + skin and the lattice
 /// translation to apply to each. Potentials read it; only `update` rebuilds it.
@@ -29,6 +27,7 @@ pub struct NeighborList {
     cutoff: f64,
     skin: f64,
     offsets: Vec<usize>,
+    direct_end: Vec<usize>,
     entries: Vec<u32>,
     images: Vec<DVec3>,
     image_bits: u32,
@@ -53,6 +52,7 @@ impl NeighborList {
             cutoff,
             skin,
             offsets: vec![0],
+            direct_end: Vec::new(),
             entries: Vec::new(),
             images: vec![DVec3::ZERO],
             image_bits: 0,
@@ -125,13 +125,27 @@ impl NeighborList {
         self.build(system);
     }
 
-    /// The raw packed entries of atom `i`; decode them with `decode`.
+    /// Neighbours of atom `i` in the same image (no lattice translation): plain indices.
+    /// Most pairs of a large box are here, and the inner loops of potentials run fastest on
+    /// them.
     #[inline]
-    pub fn raw(&self, i: usize) -> &[u32] {
-        &self.entries[self.offsets[i]..self.offsets[i + 1]]
+    pub fn direct(&self, i: usize) -> &[u32] {
+        &self.entries[self.offsets[i]..self.direct_end[i]]
     }
 
-    /// Decodes a packed entry into the neighbour index and its image translation.
+    /// Neighbours of atom `i` through a lattice translation, packed; see `decode`.
+    #[inline]
+    pub fn imaged(&self, i: usize) -> &[u32] {
+        &self.entries[self.direct_end[i]..self.offsets[i + 1]]
+    }
+
+    /// Number of neighbours of atom `i`.
+    #[inline]
+    pub fn count(&self, i: usize) -> usize {
+        self.offsets[i + 1] - self.offsets[i]
+    }
+
+    /// Decodes a packed entry of `imaged` into the neighbour index and its translation.
     #[inline(always)]
     pub fn decode(&self, entry: u32) -> (usize, DVec3) {
         if self.image_bits == 0 {
@@ -142,12 +156,17 @@ impl NeighborList {
         (j, self.images[(entry >> shift) as usize])
     }
 
-    /// The neighbours of atom `i`.
+    /// The neighbours of atom `i`, direct ones first.
     pub fn neighbors(&self, i: usize) -> impl Iterator<Item = Neighbor> + '_ {
-        self.raw(i).iter().map(move |&e| {
+        let direct = self.direct(i).iter().map(|&j| Neighbor {
+            j: j as usize,
+            shift: DVec3::ZERO,
+        });
+        let imaged = self.imaged(i).iter().map(move |&e| {
             let (j, shift) = self.decode(e);
             Neighbor { j, shift }
-        })
+        });
+        direct.chain(imaged)
     }
 
     /// Builds the list from the current positions, which must already be wrapped along
@@ -162,49 +181,97 @@ impl NeighborList {
             "too many atoms ({n}) for the neighbour-list encoding"
         );
         let bins = grid.assign(system);
-
-        let range2 = range * range;
         let half = self.kind == ListKind::Half;
-        let chunks: Vec<(Vec<u32>, Vec<usize>)> = (0..n.div_ceil(BUILD_CHUNK))
+        let center = image_extent.index((0, 0, 0));
+        let range2 = range * range;
+
+        // Walk atoms bin by bin so that each stencil is computed once per bin; gather each
+        // atom's neighbours into its chunk's buffer, then lay them out by atom index.
+        let nbins = grid.total_bins();
+        let bin_chunk = (nbins / (8 * rayon::current_num_threads())).clamp(1, 4096);
+        let gathered: Vec<Gathered> = (0..nbins.div_ceil(bin_chunk))
             .into_par_iter()
             .map(|c| {
-                let start = c * BUILD_CHUNK;
-                let end = (start + BUILD_CHUNK).min(n);
-                let mut entries = Vec::with_capacity((end - start) * 48);
-                let mut counts = Vec::with_capacity(end - start);
-                for i in start..end {
-                    let before = entries.len();
-                    grid.for_each_candidate(&bins, bins.atom_bin[i], |j, image| {
-                        let (ix, iy, iz) = image;
-                        if half {
-                            // keep (i, j, n) once: j > i, or j == i with n positive
-                            if j < i || (j == i && (ix, iy, iz) <= (0, 0, 0)) {
-                                return;
+                let mut g = Gathered::default();
+                let mut stencil = Vec::new();
+                let mut scratch_direct = Vec::new();
+                let mut scratch_imaged = Vec::new();
+                for b in c * bin_chunk..((c + 1) * bin_chunk).min(nbins) {
+                    let (first, last) = (bins.start[b], bins.start[b + 1]);
+                    if first == last {
+                        continue;
+                    }
+                    grid.stencil(b, half, &images, &image_extent, &mut stencil);
+                    let candidates: usize = stencil
+                        .iter()
+                        .map(|s| bins.start[s.bin + 1] - bins.start[s.bin])
+                        .sum();
+                    scratch_direct.resize(candidates, 0u32);
+                    scratch_imaged.resize(candidates, 0u32);
+                    for ki in first..last {
+                        let i = bins.atoms[ki] as usize;
+                        let xi = bins.positions[ki];
+                        let (mut nd, mut ni) = (0usize, 0usize);
+                        for s in &stencil {
+                            let (lo, hi) = (bins.start[s.bin], bins.start[s.bin + 1]);
+                            let base = s.shift - xi;
+                            let direct = s.image == center;
+                            // the atom itself: skipped; within its own bin a half list
+                            // takes later atoms only
+                            let ranges = if s.own_bin {
+                                if half {
+                                    [(ki + 1, hi), (0, 0)]
+                                } else {
+                                    [(lo, ki), (ki + 1, hi)]
+                                }
+                            } else {
+                                [(lo, hi), (0, 0)]
+                            };
+                            for (lo, hi) in ranges {
+                                for k in lo..hi {
+                                    let d = bins.positions[k] + base;
+                                    let inside = (d.length_squared() < range2) as usize;
+                                    if direct {
+                                        scratch_direct[nd] = bins.atoms[k];
+                                        nd += inside;
+                                    } else {
+                                        scratch_imaged[ni] =
+                                            encode(bins.atoms[k] as usize, s.image, image_bits);
+                                        ni += inside;
+                                    }
+                                }
                             }
-                        } else if j == i && image == (0, 0, 0) {
-                            return;
                         }
-                        let code = image_extent.index(image);
-                        let shift = images[code];
-                        let d = system.positions[j] + shift - system.positions[i];
-                        if d.length_squared() < range2 {
-                            entries.push(encode(j, code, image_bits));
-                        }
-                    });
-                    counts.push(entries.len() - before);
+                        g.atoms.push((i, g.entries.len(), nd, nd + ni));
+                        g.entries.extend_from_slice(&scratch_direct[..nd]);
+                        g.entries.extend_from_slice(&scratch_imaged[..ni]);
+                    }
                 }
-                (entries, counts)
+                g
             })
             .collect();
 
-        self.entries.clear();
+        let mut counts = vec![(0usize, 0usize); n];
+        for g in &gathered {
+            for &(i, _, direct, total) in &g.atoms {
+                counts[i] = (direct, total);
+            }
+        }
         self.offsets.clear();
+        self.direct_end.clear();
         self.offsets.push(0);
-        for (entries, counts) in chunks {
-            self.entries.extend_from_slice(&entries);
-            for c in counts {
-                let last = *self.offsets.last().unwrap_or(&0);
-                self.offsets.push(last + c);
+        let mut at = 0;
+        for &(direct, total) in &counts {
+            self.direct_end.push(at + direct);
+            at += total;
+            self.offsets.push(at);
+        }
+        self.entries.clear();
+        self.entries.resize(at, 0);
+        for g in &gathered {
+            for &(i, from, _, total) in &g.atoms {
+                let to = self.offsets[i];
+                self.entries[to..to + total].copy_from_slice(&g.entries[from..from + total]);
             }
         }
         self.images = images;
@@ -261,11 +328,28 @@ struct BinGrid {
     periodic: [bool; 3],
 }
 
-/// Atoms sorted by bin (counting sort).
+/// Atoms sorted by bin (counting sort), with their positions in that order so that the
+/// inner loop of the build streams through memory.
 struct Bins {
     start: Vec<usize>,
-    atoms: Vec<usize>,
-    atom_bin: Vec<[i64; 3]>,
+    atoms: Vec<u32>,
+    positions: Vec<DVec3>,
+}
+
+/// Neighbours gathered bin by bin: (atom, start in `entries`, direct count, total count).
+#[derive(Default)]
+struct Gathered {
+    atoms: Vec<(usize, usize, usize, usize)>,
+    entries: Vec<u32>,
+}
+
+/// One bin of a stencil: which bin, which lattice image of it, and whether it is the
+/// atom's own bin in the same image.
+struct StencilBin {
+    bin: usize,
+    image: usize,
+    shift: DVec3,
+    own_bin: bool,
 }
 
 impl BinGrid {
@@ -357,30 +441,86 @@ impl BinGrid {
     }
 
     fn assign(&self, system: &System) -> Bins {
-        let atom_bin: Vec<[i64; 3]> = system
+        let atom_bin: Vec<usize> = system
             .positions
             .par_iter()
-            .map(|r| self.bin_of(system.cell.fractional(*r)))
+            .map(|r| self.flat(self.bin_of(system.cell.fractional(*r))))
             .collect();
         let nbins = self.total_bins();
         let mut start = vec![0usize; nbins + 1];
-        for b in &atom_bin {
-            start[self.flat(*b) + 1] += 1;
+        for &b in &atom_bin {
+            start[b + 1] += 1;
         }
         for k in 0..nbins {
             start[k + 1] += start[k];
         }
         let mut fill = start.clone();
-        let mut atoms = vec![0usize; atom_bin.len()];
-        for (i, b) in atom_bin.iter().enumerate() {
-            let f = self.flat(*b);
-            atoms[fill[f]] = i;
-            fill[f] += 1;
+        let mut atoms = vec![0u32; atom_bin.len()];
+        let mut positions = vec![DVec3::ZERO; atom_bin.len()];
+        for (i, &b) in atom_bin.iter().enumerate() {
+            let k = fill[b];
+            atoms[k] = i as u32;
+            positions[k] = system.positions[i];
+            fill[b] += 1;
         }
         Bins {
             start,
             atoms,
-            atom_bin,
+            positions,
+        }
+    }
+
+    /// Unflattens a bin index.
+    fn unflat(&self, f: usize) -> [i64; 3] {
+        let f = f as i64;
+        let z = f % self.count[2];
+        let y = (f / self.count[2]) % self.count[1];
+        let x = f / (self.count[2] * self.count[1]);
+        [x, y, z]
+    }
+
+    /// The bins (with images) within reach of bin `flat`. For a half list only offsets
+    /// that are lexicographically ≥ 0, so that every pair is found from one end only.
+    fn stencil(
+        &self,
+        flat: usize,
+        half: bool,
+        images: &[DVec3],
+        extent: &ImageExtent,
+        out: &mut Vec<StencilBin>,
+    ) {
+        out.clear();
+        let bin = self.unflat(flat);
+        let r = self.reach;
+        let e = extent.0;
+        let (wy, wz) = (2 * e[1] as i64 + 1, 2 * e[2] as i64 + 1);
+        // per axis: (offset, flat-index contribution, image-index contribution)
+        let axis = |k: usize, stride: i64, image_stride: i64| -> Vec<(i64, i64, i64)> {
+            (-r[k]..=r[k])
+                .filter_map(|d| {
+                    self.stencil_bin(k, bin[k] + d)
+                        .map(|(b, n)| (d, b * stride, (n as i64 + e[k] as i64) * image_stride))
+                })
+                .collect()
+        };
+        let xs = axis(0, self.count[1] * self.count[2], wy * wz);
+        let ys = axis(1, self.count[2], wz);
+        let zs = axis(2, 1, 1);
+        for &(dx, fx, ix) in &xs {
+            for &(dy, fy, iy) in &ys {
+                for &(dz, fz, iz) in &zs {
+                    if half && (dx, dy, dz) < (0, 0, 0) {
+                        continue;
+                    }
+                    let image = (ix + iy + iz) as usize;
+                    out.push(StencilBin {
+                        bin: (fx + fy + fz) as usize,
+                        image,
+                        shift: images[image],
+                        own_bin: (dx, dy, dz) == (0, 0, 0),
+                    });
+                }
+            }
         }
     }
 
@@ -388,46 +528,17 @@ impl BinGrid {
     /// stands for, or None past the edge of a non-periodic axis.
     #[inline]
     fn stencil_bin(&self, k: usize, b: i64) -> Option<(i64, i32)> {
+        let n = self.count[k];
         if self.periodic[k] {
-            Some((
-                b.rem_euclid(self.count[k]),
-                b.div_euclid(self.count[k]) as i32,
-            ))
+            Some(if (0..n).contains(&b) {
+                (b, 0)
+            } else {
+                (b.rem_euclid(n), b.div_euclid(n) as i32)
+            })
         } else if b < 0 || b >= self.count[k] {
             None
         } else {
             Some((b, 0))
-        }
-    }
-
-    /// Calls `visit(j, image)` for every atom in every bin of the stencil around `bin`, with
-    /// the lattice image that bin stands for.
-    #[inline]
-    fn for_each_candidate(
-        &self,
-        bins: &Bins,
-        bin: [i64; 3],
-        mut visit: impl FnMut(usize, (i32, i32, i32)),
-    ) {
-        let r = self.reach;
-        for dx in -r[0]..=r[0] {
-            let Some((bx, nx)) = self.stencil_bin(0, bin[0] + dx) else {
-                continue;
-            };
-            for dy in -r[1]..=r[1] {
-                let Some((by, ny)) = self.stencil_bin(1, bin[1] + dy) else {
-                    continue;
-                };
-                for dz in -r[2]..=r[2] {
-                    let Some((bz, nz)) = self.stencil_bin(2, bin[2] + dz) else {
-                        continue;
-                    };
-                    let f = self.flat([bx, by, bz]);
-                    for &j in &bins.atoms[bins.start[f]..bins.start[f + 1]] {
-                        visit(j, (nx, ny, nz));
-                    }
-                }
-            }
         }
     }
 }

@@ -21,8 +21,8 @@ pub enum Units {
 pub const BOLTZMANN_EV_PER_K: f64 = 8.617333262e-5;
 /// One amu·Å²/ps² in eV.
 pub const AMU_A2_PER_PS2_IN_EV: f64 = 1.0364269e-4;
-/// One eV/Å³ in bar.
-pub const EV_PER_A3_IN_BAR: f64 = 1.602_176_634e6;
+/// One eV/Å³ in bar (the value LAMMPS uses, so pressures agree digit for digit).
+pub const EV_PER_A3_IN_BAR: f64 = 1.602_176_5e6;
 
 impl Units {
     /// k_B in energy units per temperature unit.

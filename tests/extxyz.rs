@@ -106,10 +106,11 @@ fn comment_line_value_forms() {
 }
 
 #[test]
-fn column_types_and_z_only() {
-    let text = "2\nProperties=Z:I:1:pos:R:3:fixed:L:1:tag:S:1\n8 0 0 0 T a\n1 1 0 0 False b\n";
+fn column_types() {
+    let text = "2\nProperties=species:S:1:Z:I:1:pos:R:3:fixed:L:1:tag:S:1\nO 8 0 0 0 T a\nH 1 1 0 0 False b\n";
     let f = &read_str(text, "t").unwrap()[0];
     assert_eq!(f.symbols, ["O", "H"]);
+    assert_eq!(f.positions[1], DVec3::new(1.0, 0.0, 0.0));
     assert_eq!(
         f.arrays["Z"],
         ArrayValue::Int {
@@ -131,6 +132,42 @@ fn column_types_and_z_only() {
             data: vec!["a".into(), "b".into()]
         }
     );
+    assert_eq!(f.arrays["Z"].ncols(), 1);
+}
+
+#[test]
+fn float_edge_cases_round_trip_as_floats() {
+    let xs = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -2.0,
+        1e300,
+        -1e-300,
+        0.1,
+        1e16,
+        1e15,
+        1e-5,
+        9.9e-6,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        123456.789,
+    ];
+    let mut f = Frame::new(
+        vec!["H".into(); xs.len()],
+        xs.iter().map(|&x| DVec3::splat(x)).collect(),
+    );
+    for (i, &x) in xs.iter().enumerate() {
+        f.info.insert(format!("x{i:02}"), InfoValue::Float(x));
+    }
+    f.info
+        .insert("all".into(), InfoValue::FloatArray(xs.clone()));
+    let back = read_str(&to_string(std::slice::from_ref(&f)), "t").unwrap();
+    assert_bit_identical(std::slice::from_ref(&f), &back);
+    for (x, p) in xs.iter().zip(&back[0].positions) {
+        assert_eq!(x.to_bits(), p.x.to_bits());
+    }
 }
 
 #[test]
@@ -207,7 +244,6 @@ fn multi_frame_round_trip_is_bit_exact() {
     let back = read_file(&path).unwrap();
     assert_bit_identical(&frames, &back);
     let text = std::fs::read_to_string(&path).unwrap();
-    eprintln!("{text}"); // TEMP
     let comment = text.lines().nth(1).unwrap();
     assert!(comment.starts_with(
         "Lattice=\"5.1 0.0 0.0 0.3 5.2 0.0 0.1 0.2 1.7666666666666666\" \
@@ -309,6 +345,12 @@ fn errors_name_the_right_line() {
     assert_error("1\nProperties=species:S:1:pos:X:3\nH 0 0 0\n", 2, "type");
     assert_error("1\nProperties=species:S:1:pos:R:2\nH 0 0 0\n", 2, "R:3");
     assert_error("1\nProperties=species:S:1:f:R:3\nH 0 0 0\n", 2, "pos");
+    assert_error("1\nProperties=Z:I:1:pos:R:3\n1 0 0 0\n", 2, "species");
+    assert_error(
+        "1\nProperties=species:S:1:pos:R:3:pos:R:3\nH 0 0 0 0 0 0\n",
+        2,
+        "repeated",
+    );
     // Lattice / pbc.
     assert_error(
         &format!("{good}1\nLattice=\"1 0 0 0 1 0 0 0\"\nH 0 0 0\n"),
@@ -352,7 +394,6 @@ fn reading_is_fast() {
     let t = std::time::Instant::now();
     let back = read_str(&text, "perf").unwrap();
     let dt = t.elapsed();
-    eprintln!("TIME {dt:?}"); // TEMP
     assert_eq!(back.len(), 1000);
     let limit = if cfg!(debug_assertions) { 2000 } else { 100 };
     assert!(

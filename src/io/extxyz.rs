@@ -1,22 +1,42 @@
 //! Extended-XYZ reader and writer, compatible with ASE's `ase.io.extxyz` dialect.
 //!
-//! A file is a sequence of frames: an atom-count line, a comment line of `key=value`
-//! pairs (`Lattice`, `Properties`, `pbc` and free per-frame info), then one line per atom
-//! whose columns are described by `Properties` (default `species:S:1:pos:R:3`).
+//! A file is a sequence of frames: an atom-count line, a comment line of `key=value` pairs
+//! (`Lattice`, `Properties`, `pbc` and free per-frame info), then one line per atom whose
+//! columns are described by `Properties` (default `species:S:1:pos:R:3`).
 //! Floats are written in shortest round-trip form, so write → read is bit-exact.
 
 use glam::{DMat3, DVec3};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
+
+/// `ensure!(cond, "fmt", args..)`: return `Err(String)` unless `cond`.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// `empty!(Float, ncols)`: an ArrayValue column with no data yet.
+macro_rules! empty {
+    ($variant:ident, $ncols:expr) => {
+        ArrayValue::$variant {
+            ncols: $ncols,
+            data: Vec::new(),
+        }
+    };
+}
 
 /// One frame of an extended-XYZ file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Frame {
-    /// Cell vectors as the COLUMNS of the matrix (`DMat3::from_cols(a, b, c)`); None when the comment line has no Lattice.
+    /// Cell vectors as the COLUMNS (`DMat3::from_cols(a, b, c)`); None when there is no Lattice.
     pub lattice: Option<DMat3>,
-    /// Periodicity per axis; ASE's rule: if pbc is absent, `[true; 3]` when Lattice is given, else `[false; 3]`.
+    /// Periodicity per axis; if pbc is absent: `[true; 3]` with a Lattice, else `[false; 3]` (ASE).
     pub pbc: [bool; 3],
     /// Chemical symbols (the `species` column).
     pub symbols: Vec<String>,
@@ -30,8 +50,8 @@ pub struct Frame {
 
 /// A per-frame value from the comment line, typed as ASE infers it (int, float, bool, else string).
 ///
-/// One-element arrays read back as scalars and strings that look like numbers or booleans
-/// read back as such, exactly as in ASE.
+/// As in ASE, one-element arrays read back as scalars, empty arrays as `Str("")`, and strings
+/// that look like numbers or booleans as those.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InfoValue {
     Bool(bool),
@@ -75,35 +95,32 @@ pub enum ArrayValue {
 impl ArrayValue {
     /// Number of columns per atom.
     pub fn ncols(&self) -> usize {
+        self.meta().1
+    }
+
+    /// (type letter in `Properties`, ncols, number of stored values).
+    fn meta(&self) -> (char, usize, usize) {
         match self {
-            ArrayValue::Float { ncols, .. }
-            | ArrayValue::Int { ncols, .. }
-            | ArrayValue::Bool { ncols, .. }
-            | ArrayValue::Str { ncols, .. } => *ncols,
+            ArrayValue::Float { ncols, data } => ('R', *ncols, data.len()),
+            ArrayValue::Int { ncols, data } => ('I', *ncols, data.len()),
+            ArrayValue::Bool { ncols, data } => ('L', *ncols, data.len()),
+            ArrayValue::Str { ncols, data } => ('S', *ncols, data.len()),
         }
     }
 
-    /// Total number of stored values (natoms * ncols).
-    pub fn data_len(&self) -> usize {
+    /// Parses one column token onto the data; on failure names what was expected.
+    fn push_token(&mut self, tok: &str) -> Result<(), &'static str> {
         match self {
-            ArrayValue::Float { data, .. } => data.len(),
-            ArrayValue::Int { data, .. } => data.len(),
-            ArrayValue::Bool { data, .. } => data.len(),
-            ArrayValue::Str { data, .. } => data.len(),
+            ArrayValue::Float { data, .. } => data.push(tok.parse().or(Err("a real number"))?),
+            ArrayValue::Int { data, .. } => data.push(tok.parse().or(Err("an integer"))?),
+            ArrayValue::Bool { data, .. } => data.push(parse_bool(tok).ok_or("a logical (T/F)")?),
+            ArrayValue::Str { data, .. } => data.push(tok.to_string()),
         }
-    }
-
-    fn type_letter(&self) -> char {
-        match self {
-            ArrayValue::Float { .. } => 'R',
-            ArrayValue::Int { .. } => 'I',
-            ArrayValue::Bool { .. } => 'L',
-            ArrayValue::Str { .. } => 'S',
-        }
+        Ok(())
     }
 }
 
-/// A parse error, located by file name and 1-based line number (0 for I/O errors).
+/// A read error, located by file name and 1-based line number (0 for I/O errors).
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
 pub struct ExtxyzError {
@@ -113,21 +130,20 @@ pub struct ExtxyzError {
 }
 
 fn err(file: &str, line: usize, message: impl Into<String>) -> ExtxyzError {
+    let (file, message) = (file.to_string(), message.into());
     ExtxyzError {
-        file: file.to_string(),
+        file,
         line,
-        message: message.into(),
+        message,
     }
 }
 
 impl Frame {
-    /// A molecule-like frame (no lattice, no periodicity, no extra data); the two vectors must have equal length.
+    /// A molecule-like frame (no lattice, no pbc, no extras); both vectors must be equally long.
     pub fn new(symbols: Vec<String>, positions: Vec<DVec3>) -> Frame {
-        Frame {
-            symbols,
-            positions,
-            ..Frame::default()
-        }
+        let mut f = Frame::default();
+        (f.symbols, f.positions) = (symbols, positions);
+        f
     }
 
     /// Number of atoms.
@@ -140,7 +156,7 @@ impl Frame {
         self.positions.is_empty()
     }
 
-    /// The info value `energy` (ASE also writes `free_energy`, which is left in `info`).
+    /// The info value `energy` (ASE may also write `free_energy`, which stays in `info`).
     pub fn energy(&self) -> Option<f64> {
         self.info.get("energy")?.as_f64()
     }
@@ -155,41 +171,30 @@ impl Frame {
         self.vector_array("forces")
     }
 
-    /// Any 3-column float array as vectors (e.g. `velocities`), None if absent or of another shape.
+    /// Any 3-column float array as vectors (e.g. `velocities`); None if absent or shaped otherwise.
     pub fn vector_array(&self, name: &str) -> Option<Vec<DVec3>> {
         match self.arrays.get(name)? {
-            ArrayValue::Float { ncols: 3, data } => Some(
-                data.chunks_exact(3)
-                    .map(|c| DVec3::new(c[0], c[1], c[2]))
-                    .collect(),
-            ),
+            ArrayValue::Float { ncols: 3, data } => Some(to_vecs(data)),
             _ => None,
         }
     }
 
-    /// The info value `stress`: 9 values flattened in ASE's (Fortran, column-major) order, or 6 Voigt values
-    /// (xx yy zz yz xz xy). For the usual symmetric stress, row- and column-major orders agree.
+    /// The info value `stress`: 9 values in ASE's flattening order (Fortran, column-major; equal to
+    /// row-major for a symmetric stress) or 6 Voigt values (xx yy zz yz xz xy).
     pub fn stress(&self) -> Option<DMat3> {
         let v = self.info.get("stress")?.as_f64_vec()?;
         if let Ok(a) = <[f64; 9]>::try_from(v.as_slice()) {
             return Some(DMat3::from_cols_array(&a));
         }
-        match *v.as_slice() {
-            [xx, yy, zz, yz, xz, xy] => Some(DMat3::from_cols(
-                DVec3::new(xx, xy, xz),
-                DVec3::new(xy, yy, yz),
-                DVec3::new(xz, yz, zz),
-            )),
-            _ => None,
-        }
+        let [xx, yy, zz, yz, xz, xy] = <[f64; 6]>::try_from(v.as_slice()).ok()?;
+        let cols = [[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]];
+        Some(DMat3::from_cols_array_2d(&cols))
     }
 
     /// Sets the info value `stress` as the 9-vector ASE writes (column-major).
     pub fn set_stress(&mut self, s: DMat3) {
-        self.info.insert(
-            "stress".into(),
-            InfoValue::FloatArray(s.to_cols_array().to_vec()),
-        );
+        let v = InfoValue::FloatArray(s.to_cols_array().to_vec());
+        self.info.insert("stress".into(), v);
     }
 
     /// Sets the per-atom `forces` array (3 float columns).
@@ -200,9 +205,13 @@ impl Frame {
     /// Sets any per-atom 3-column float array (e.g. `velocities`).
     pub fn set_vector_array(&mut self, name: &str, v: &[DVec3]) {
         let data = v.iter().flat_map(|p| p.to_array()).collect();
-        self.arrays
-            .insert(name.to_string(), ArrayValue::Float { ncols: 3, data });
+        let value = ArrayValue::Float { ncols: 3, data };
+        self.arrays.insert(name.to_string(), value);
     }
+}
+
+fn to_vecs(data: &[f64]) -> Vec<DVec3> {
+    data.chunks_exact(3).map(DVec3::from_slice).collect()
 }
 
 // ---------------------------------------------------------------- reading
@@ -217,21 +226,18 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Frame>, ExtxyzError> {
 pub fn read_str(text: &str, source: &str) -> Result<Vec<Frame>, ExtxyzError> {
     let lines = content_lines(text);
     let spans = frame_spans(&lines, source)?;
-    spans
-        .iter()
-        .map(|&(start, natoms)| parse_frame(&lines, start, natoms, source))
-        .collect()
+    let parse = |&(i, n): &(usize, usize)| parse_frame(&lines, i, n, source);
+    spans.iter().map(parse).collect()
 }
 
-/// Reads only the last frame (e.g. to restart a run); earlier frames are framed but not parsed.
+/// Reads only the last frame (e.g. to restart a run); earlier frames are delimited but not parsed.
 pub fn read_last_frame(path: impl AsRef<Path>) -> Result<Frame, ExtxyzError> {
     let (text, name) = read_text(path.as_ref())?;
     let lines = content_lines(&text);
     let spans = frame_spans(&lines, &name)?;
-    let &(start, natoms) = spans
-        .last()
-        .ok_or_else(|| err(&name, 1, "file contains no frames"))?;
-    parse_frame(&lines, start, natoms, &name)
+    let last = spans.last().copied();
+    let (i, n) = last.ok_or_else(|| err(&name, 1, "file contains no frames"))?;
+    parse_frame(&lines, i, n, &name)
 }
 
 fn read_text(path: &Path) -> Result<(String, String), ExtxyzError> {
@@ -251,37 +257,24 @@ fn content_lines(text: &str) -> Vec<&str> {
     lines
 }
 
-/// Splits the lines into frames: (index of the atom-count line, natoms). Checks counts and truncation.
+/// Splits lines into frames as (index of the atom-count line, natoms); checks counts, truncation.
 fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, ExtxyzError> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let head = lines[i].trim();
-        let natoms: usize = head.parse().map_err(|_| {
-            let msg = if head.is_empty() {
-                "blank line where an atom count was expected".to_string()
-            } else {
-                format!("bad atom count {head:?}: expected a non-negative integer")
-            };
-            err(source, i + 1, msg)
-        })?;
+        let what = if head.is_empty() { "blank line" } else { head };
+        let msg = || format!("bad atom count {what:?}: expected an integer >= 0");
+        let natoms: usize = head.parse().map_err(|_| err(source, i + 1, msg()))?;
         let after = lines.len() - i - 1; // lines after the count line
         if after == 0 {
-            return Err(err(
-                source,
-                i + 2,
-                format!(
-                    "file ends before the comment line of the frame at line {}",
-                    i + 1
-                ),
-            ));
+            let msg = "file ends before the comment line";
+            return Err(err(source, i + 2, msg));
         }
         if natoms > after - 1 {
-            return Err(err(
-                source,
-                lines.len() + 1,
-                format!("truncated frame: line {} declares {natoms} atoms but the file ends after {} atom lines", i + 1, after - 1),
-            ));
+            let (l, found) = (i + 1, after - 1);
+            let msg = format!("truncated: line {l} declares {natoms} atoms, only {found} follow");
+            return Err(err(source, lines.len() + 1, msg));
         }
         spans.push((i, natoms));
         i += natoms + 2;
@@ -289,67 +282,24 @@ fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, Extx
     Ok(spans)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Real,
-    Int,
-    Str,
-    Logical,
-}
-
-struct Prop {
-    name: String,
-    kind: Kind,
-    ncols: usize,
-}
-
-enum Col {
-    F(Vec<f64>),
-    I(Vec<i64>),
-    B(Vec<bool>),
-    S(Vec<String>),
-}
-
-fn parse_frame(
-    lines: &[&str],
-    start: usize,
-    natoms: usize,
-    source: &str,
-) -> Result<Frame, ExtxyzError> {
-    let cline = start + 2; // 1-based number of the comment line
-    let comment = lines.get(start + 1).copied().unwrap_or("");
+fn parse_frame(lines: &[&str], i: usize, natoms: usize, src: &str) -> Result<Frame, ExtxyzError> {
+    let cline = i + 2; // 1-based number of the comment line
+    let comment = lines.get(i + 1).copied().unwrap_or("");
     let mut frame = Frame::default();
-    let mut spec = None;
-    let mut pbc = None;
+    let (mut spec, mut pbc) = (None, None);
     for (key, value) in tokenize(comment) {
         match key.to_ascii_lowercase().as_str() {
             "lattice" => {
                 let v = value.unwrap_or_default();
-                let m = parse_lattice(&v).ok_or_else(|| {
-                    err(
-                        source,
-                        cline,
-                        format!("malformed Lattice {v:?}: expected 9 numbers"),
-                    )
-                })?;
+                let msg = format!("malformed Lattice {v:?}: expected 9 numbers");
+                let m = parse_lattice(&v).ok_or_else(|| err(src, cline, msg))?;
                 frame.lattice = Some(m);
             }
-            "properties" => spec = Some(value.unwrap_or_default()),
+            "properties" => spec = value,
             "pbc" => {
                 let v = value.unwrap_or_else(|| "T".into());
-                let p = parse_pbc(&v).ok_or_else(|| {
-                    err(
-                        source,
-                        cline,
-                        format!("malformed pbc {v:?}: expected 3 of T/F"),
-                    )
-                })?;
-                pbc = Some(p);
-            }
-            "uid" if value.is_some() => {
-                frame
-                    .info
-                    .insert(key, InfoValue::Str(value.unwrap_or_default()));
+                let msg = format!("malformed pbc {v:?}: expected 3 of T/F");
+                pbc = Some(parse_pbc(&v).ok_or_else(|| err(src, cline, msg))?);
             }
             _ => {
                 let v = value.map_or(InfoValue::Bool(true), |v| infer(&v));
@@ -359,48 +309,25 @@ fn parse_frame(
     }
     frame.pbc = pbc.unwrap_or([frame.lattice.is_some(); 3]);
     let spec = spec.unwrap_or_else(|| "species:S:1:pos:R:3".into());
-    let props = parse_properties(&spec).map_err(|m| err(source, cline, m))?;
-    let total: usize = props.iter().map(|p| p.ncols).sum();
+    let mut props = parse_properties(&spec).map_err(|m| err(src, cline, m))?;
+    let total: usize = props.iter().map(|(_, c)| c.ncols()).sum();
 
-    let mut cols: Vec<Col> = props
-        .iter()
-        .map(|p| {
-            let n = natoms * p.ncols;
-            match p.kind {
-                Kind::Real => Col::F(Vec::with_capacity(n)),
-                Kind::Int => Col::I(Vec::with_capacity(n)),
-                Kind::Logical => Col::B(Vec::with_capacity(n)),
-                Kind::Str => Col::S(Vec::with_capacity(n)),
-            }
-        })
-        .collect();
-    for (a, line) in lines.iter().skip(start + 2).take(natoms).enumerate() {
-        let ln = start + 3 + a;
+    for (a, line) in lines.iter().skip(i + 2).take(natoms).enumerate() {
+        let ln = i + 3 + a;
         let mut toks = line.split_whitespace();
         let count_err = || {
             let found = line.split_whitespace().count();
-            err(
-                source,
-                ln,
-                format!("atom line has {found} columns but Properties={spec} declares {total}"),
-            )
+            let msg = format!("{found} columns, but Properties={spec} declares {total}");
+            err(src, ln, msg)
         };
-        for (p, col) in props.iter().zip(cols.iter_mut()) {
-            for _ in 0..p.ncols {
+        for (name, col) in props.iter_mut() {
+            for _ in 0..col.ncols() {
                 let tok = toks.next().ok_or_else(count_err)?;
-                let bad = |what: &str| {
-                    err(
-                        source,
-                        ln,
-                        format!("column '{}': {tok:?} is not {what}", p.name),
-                    )
+                let bad = |what| {
+                    let msg = format!("column '{name}': {tok:?} is not {what}");
+                    err(src, ln, msg)
                 };
-                match col {
-                    Col::F(v) => v.push(tok.parse().map_err(|_| bad("a real number"))?),
-                    Col::I(v) => v.push(tok.parse().map_err(|_| bad("an integer"))?),
-                    Col::B(v) => v.push(parse_bool(tok).ok_or_else(|| bad("a logical (T/F)"))?),
-                    Col::S(v) => v.push(tok.to_string()),
-                }
+                col.push_token(tok).map_err(bad)?;
             }
         }
         if toks.next().is_some() {
@@ -408,105 +335,50 @@ fn parse_frame(
         }
     }
 
-    let mut numbers = None;
-    for (p, col) in props.into_iter().zip(cols) {
-        let ncols = p.ncols;
-        match (p.name.as_str(), col) {
-            ("species", Col::S(v)) => frame.symbols = v,
-            ("pos", Col::F(v)) => {
-                frame.positions = v
-                    .chunks_exact(3)
-                    .map(|c| DVec3::new(c[0], c[1], c[2]))
-                    .collect();
-            }
-            (name, col) => {
-                let value = match col {
-                    Col::F(data) => ArrayValue::Float { ncols, data },
-                    Col::I(data) => {
-                        if name == "Z" && ncols == 1 {
-                            numbers = Some(data.clone());
-                        }
-                        ArrayValue::Int { ncols, data }
-                    }
-                    Col::B(data) => ArrayValue::Bool { ncols, data },
-                    Col::S(data) => ArrayValue::Str { ncols, data },
-                };
-                frame.arrays.insert(p.name, value);
-            }
+    for (name, col) in props {
+        match (name.as_str(), col) {
+            ("species", ArrayValue::Str { data, .. }) => frame.symbols = data,
+            ("pos", ArrayValue::Float { data, .. }) => frame.positions = to_vecs(&data),
+            (_, col) => _ = frame.arrays.insert(name, col),
         }
-    }
-    if frame.symbols.is_empty() && natoms > 0 {
-        let z = numbers.ok_or_else(|| {
-            err(
-                source,
-                cline,
-                "Properties has neither species:S:1 nor Z:I:1",
-            )
-        })?;
-        frame.symbols = z.iter().map(|&z| symbol_of(z).to_string()).collect();
     }
     Ok(frame)
 }
 
-/// Parses `name:T:n:name:T:n...`; species must be S:1 and pos R:3 (pos is required).
-fn parse_properties(spec: &str) -> Result<Vec<Prop>, String> {
+/// Parses `name:T:n:...` into empty columns; requires `species:S:1` and `pos:R:3`.
+fn parse_properties(spec: &str) -> Result<Vec<(String, ArrayValue)>, String> {
     let fields: Vec<&str> = spec.split(':').collect();
-    if fields.len() % 3 != 0 {
-        return Err(format!(
-            "malformed Properties={spec}: expected name:type:ncols triples"
-        ));
-    }
-    let mut props: Vec<Prop> = Vec::new();
+    let spec = format!("Properties={spec}");
+    ensure!(fields.len() % 3 == 0, "{spec}: need name:type:ncols");
+    let mut props: Vec<(String, ArrayValue)> = Vec::new();
     for f in fields.chunks_exact(3) {
         let (name, ty, n) = (f[0], f[1], f[2]);
-        let kind =
-            match ty {
-                "R" => Kind::Real,
-                "I" => Kind::Int,
-                "S" => Kind::Str,
-                "L" => Kind::Logical,
-                _ => return Err(format!(
-                    "Properties={spec}: unknown type {ty:?} for '{name}' (expected R, I, S or L)"
-                )),
-            };
-        let ncols = match n.parse::<usize>() {
-            Ok(c) if c > 0 => c,
-            _ => {
-                return Err(format!(
-                    "Properties={spec}: bad column count {n:?} for '{name}'"
-                ))
-            }
+        let ncols = n.parse::<usize>().unwrap_or(0);
+        ensure!(ncols > 0, "{spec}: bad column count {n:?}");
+        let col = match ty {
+            "R" => empty!(Float, ncols),
+            "I" => empty!(Int, ncols),
+            "S" => empty!(Str, ncols),
+            "L" => empty!(Bool, ncols),
+            _ => return Err(format!("{spec}: unknown type {ty:?}")),
         };
-        if name.is_empty() || props.iter().any(|p| p.name == name) {
-            return Err(format!(
-                "Properties={spec}: empty or duplicate property name {name:?}"
-            ));
-        }
+        let dup = props.iter().any(|(p, _)| p == name);
+        ensure!(!name.is_empty() && !dup, "{spec}: repeated name");
         let ok = match name {
-            "species" => kind == Kind::Str && ncols == 1,
-            "pos" => kind == Kind::Real && ncols == 3,
+            "pos" => matches!(col, ArrayValue::Float { ncols: 3, .. }),
+            "species" => matches!(col, ArrayValue::Str { ncols: 1, .. }),
             _ => true,
         };
-        if !ok {
-            return Err(format!(
-                "Properties={spec}: '{name}' must be {}",
-                if name == "pos" { "R:3" } else { "S:1" }
-            ));
-        }
-        props.push(Prop {
-            name: name.to_string(),
-            kind,
-            ncols,
-        });
+        ensure!(ok, "{spec}: need pos:R:3 and species:S:1");
+        props.push((name.to_string(), col));
     }
-    if !props.iter().any(|p| p.name == "pos") {
-        return Err(format!("Properties={spec} has no pos:R:3"));
-    }
+    let has = |name: &str| props.iter().any(|(p, _)| p == name);
+    ensure!(has("species") && has("pos"), "{spec}: no species or pos");
     Ok(props)
 }
 
-/// Splits a comment line into (key, value) pairs with ASE's tokenizer rules: whitespace separates
-/// pairs, `"` `'` `{}` `[]` delimit values, `\` escapes the next character, `key = value` is allowed.
+/// Splits a comment line into (key, value) pairs by ASE's rules: whitespace separates pairs,
+/// `"` `'` `{}` `[]` delimit values, `\` escapes the next character, `key = value` is allowed.
 /// Unlike ASE, an empty quoted value (`key=""`) is kept as an empty string.
 fn tokenize(s: &str) -> Vec<(String, Option<String>)> {
     let mut done: Vec<Vec<String>> = Vec::new();
@@ -516,6 +388,12 @@ fn tokenize(s: &str) -> Vec<(String, Option<String>)> {
     let mut delim: Option<char> = None;
     let mut escaped = false;
     for ch in s.trim().chars() {
+        let opener = match ch {
+            '"' | '\'' => Some(ch),
+            '{' => Some('}'),
+            '[' => Some(']'),
+            _ => None,
+        };
         if escaped {
             cur.push(ch);
             escaped = false;
@@ -527,22 +405,14 @@ fn tokenize(s: &str) -> Vec<(String, Option<String>)> {
             } else {
                 cur.push(ch);
             }
-        } else if let Some(close) = match ch {
-            '"' => Some('"'),
-            '\'' => Some('\''),
-            '{' => Some('}'),
-            '[' => Some(']'),
-            _ => None,
-        } {
-            delim = Some(close);
-            touched = true;
+        } else if opener.is_some() {
+            (delim, touched) = (opener, true);
         } else if ch.is_whitespace() {
-            if cur.is_empty() && !touched {
-                continue;
+            if !cur.is_empty() || touched {
+                pieces.push(std::mem::take(&mut cur));
+                done.push(std::mem::take(&mut pieces));
+                touched = false;
             }
-            pieces.push(std::mem::take(&mut cur));
-            done.push(std::mem::take(&mut pieces));
-            touched = false;
         } else if ch == '=' {
             if pieces.is_empty() && cur.is_empty() && !touched && !done.is_empty() {
                 pieces = done.pop().unwrap_or_default(); // `key = value`: reopen the previous pair
@@ -558,64 +428,54 @@ fn tokenize(s: &str) -> Vec<(String, Option<String>)> {
         pieces.push(cur);
         done.push(pieces);
     }
-    done.into_iter()
-        .filter_map(|p| {
-            let (key, rest) = p.split_first()?;
-            let value = (!rest.is_empty()).then(|| rest.join("="));
-            Some((key.clone(), value))
-        })
-        .collect()
+    let pair = |p: Vec<String>| {
+        let (key, rest) = p.split_first()?;
+        Some((key.clone(), (!rest.is_empty()).then(|| rest.join("="))))
+    };
+    done.into_iter().filter_map(pair).collect()
 }
 
 fn split_values(v: &str) -> Vec<&str> {
-    v.split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|s| !s.is_empty())
-        .collect()
+    let sep = |c: char| c.is_whitespace() || c == ',';
+    v.split(sep).filter(|s| !s.is_empty()).collect()
 }
 
-/// ASE's value inference: ints, else floats, else booleans (scalar if one item, array otherwise), else string.
+/// Parses every part with `f`; None if any fails.
+fn parse_all<T>(parts: &[&str], f: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    parts.iter().map(|p| f(p)).collect()
+}
+
+/// ASE's value inference: ints, else floats, else booleans (scalar if one item), else string.
 fn infer(value: &str) -> InfoValue {
-    let parts = split_values(value);
-    if parts.is_empty() {
-        return InfoValue::Str(value.to_string());
-    }
-    if let Ok(v) = parts
-        .iter()
-        .map(|p| p.parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-    {
-        return if v.len() == 1 {
-            InfoValue::Int(v[0])
+    use InfoValue as V;
+    let p = split_values(value);
+    if p.is_empty() {
+        V::Str(value.to_string())
+    } else if let Some(v) = parse_all(&p, |s| s.parse().ok()) {
+        if let [x] = v[..] {
+            V::Int(x)
         } else {
-            InfoValue::IntArray(v)
-        };
-    }
-    if let Ok(v) = parts
-        .iter()
-        .map(|p| p.parse::<f64>())
-        .collect::<Result<Vec<_>, _>>()
-    {
-        return if v.len() == 1 {
-            InfoValue::Float(v[0])
+            V::IntArray(v)
+        }
+    } else if let Some(v) = parse_all(&p, |s| s.parse().ok()) {
+        if let [x] = v[..] {
+            V::Float(x)
         } else {
-            InfoValue::FloatArray(v)
-        };
-    }
-    if let Some(v) = parts
-        .iter()
-        .map(|p| parse_info_bool(p))
-        .collect::<Option<Vec<_>>>()
-    {
-        return if v.len() == 1 {
-            InfoValue::Bool(v[0])
+            V::FloatArray(v)
+        }
+    } else if let Some(v) = parse_all(&p, parse_bool) {
+        if let [x] = v[..] {
+            V::Bool(x)
         } else {
-            InfoValue::BoolArray(v)
-        };
+            V::BoolArray(v)
+        }
+    } else {
+        V::Str(value.to_string())
     }
-    InfoValue::Str(value.to_string())
 }
 
-fn parse_info_bool(s: &str) -> Option<bool> {
+/// ASE's booleans (per-atom `L` columns accept the same words).
+fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "T" | "true" | "True" | "TRUE" => Some(true),
         "F" | "false" | "False" | "FALSE" => Some(false),
@@ -623,19 +483,8 @@ fn parse_info_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "T" | "True" => Some(true),
-        "F" | "False" => Some(false),
-        _ => None,
-    }
-}
-
 fn parse_lattice(v: &str) -> Option<DMat3> {
-    let nums: Vec<f64> = split_values(v)
-        .iter()
-        .map(|s| s.parse().ok())
-        .collect::<Option<_>>()?;
+    let nums = parse_all(&split_values(v), |s| s.parse::<f64>().ok())?;
     let a = <[f64; 9]>::try_from(nums.as_slice()).ok()?;
     Some(DMat3::from_cols_array(&a)) // a, b, c in order = columns
 }
@@ -643,43 +492,25 @@ fn parse_lattice(v: &str) -> Option<DMat3> {
 fn parse_pbc(v: &str) -> Option<[bool; 3]> {
     match infer(v) {
         InfoValue::Bool(b) => Some([b; 3]),
-        InfoValue::Int(i @ (0 | 1)) => Some([i == 1; 3]),
         InfoValue::BoolArray(b) => b.try_into().ok(),
-        InfoValue::IntArray(v) if v.iter().all(|&i| i == 0 || i == 1) => v
-            .iter()
-            .map(|&i| i == 1)
-            .collect::<Vec<_>>()
-            .try_into()
-            .ok(),
         _ => None,
     }
 }
 
-const ELEMENTS: &str = "X H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu \
-    Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm \
-    Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am \
-    Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og";
-
-fn symbol_of(z: i64) -> &'static str {
-    usize::try_from(z)
-        .ok()
-        .and_then(|z| ELEMENTS.split_whitespace().nth(z))
-        .unwrap_or("X")
-}
-
 // ---------------------------------------------------------------- writing
 
-/// Writes one frame in ASE's layout: `Lattice=".." Properties=species:S:1:pos:R:3:<arrays> <info> pbc=".."`.
-/// Fails with `InvalidInput` if the frame cannot be represented (length mismatch, bad names or tokens).
+/// Writes one frame in ASE's layout: `Lattice=.. Properties=species:S:1:pos:R:3:.. <info> pbc=..`.
+/// Fails with `InvalidInput` if the frame is not representable (length mismatch, bad names/tokens).
 pub fn write_frame<W: Write>(w: &mut W, frame: &Frame) -> io::Result<()> {
+    validate(frame).map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
     let mut buf = String::with_capacity(128 + frame.len() * 80);
-    format_frame(&mut buf, frame)?;
+    format_frame(&mut buf, frame);
     w.write_all(buf.as_bytes())
 }
 
 /// Writes all frames to a new file (truncating any existing one).
 pub fn write_file(path: impl AsRef<Path>, frames: &[Frame]) -> io::Result<()> {
-    let mut w = io::BufWriter::new(std::fs::File::create(path)?);
+    let mut w = io::BufWriter::new(File::create(path)?);
     for f in frames {
         write_frame(&mut w, f)?;
     }
@@ -687,32 +518,23 @@ pub fn write_file(path: impl AsRef<Path>, frames: &[Frame]) -> io::Result<()> {
 }
 
 /// Appends frames to a file and flushes after each one, so a killed run leaves a readable file.
-///
 /// Each frame is formatted in memory and handed to the OS in a single write.
 pub struct ExtxyzWriter {
-    file: std::fs::File,
+    file: File,
     buf: Vec<u8>,
 }
 
 impl ExtxyzWriter {
     /// Creates (or truncates) the file.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        Ok(Self {
-            file: std::fs::File::create(path)?,
-            buf: Vec::new(),
-        })
+        let file = File::create(path)?;
+        Ok(Self { file, buf: vec![] })
     }
 
     /// Opens the file for appending, creating it if needed (e.g. to continue a restarted run).
     pub fn append(path: impl AsRef<Path>) -> io::Result<Self> {
-        let file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)?;
-        Ok(Self {
-            file,
-            buf: Vec::new(),
-        })
+        let file = OpenOptions::new().append(true).create(true).open(path)?;
+        Ok(Self { file, buf: vec![] })
     }
 
     /// Writes one frame and flushes it to the OS.
@@ -724,137 +546,112 @@ impl ExtxyzWriter {
     }
 }
 
-fn invalid(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg)
-}
-
 /// A token usable unquoted in an atom column: non-empty, no whitespace.
-fn is_column_token(s: &str) -> bool {
-    !s.is_empty() && !s.chars().any(char::is_whitespace)
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && !s.contains(char::is_whitespace)
 }
 
-fn format_frame(buf: &mut String, frame: &Frame) -> io::Result<()> {
-    let n = frame.positions.len();
-    if frame.symbols.len() != n {
-        return Err(invalid(format!(
-            "{} symbols but {n} positions",
-            frame.symbols.len()
-        )));
-    }
-    if let Some(s) = frame.symbols.iter().find(|s| !is_column_token(s)) {
-        return Err(invalid(format!(
-            "species {s:?} is empty or contains whitespace"
-        )));
-    }
+fn validate(frame: &Frame) -> Result<(), String> {
+    let (n, ns) = (frame.positions.len(), frame.symbols.len());
+    ensure!(ns == n, "{ns} symbols but {n} positions");
+    let syms_ok = frame.symbols.iter().all(|s| is_token(s));
+    ensure!(syms_ok, "a species is empty or contains whitespace");
     for (name, a) in &frame.arrays {
-        if name == "species"
-            || name == "pos"
-            || !is_column_token(name)
-            || name.contains([':', '"', '\'', '='])
-        {
-            return Err(invalid(format!(
-                "array name {name:?} is reserved or not writable"
-            )));
-        }
-        if a.ncols() == 0 || a.data_len() != n * a.ncols() {
-            return Err(invalid(format!(
-                "array '{name}' has {} values, expected {n} x {}",
-                a.data_len(),
-                a.ncols()
-            )));
-        }
-        if let ArrayValue::Str { data, .. } = a {
-            if let Some(s) = data.iter().find(|s| !is_column_token(s)) {
-                return Err(invalid(format!(
-                    "array '{name}': string {s:?} is empty or contains whitespace"
-                )));
-            }
-        }
+        let reserved = name == "species" || name == "pos";
+        let ok = is_token(name) && !reserved && !name.contains([':', '"', '\'', '=']);
+        ensure!(ok, "array name {name:?} is reserved or not writable");
+        let (_, c, len) = a.meta();
+        let ok = c > 0 && len == n * c;
+        ensure!(ok, "array {name}: {len} values, need {n}x{c}");
+        let bad = |d: &Vec<String>| !d.iter().all(|s| is_token(s));
+        let bad_str = matches!(a, ArrayValue::Str { data, .. } if bad(data));
+        ensure!(!bad_str, "array {name}: empty or spaced string");
     }
     for (key, v) in &frame.info {
-        if ["lattice", "properties", "pbc"].contains(&key.to_ascii_lowercase().as_str()) {
-            return Err(invalid(format!(
-                "info key {key:?} is reserved; use Frame::lattice/pbc"
-            )));
-        }
-        let bad_str = matches!(v, InfoValue::Str(s) if s.contains(['\n', '\r']));
-        if key.contains(['\n', '\r']) || bad_str {
-            return Err(invalid(format!("info '{key}' contains a line break")));
-        }
+        let lower = key.to_ascii_lowercase();
+        let reserved = ["lattice", "properties", "pbc"].contains(&lower.as_str());
+        ensure!(!reserved, "info key {key:?} is reserved");
+        let nl = |s: &str| s.contains(['\n', '\r']);
+        let bad = nl(key) || matches!(v, InfoValue::Str(s) if nl(s));
+        ensure!(!bad, "info {key:?} contains a line break");
     }
+    Ok(())
+}
 
-    let _ = writeln!(buf, "{n}");
+fn format_frame(buf: &mut String, frame: &Frame) {
+    push_display(buf, frame.len());
+    buf.push('\n');
     if let Some(l) = frame.lattice {
-        buf.push_str("Lattice=\"");
-        join_f64(buf, &l.to_cols_array());
-        buf.push_str("\" ");
+        buf.push_str("Lattice=");
+        push_list(buf, &l.to_cols_array(), |b, &x| push_f64(b, x));
+        buf.push(' ');
     }
     buf.push_str("Properties=species:S:1:pos:R:3");
     for (name, a) in &frame.arrays {
-        let _ = write!(buf, ":{name}:{}:{}", a.type_letter(), a.ncols());
+        let (ty, c, _) = a.meta();
+        let _ = write!(buf, ":{name}:{ty}:{c}");
     }
     for (key, v) in &frame.info {
         buf.push(' ');
         push_str_value(buf, key);
         buf.push('=');
         match v {
-            InfoValue::Bool(b) => buf.push(if *b { 'T' } else { 'F' }),
-            InfoValue::Int(i) => {
-                let _ = write!(buf, "{i}");
-            }
+            InfoValue::Bool(b) => buf.push(tf(*b)),
+            InfoValue::Int(i) => push_display(buf, i),
             InfoValue::Float(x) => push_f64(buf, *x),
             InfoValue::Str(s) => push_str_value(buf, s),
-            InfoValue::BoolArray(v) => {
-                let s: Vec<&str> = v.iter().map(|&b| if b { "T" } else { "F" }).collect();
-                let _ = write!(buf, "\"{}\"", s.join(" "));
-            }
-            InfoValue::IntArray(v) => {
-                let s: Vec<String> = v.iter().map(i64::to_string).collect();
-                let _ = write!(buf, "\"{}\"", s.join(" "));
-            }
-            InfoValue::FloatArray(v) => {
-                buf.push('"');
-                join_f64(buf, v);
-                buf.push('"');
-            }
+            InfoValue::BoolArray(v) => push_list(buf, v, |b, &x| b.push(tf(x))),
+            InfoValue::IntArray(v) => push_list(buf, v, |b, x| push_display(b, x)),
+            InfoValue::FloatArray(v) => push_list(buf, v, |b, &x| push_f64(b, x)),
         }
     }
-    let tf = |b: bool| if b { 'T' } else { 'F' };
-    let [px, py, pz] = frame.pbc;
-    let _ = writeln!(buf, " pbc=\"{} {} {}\"", tf(px), tf(py), tf(pz));
+    let [px, py, pz] = frame.pbc.map(tf);
+    let _ = writeln!(buf, " pbc=\"{px} {py} {pz}\"");
 
     let mut tmp = String::new();
     for (i, (sym, p)) in frame.symbols.iter().zip(&frame.positions).enumerate() {
         let _ = write!(buf, "{sym:<2}");
         for x in p.to_array() {
-            push_padded(buf, &mut tmp, 24, |t| push_f64(t, x));
+            pad(buf, &mut tmp, 20, |t| push_f64(t, x));
         }
         for a in frame.arrays.values() {
             let c = a.ncols();
             for j in i * c..(i + 1) * c {
+                let t = &mut tmp;
                 match a {
-                    ArrayValue::Float { data, .. } => {
-                        push_padded(buf, &mut tmp, 24, |t| push_f64(t, data[j]))
-                    }
-                    ArrayValue::Int { data, .. } => push_padded(buf, &mut tmp, 8, |t| {
-                        let _ = write!(t, "{}", data[j]);
-                    }),
-                    ArrayValue::Bool { data, .. } => {
-                        push_padded(buf, &mut tmp, 2, |t| t.push(tf(data[j])))
-                    }
-                    ArrayValue::Str { data, .. } => {
-                        push_padded(buf, &mut tmp, 4, |t| t.push_str(&data[j]))
-                    }
+                    ArrayValue::Float { data, .. } => pad(buf, t, 20, |t| push_f64(t, data[j])),
+                    ArrayValue::Int { data, .. } => pad(buf, t, 8, |t| push_display(t, data[j])),
+                    ArrayValue::Bool { data, .. } => pad(buf, t, 2, |t| t.push(tf(data[j]))),
+                    ArrayValue::Str { data, .. } => pad(buf, t, 4, |t| t.push_str(&data[j])),
                 }
             }
         }
         buf.push('\n');
     }
-    Ok(())
+}
+
+fn tf(b: bool) -> char {
+    ['F', 'T'][usize::from(b)]
+}
+
+fn push_display(buf: &mut String, x: impl std::fmt::Display) {
+    let _ = write!(buf, "{x}");
+}
+
+/// Writes `"a b c"`, each item formatted by `f`.
+fn push_list<T>(buf: &mut String, items: &[T], f: impl Fn(&mut String, &T)) {
+    buf.push('"');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(' ');
+        }
+        f(buf, x);
+    }
+    buf.push('"');
 }
 
 /// Formats into `tmp`, then appends it right-aligned to `width` (at least one separating space).
-fn push_padded(buf: &mut String, tmp: &mut String, width: usize, f: impl FnOnce(&mut String)) {
+fn pad(buf: &mut String, tmp: &mut String, width: usize, f: impl FnOnce(&mut String)) {
     tmp.clear();
     f(tmp);
     for _ in 0..width.saturating_sub(tmp.len()).max(1) {
@@ -868,21 +665,12 @@ fn push_f64(buf: &mut String, x: f64) {
     let start = buf.len();
     let a = x.abs();
     if a == 0.0 || !a.is_finite() || (1e-5..1e16).contains(&a) {
-        let _ = write!(buf, "{x}");
+        push_display(buf, x);
     } else {
         let _ = write!(buf, "{x:e}");
     }
     if !buf[start..].contains(['.', 'e', 'n', 'N']) {
         buf.push_str(".0");
-    }
-}
-
-fn join_f64(buf: &mut String, v: &[f64]) {
-    for (i, &x) in v.iter().enumerate() {
-        if i > 0 {
-            buf.push(' ');
-        }
-        push_f64(buf, x);
     }
 }
 
@@ -901,47 +689,4 @@ fn push_str_value(buf: &mut String, s: &str) {
         buf.push(c);
     }
     buf.push('"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokenizer_follows_ase() {
-        let kv = tokenize(r#"a=1 b = "x y" flag c={1 2} d="q\"q" e="" f=[T, F]"#);
-        let keys: Vec<&str> = kv.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["a", "b", "flag", "c", "d", "e", "f"]);
-        assert_eq!(kv[1].1.as_deref(), Some("x y"));
-        assert_eq!(kv[2].1, None);
-        assert_eq!(kv[4].1.as_deref(), Some("q\"q"));
-        assert_eq!(kv[5].1.as_deref(), Some(""));
-        assert_eq!(infer("1 2"), InfoValue::IntArray(vec![1, 2]));
-        assert_eq!(infer("T, F"), InfoValue::BoolArray(vec![true, false]));
-        assert_eq!(infer("1e3"), InfoValue::Float(1000.0));
-        assert_eq!(infer("abc 1"), InfoValue::Str("abc 1".into()));
-    }
-
-    #[test]
-    fn float_format_round_trips() {
-        for x in [
-            0.0,
-            -0.0,
-            1.0,
-            1e300,
-            -1e-300,
-            0.1,
-            1e16,
-            123456.789,
-            f64::MIN_POSITIVE,
-            5e-324,
-        ] {
-            let mut s = String::new();
-            push_f64(&mut s, x);
-            assert!(
-                matches!(infer(&s), InfoValue::Float(y) if y.to_bits() == x.to_bits()),
-                "{s}"
-            );
-        }
-    }
 }

@@ -56,7 +56,8 @@ impl<T: Clone> PairTable<T> {
 /// Partial sums of one block of atoms.
 struct Accumulator {
     energy: f64,
-    virial: [f64; 6],
+    /// Σ over pairs through a lattice translation of shift ⊗ force (see `compute_pairs`).
+    image_virial: DMat3,
 }
 
 /// Evaluates a pair kernel over every pair of `list`, adding into `out`.
@@ -64,6 +65,10 @@ struct Accumulator {
 /// With a half list each pair is seen once and Newton's third law scatters the force to
 /// both atoms; blocks of atoms then write into private force buffers that are summed at the
 /// end, so the result is deterministic for a given thread count.
+///
+/// The virial W = Σ_pairs d ⊗ f is not summed pair by pair: since d = x_j + s − x_i, it
+/// equals Σ_i x_i ⊗ ΔF_i + Σ_pairs s ⊗ f, and only pairs through a translation s ≠ 0 (few
+/// in a large box) need the second sum.
 pub fn compute_pairs<K: PairKernel>(
     kernel: &K,
     system: &System,
@@ -73,50 +78,58 @@ pub fn compute_pairs<K: PairKernel>(
     let n = system.len();
     let threads = rayon::current_num_threads().max(1);
     let blocks = if n < 2048 || threads == 1 { 1 } else { threads };
-    let ranges = balanced_ranges(list, n, blocks);
     let want_atom_energy = out.per_atom_energy.is_some();
     let half = list.kind() == ListKind::Half;
+    let single = system.species_names.len() == 1;
+    let block = |range, forces: &mut [DVec3], energies: Option<&mut [f64]>| match (half, single) {
+        (true, true) => run_block::<K, true, true>(kernel, system, list, range, forces, energies),
+        (true, false) => run_block::<K, true, false>(kernel, system, list, range, forces, energies),
+        (false, true) => run_block::<K, false, true>(kernel, system, list, range, forces, energies),
+        (false, false) => {
+            run_block::<K, false, false>(kernel, system, list, range, forces, energies)
+        }
+    };
 
     let mut acc = Vec::with_capacity(blocks);
     if blocks == 1 {
+        let before = moment(&system.positions, &out.forces);
         let mut atom_energy = out.per_atom_energy.take();
-        acc.push(run_block(
-            kernel,
-            system,
-            list,
-            0..n,
-            half,
-            &mut out.forces,
-            atom_energy.as_deref_mut(),
-        ));
+        acc.push(block(0..n, &mut out.forces, atom_energy.as_deref_mut()));
         out.per_atom_energy = atom_energy;
+        out.virial += moment(&system.positions, &out.forces) - before;
     } else {
-        let partial: Vec<(Accumulator, Vec<DVec3>, Option<Vec<f64>>)> = ranges
-            .into_par_iter()
-            .map(|range| {
-                let mut forces = vec![DVec3::ZERO; n];
-                let mut energies = want_atom_energy.then(|| vec![0.0; n]);
-                let a = run_block(
-                    kernel,
-                    system,
-                    list,
-                    range,
-                    half,
-                    &mut forces,
-                    energies.as_deref_mut(),
-                );
-                (a, forces, energies)
+        let partial: Vec<(Accumulator, Vec<DVec3>, Option<Vec<f64>>)> =
+            balanced_ranges(list, n, blocks)
+                .into_par_iter()
+                .map(|range| {
+                    let mut forces = vec![DVec3::ZERO; n];
+                    let mut energies = want_atom_energy.then(|| vec![0.0; n]);
+                    let a = block(range, &mut forces, energies.as_deref_mut());
+                    (a, forces, energies)
+                })
+                .collect();
+        let x = &system.positions;
+        let moments: Vec<DMat3> = out
+            .forces
+            .par_chunks_mut(4096)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut m = DMat3::ZERO;
+                for (k, f) in chunk.iter_mut().enumerate() {
+                    let i = c * 4096 + k;
+                    let mut df = DVec3::ZERO;
+                    for p in &partial {
+                        df += p.1[i];
+                    }
+                    *f += df;
+                    m += outer(x[i], df);
+                }
+                m
             })
             .collect();
-        out.forces
-            .par_iter_mut()
-            .enumerate()
-            .with_min_len(4096)
-            .for_each(|(i, f)| {
-                for p in &partial {
-                    *f += p.1[i];
-                }
-            });
+        for m in moments {
+            out.virial += m;
+        }
         if let Some(e) = &mut out.per_atom_energy {
             for p in &partial {
                 if let Some(pe) = &p.2 {
@@ -130,13 +143,21 @@ pub fn compute_pairs<K: PairKernel>(
     }
     for a in acc {
         out.energy += a.energy;
-        let [xx, yy, zz, xy, xz, yz] = a.virial;
-        out.virial += DMat3::from_cols(
-            DVec3::new(xx, xy, xz),
-            DVec3::new(xy, yy, yz),
-            DVec3::new(xz, yz, zz),
-        );
+        out.virial += a.image_virial;
     }
+}
+
+/// The outer product a ⊗ b (matrix with entries a_k b_l).
+#[inline(always)]
+fn outer(a: DVec3, b: DVec3) -> DMat3 {
+    DMat3::from_cols(a * b.x, a * b.y, a * b.z)
+}
+
+/// Σ_i x_i ⊗ F_i.
+fn moment(x: &[DVec3], f: &[DVec3]) -> DMat3 {
+    x.iter()
+        .zip(f)
+        .fold(DMat3::ZERO, |m, (x, f)| m + outer(*x, *f))
 }
 
 /// Splits atoms 0..n into `blocks` contiguous ranges holding similar numbers of pairs.
@@ -149,7 +170,7 @@ fn balanced_ranges(list: &NeighborList, n: usize, blocks: usize) -> Vec<std::ops
         let target = total * b / blocks;
         let mut end = start;
         while end < n && (seen < target || b == blocks) {
-            seen += list.raw(end).len();
+            seen += list.count(end);
             end += 1;
         }
         ranges.push(start..end);
@@ -158,48 +179,58 @@ fn balanced_ranges(list: &NeighborList, n: usize, blocks: usize) -> Vec<std::ops
     ranges
 }
 
+/// One block of atoms. `HALF`: the list holds each pair once and forces go to both atoms.
+/// `SINGLE`: one species, so no species lookups in the inner loop.
 #[inline(always)]
-fn run_block<K: PairKernel>(
+fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
     kernel: &K,
     system: &System,
     list: &NeighborList,
     range: std::ops::Range<usize>,
-    half: bool,
     forces: &mut [DVec3],
     mut atom_energy: Option<&mut [f64]>,
 ) -> Accumulator {
     let x = &system.positions;
     let species = &system.species;
     let mut energy = 0.0;
-    let mut v = [0.0; 6];
-    // a full list sees each pair twice: count half of it each time
-    let weight = if half { 1.0 } else { 0.5 };
+    let mut image_virial = DMat3::ZERO;
     for i in range {
         let xi = x[i];
-        let si = species[i];
+        let si = if SINGLE { 0 } else { species[i] };
         let mut fi = DVec3::ZERO;
         let mut ei = 0.0;
-        for &entry in list.raw(i) {
-            let (j, shift) = list.decode(entry);
-            let d = x[j] + shift - xi;
-            let r2 = d.length_squared();
-            let Some((e, fpair)) = kernel.pair(si, species[j], r2) else {
+        // pairs in the same image: no translation to look up
+        for &j in list.direct(i) {
+            let j = j as usize;
+            let d = x[j] - xi;
+            let sj = if SINGLE { 0 } else { species[j] };
+            let Some((e, fpair)) = kernel.pair(si, sj, d.length_squared()) else {
                 continue;
             };
             let fj = d * fpair;
             fi -= fj;
-            if half {
-                forces[j] += fj;
-            }
             ei += e;
-            v[0] += d.x * fj.x;
-            v[1] += d.y * fj.y;
-            v[2] += d.z * fj.z;
-            v[3] += d.x * fj.y;
-            v[4] += d.x * fj.z;
-            v[5] += d.y * fj.z;
-            if let Some(ae) = atom_energy.as_deref_mut() {
-                if half {
+            if HALF {
+                forces[j] += fj;
+                if let Some(ae) = atom_energy.as_deref_mut() {
+                    ae[j] += 0.5 * e;
+                }
+            }
+        }
+        for &entry in list.imaged(i) {
+            let (j, shift) = list.decode(entry);
+            let d = x[j] + shift - xi;
+            let sj = if SINGLE { 0 } else { species[j] };
+            let Some((e, fpair)) = kernel.pair(si, sj, d.length_squared()) else {
+                continue;
+            };
+            let fj = d * fpair;
+            fi -= fj;
+            ei += e;
+            image_virial += outer(shift, fj);
+            if HALF {
+                forces[j] += fj;
+                if let Some(ae) = atom_energy.as_deref_mut() {
                     ae[j] += 0.5 * e;
                 }
             }
@@ -210,8 +241,10 @@ fn run_block<K: PairKernel>(
             ae[i] += 0.5 * ei;
         }
     }
+    // a full list sees each pair twice
+    let weight = if HALF { 1.0 } else { 0.5 };
     Accumulator {
         energy: energy * weight,
-        virial: v.map(|c| c * weight),
+        image_virial: image_virial * weight,
     }
 }

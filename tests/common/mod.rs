@@ -1,0 +1,168 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use eqmd::cell::Cell;
+use eqmd::io::extxyz::{self, Frame, InfoValue};
+use eqmd::potential::{evaluate, ForceOutput, Potential};
+use eqmd::system::System;
+use eqmd::units::Units;
+use glam::{DMat3, DVec3};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+
+/// Path of a file under tests/fixtures.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// A system from an extended-XYZ frame (masses 1, units from the `units` info key).
+pub fn system_from_frame(frame: &Frame) -> System {
+    let units = match frame.info.get("units") {
+        Some(InfoValue::Str(s)) if s == "metal" => Units::Metal,
+        _ => Units::Lj,
+    };
+    let cell = match frame.lattice {
+        Some(m) => Cell::from_matrix(m, frame.pbc).unwrap(),
+        None => Cell::vacuum(),
+    };
+    let mut s = System::new(cell, units);
+    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
+        let k = s.add_species(name, 1.0);
+        s.add_atom(k, *r);
+    }
+    s
+}
+
+/// The first frame of a fixture file.
+pub fn read_fixture(rel: &str) -> Frame {
+    extxyz::read_file(&fixture(rel)).unwrap().remove(0)
+}
+
+/// A fully periodic cell from three vectors.
+pub fn periodic(a: DVec3, b: DVec3, c: DVec3) -> Cell {
+    Cell::new(a, b, c, [true; 3]).unwrap()
+}
+
+/// `n` atoms at random positions in `cell` (or in a cube of side `side` for vacuum),
+/// no two closer than `min_dist`, species assigned at random among `species`.
+pub fn random_system(
+    cell: Cell,
+    n: usize,
+    species: usize,
+    min_dist: f64,
+    side: f64,
+    seed: u64,
+) -> System {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut s = System::new(cell, Units::Lj);
+    for k in 0..species {
+        s.add_species(&format!("S{k}"), 1.0 + k as f64);
+    }
+    let mut attempts = 0;
+    while s.len() < n && attempts < 200_000 {
+        attempts += 1;
+        let f = DVec3::new(rng.random(), rng.random(), rng.random());
+        let r = if cell.is_vacuum() {
+            f * side
+        } else {
+            let mut r = cell.cartesian(f);
+            for k in 0..3 {
+                if !cell.pbc()[k] {
+                    r += cell.vector(k) * (rng.random::<f64>() - 0.5) * 0.2;
+                }
+            }
+            r
+        };
+        let ok = s.positions.iter().all(|p| {
+            cell.minimum_image(*p - r).length() >= min_dist && (*p - r).length() >= min_dist
+        });
+        if ok {
+            let k = rng.random_range(0..species);
+            s.add_atom(k, r);
+        }
+    }
+    s
+}
+
+/// Energy of `potential` on `system`.
+pub fn energy(potential: &dyn Potential, system: &System) -> f64 {
+    let mut s = system.clone();
+    evaluate(potential, &mut s).energy
+}
+
+/// Energy, forces and virial of `potential` on `system`.
+pub fn compute(potential: &dyn Potential, system: &System) -> ForceOutput {
+    let mut s = system.clone();
+    evaluate(potential, &mut s)
+}
+
+/// Central finite-difference forces −∂E/∂x.
+pub fn fd_forces(potential: &dyn Potential, system: &System, h: f64) -> Vec<DVec3> {
+    let mut f = vec![DVec3::ZERO; system.len()];
+    for i in 0..system.len() {
+        for k in 0..3 {
+            let mut plus = system.clone();
+            plus.positions[i][k] += h;
+            let mut minus = system.clone();
+            minus.positions[i][k] -= h;
+            f[i][k] = -(energy(potential, &plus) - energy(potential, &minus)) / (2.0 * h);
+        }
+    }
+    f
+}
+
+/// Applies the homogeneous deformation (1 + ε) to cell and positions.
+pub fn strained(system: &System, eps: DMat3) -> System {
+    let mut s = system.clone();
+    s.cell = system.cell.strained(eps);
+    let m = DMat3::IDENTITY + eps;
+    for r in &mut s.positions {
+        *r = m * *r;
+    }
+    s
+}
+
+/// Central finite-difference virial W_ab = −∂E/∂ε_ab.
+pub fn fd_virial(potential: &dyn Potential, system: &System, h: f64) -> DMat3 {
+    let mut w = DMat3::ZERO;
+    for a in 0..3 {
+        for b in 0..3 {
+            let mut e = DMat3::ZERO;
+            e.col_mut(b)[a] = h;
+            let plus = energy(potential, &strained(system, e));
+            let minus = energy(potential, &strained(system, -e));
+            w.col_mut(b)[a] = -(plus - minus) / (2.0 * h);
+        }
+    }
+    w
+}
+
+/// Largest |a − b| over matrix entries, relative to the largest |b|.
+pub fn mat_rel_err(a: DMat3, b: DMat3) -> f64 {
+    let scale = b
+        .to_cols_array()
+        .iter()
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+        .max(1e-300);
+    (a - b)
+        .to_cols_array()
+        .iter()
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+        / scale
+}
+
+/// Largest force-component error relative to the largest reference force component.
+pub fn forces_rel_err(a: &[DVec3], b: &[DVec3]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b
+        .iter()
+        .fold(0.0f64, |m, f| m.max(f.abs().max_element()))
+        .max(1e-300);
+    a.iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((*x - *y).abs().max_element()))
+        / scale
+}
