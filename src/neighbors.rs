@@ -411,13 +411,13 @@ impl BinGrid {
 
     /// The lattice images a stencil can reach, their translations and the bits to encode them.
     fn image_table(&self, system: &System) -> (Vec<DVec3>, u32, ImageExtent) {
-        let mut extent = [0i32; 3];
-        for k in 0..3 {
+        let extent = ImageExtent(std::array::from_fn(|k| {
             if self.periodic[k] {
-                extent[k] = ((self.count[k] - 1 + self.reach[k]) / self.count[k] + 1) as i32;
+                ((self.count[k] - 1 + self.reach[k]) / self.count[k] + 1) as i32
+            } else {
+                0
             }
-        }
-        let extent = ImageExtent(extent);
+        }));
         let mut images = vec![DVec3::ZERO; extent.count()];
         let e = extent.0;
         for a in -e[0]..=e[0] {

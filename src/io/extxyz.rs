@@ -217,8 +217,8 @@ fn to_vecs(data: &[f64]) -> Vec<DVec3> {
 // ---------------------------------------------------------------- reading
 
 /// Reads every frame of a file.
-pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Frame>, ExtxyzError> {
-    let (text, name) = read_text(path.as_ref())?;
+pub fn read_file(path: &Path) -> Result<Vec<Frame>, ExtxyzError> {
+    let (text, name) = read_text(path)?;
     read_str(&text, &name)
 }
 
@@ -231,8 +231,8 @@ pub fn read_str(text: &str, source: &str) -> Result<Vec<Frame>, ExtxyzError> {
 }
 
 /// Reads only the last frame (e.g. to restart a run); earlier frames are delimited but not parsed.
-pub fn read_last_frame(path: impl AsRef<Path>) -> Result<Frame, ExtxyzError> {
-    let (text, name) = read_text(path.as_ref())?;
+pub fn read_last_frame(path: &Path) -> Result<Frame, ExtxyzError> {
+    let (text, name) = read_text(path)?;
     let lines = content_lines(&text);
     let spans = frame_spans(&lines, &name)?;
     let last = spans.last().copied();
@@ -509,7 +509,7 @@ pub fn write_frame<W: Write>(w: &mut W, frame: &Frame) -> io::Result<()> {
 }
 
 /// Writes all frames to a new file (truncating any existing one).
-pub fn write_file(path: impl AsRef<Path>, frames: &[Frame]) -> io::Result<()> {
+pub fn write_file(path: &Path, frames: &[Frame]) -> io::Result<()> {
     let mut w = io::BufWriter::new(File::create(path)?);
     for f in frames {
         write_frame(&mut w, f)?;
@@ -526,13 +526,13 @@ pub struct ExtxyzWriter {
 
 impl ExtxyzWriter {
     /// Creates (or truncates) the file.
-    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+    pub fn create(path: &Path) -> io::Result<Self> {
         let file = File::create(path)?;
         Ok(Self { file, buf: vec![] })
     }
 
     /// Opens the file for appending, creating it if needed (e.g. to continue a restarted run).
-    pub fn append(path: impl AsRef<Path>) -> io::Result<Self> {
+    pub fn append(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().append(true).create(true).open(path)?;
         Ok(Self { file, buf: vec![] })
     }

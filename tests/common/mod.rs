@@ -101,17 +101,17 @@ pub fn compute(potential: &dyn Potential, system: &System) -> ForceOutput {
 
 /// Central finite-difference forces −∂E/∂x.
 pub fn fd_forces(potential: &dyn Potential, system: &System, h: f64) -> Vec<DVec3> {
-    let mut f = vec![DVec3::ZERO; system.len()];
-    for i in 0..system.len() {
-        for k in 0..3 {
-            let mut plus = system.clone();
-            plus.positions[i][k] += h;
-            let mut minus = system.clone();
-            minus.positions[i][k] -= h;
-            f[i][k] = -(energy(potential, &plus) - energy(potential, &minus)) / (2.0 * h);
-        }
-    }
-    f
+    (0..system.len())
+        .map(|i| {
+            DVec3::from_array(std::array::from_fn(|k| {
+                let mut plus = system.clone();
+                plus.positions[i][k] += h;
+                let mut minus = system.clone();
+                minus.positions[i][k] -= h;
+                -(energy(potential, &plus) - energy(potential, &minus)) / (2.0 * h)
+            }))
+        })
+        .collect()
 }
 
 /// Applies the homogeneous deformation (1 + ε) to cell and positions.
