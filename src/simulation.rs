@@ -121,6 +121,17 @@ impl Simulation {
         })
     }
 
+    /// Kinetic degrees of freedom under this integrator: 3N − 3, or 3N when a thermostat's
+    /// random forces do not conserve momentum.
+    pub fn degrees_of_freedom(&self) -> f64 {
+        let n = self.system.len() as f64;
+        if self.integrator.conserves_momentum() {
+            self.system.degrees_of_freedom()
+        } else {
+            3.0 * n
+        }
+    }
+
     /// Thermodynamic state now.
     pub fn thermo(&self) -> Thermo {
         let pe = self.forces.energy;
@@ -131,7 +142,7 @@ impl Simulation {
             pe,
             ke,
             etotal: pe + ke,
-            temp: self.system.temperature(),
+            temp: self.system.temperature_with_dof(self.degrees_of_freedom()),
             press: self.system.pressure(&self.forces.virial),
             conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
         }

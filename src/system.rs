@@ -115,9 +115,13 @@ impl System {
         0.5 * sum * self.units.mvv_to_energy()
     }
 
-    /// Instantaneous temperature from the kinetic energy and the degrees of freedom.
+    /// Instantaneous temperature with 3N − 3 degrees of freedom (momentum fixed).
     pub fn temperature(&self) -> f64 {
-        let dof = self.degrees_of_freedom();
+        self.temperature_with_dof(self.degrees_of_freedom())
+    }
+
+    /// Instantaneous temperature 2 KE / (dof k_B).
+    pub fn temperature_with_dof(&self, dof: f64) -> f64 {
         if dof == 0.0 {
             return 0.0;
         }

@@ -72,4 +72,8 @@ impl Integrator for Langevin {
     fn reservoir_energy(&self, _system: &System) -> f64 {
         self.heat
     }
+
+    fn conserves_momentum(&self) -> bool {
+        false
+    }
 }

@@ -29,6 +29,11 @@ pub trait Integrator: Send {
     fn reservoir_energy(&self, _system: &System) -> f64 {
         0.0
     }
+    /// Whether total momentum stays fixed (it does unless random forces act), which sets
+    /// the kinetic degrees of freedom: 3N − 3 if so, 3N otherwise.
+    fn conserves_momentum(&self) -> bool {
+        true
+    }
 }
 
 /// v ← v + dt · F / m (in the system's units).
