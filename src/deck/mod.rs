@@ -100,8 +100,21 @@ impl LoadedDeck {
         let deck: Deck = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
             |e: serde_path_to_error::Error<toml::de::Error>| {
                 let key = e.path().to_string();
-                let key = if key == "." { String::new() } else { key };
+                let mut key = if key == "." { String::new() } else { key };
                 let message = e.inner().message().to_string();
+                // internally tagged sections lose the path below them: name the field
+                if let Some(field) = message
+                    .strip_prefix("unknown field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    if !key.ends_with(field) {
+                        key = if key.is_empty() {
+                            field.to_string()
+                        } else {
+                            format!("{key}.{field}")
+                        };
+                    }
+                }
                 loaded.error(&key, message)
             },
         )?;

@@ -1,0 +1,171 @@
+//! Decks through the `eqmd` binary: every shipped deck in inputs/ and every deck in
+//! tests/decks/good runs (shortened with --set); every deck in tests/decks/bad fails with a
+//! non-zero exit, no panic, and a message naming the file, the line and the key, as its
+//! `# expect...` header lines say.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn eqmd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eqmd"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the eqmd binary runs")
+}
+
+fn decks(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no decks in {}", dir.display());
+    v
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_short(deck: &Path, steps: u32) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let steps = format!("integrator.steps={steps}");
+    let out = eqmd(&[
+        "run",
+        deck.to_str().unwrap(),
+        "--set",
+        &steps,
+        "--set",
+        "thermo.every=5",
+        "--output-dir",
+        out_dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{} failed:\n{stderr}", deck.display());
+    let stem = deck.file_stem().unwrap().to_string_lossy();
+    let thermo = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".csv"))
+        .unwrap_or_else(|| panic!("{stem}: no thermo CSV written"));
+    let rows = eqmd::io::thermo::read_csv(&thermo).unwrap();
+    assert!(rows.len() >= 2, "{stem}: thermo rows");
+    assert!(rows
+        .iter()
+        .all(|r| r.etotal.is_finite() && r.temp.is_finite()));
+}
+
+#[test]
+fn shipped_decks_run() {
+    for deck in decks(&root().join("inputs")) {
+        run_short(&deck, 10);
+    }
+}
+
+#[test]
+fn good_decks_run() {
+    for deck in decks(&root().join("tests/decks/good")) {
+        run_short(&deck, 10);
+    }
+}
+
+#[test]
+fn bad_decks_fail_with_located_messages() {
+    for deck in decks(&root().join("tests/decks/bad")) {
+        let text = std::fs::read_to_string(&deck).unwrap();
+        let header = |tag: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix(&format!("# {tag}: ")))
+                .map(str::to_string)
+                .collect()
+        };
+        let out = eqmd(&["run", deck.to_str().unwrap(), "--quiet"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = deck.file_name().unwrap().to_string_lossy();
+        assert!(!out.status.success(), "{name}: should fail");
+        assert_eq!(out.status.code(), Some(1), "{name}: exit code");
+        assert!(!stderr.contains("panicked"), "{name}: panicked:\n{stderr}");
+        let expected = header("expect");
+        assert!(!expected.is_empty(), "{name}: no `# expect:` line");
+        for e in expected {
+            assert!(stderr.contains(&e), "{name}: missing `{e}` in:\n{stderr}");
+        }
+        for line in header("expect-line") {
+            let place = format!("{name}:{line}:");
+            assert!(
+                stderr.contains(&place),
+                "{name}: missing `{place}` in:\n{stderr}"
+            );
+        }
+        for key in header("expect-key") {
+            let k = format!("key `{key}`");
+            assert!(stderr.contains(&k), "{name}: missing `{k}` in:\n{stderr}");
+        }
+    }
+}
+
+#[test]
+fn set_overrides_deck_values_and_bad_overrides_are_errors() {
+    let deck = root().join("tests/decks/good/lj_small.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = eqmd(&[
+        "run",
+        deck.to_str().unwrap(),
+        "--set",
+        "integrator.steps=7",
+        "--set",
+        "thermo.every=7",
+        "--set",
+        "thermo.file=custom.csv",
+        "--output-dir",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = eqmd::io::thermo::read_csv(&dir.path().join("custom.csv")).unwrap();
+    assert_eq!(rows.last().unwrap().step, 7);
+
+    let out = eqmd(&[
+        "run",
+        deck.to_str().unwrap(),
+        "--set",
+        "integrator.timestep=-1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("(--set)") && stderr.contains("integrator.timestep"),
+        "{stderr}"
+    );
+
+    let out = eqmd(&["run", deck.to_str().unwrap(), "--set", "nonsense"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key=value"));
+}
+
+#[test]
+fn help_explains_every_command() {
+    let out = eqmd(&["--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("run"));
+    let out = eqmd(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--set") && text.contains("--output-dir"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_deck_is_a_clear_error() {
+    let out = eqmd(&["run", "no/such/deck.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/deck.toml"));
+}
