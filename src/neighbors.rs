@@ -204,41 +204,49 @@ impl NeighborList {
                     grid.stencil(b, half, &images, &image_extent, &mut stencil);
                     let candidates: usize = stencil
                         .iter()
-                        .map(|s| bins.start[s.bin + 1] - bins.start[s.bin])
+                        .map(|s| bins.start[s.last_bin + 1] - bins.start[s.first_bin])
                         .sum();
-                    scratch_direct.resize(candidates, 0u32);
-                    scratch_imaged.resize(candidates, 0u32);
+                    if scratch_direct.len() < candidates {
+                        scratch_direct.resize(candidates, 0u32);
+                        scratch_imaged.resize(candidates, 0u32);
+                    }
                     for ki in first..last {
                         let i = bins.atoms[ki] as usize;
                         let xi = bins.positions[ki];
                         let (mut nd, mut ni) = (0usize, 0usize);
                         for s in &stencil {
-                            let (lo, hi) = (bins.start[s.bin], bins.start[s.bin + 1]);
+                            let (lo, hi) = (bins.start[s.first_bin], bins.start[s.last_bin + 1]);
                             let base = s.shift - xi;
-                            let direct = s.image == center;
-                            // the atom itself: skipped; within its own bin a half list
-                            // takes later atoms only
+                            // the atom itself is skipped; in the segment that starts at its
+                            // own bin a half list takes later atoms only
                             let ranges = if s.own_bin {
                                 if half {
-                                    [(ki + 1, hi), (0, 0)]
+                                    [(ki + 1, hi), (hi, hi)]
                                 } else {
                                     [(lo, ki), (ki + 1, hi)]
                                 }
                             } else {
-                                [(lo, hi), (0, 0)]
+                                [(lo, hi), (hi, hi)]
                             };
                             for (lo, hi) in ranges {
-                                for k in lo..hi {
-                                    let d = bins.positions[k] + base;
-                                    let inside = (d.length_squared() < range2) as usize;
-                                    if direct {
-                                        scratch_direct[nd] = bins.atoms[k];
-                                        nd += inside;
-                                    } else {
-                                        scratch_imaged[ni] =
-                                            encode(bins.atoms[k] as usize, s.image, image_bits);
-                                        ni += inside;
+                                let positions = &bins.positions[lo..hi];
+                                let atoms = &bins.atoms[lo..hi];
+                                if s.image == center {
+                                    let out = &mut scratch_direct[nd..nd + positions.len()];
+                                    let mut m = 0;
+                                    for (p, &j) in positions.iter().zip(atoms) {
+                                        out[m] = j;
+                                        m += ((*p + base).length_squared() < range2) as usize;
                                     }
+                                    nd += m;
+                                } else {
+                                    let out = &mut scratch_imaged[ni..ni + positions.len()];
+                                    let mut m = 0;
+                                    for (p, &j) in positions.iter().zip(atoms) {
+                                        out[m] = encode(j as usize, s.image, image_bits);
+                                        m += ((*p + base).length_squared() < range2) as usize;
+                                    }
+                                    ni += m;
                                 }
                             }
                         }
@@ -343,10 +351,12 @@ struct Gathered {
     entries: Vec<u32>,
 }
 
-/// One bin of a stencil: which bin, which lattice image of it, and whether it is the
-/// atom's own bin in the same image.
-struct StencilBin {
-    bin: usize,
+/// A run of stencil bins consecutive in memory (along the last axis) and in the same
+/// lattice image, so that their atoms form one contiguous range; `own_bin` marks the run
+/// that holds the atom's own bin in its own image.
+struct StencilSegment {
+    first_bin: usize,
+    last_bin: usize,
     image: usize,
     shift: DVec3,
     own_bin: bool,
@@ -479,46 +489,56 @@ impl BinGrid {
         [x, y, z]
     }
 
-    /// The bins (with images) within reach of bin `flat`. For a half list only offsets
-    /// that are lexicographically ≥ 0, so that every pair is found from one end only.
+    /// The bins (with images) within reach of bin `flat`, merged into runs along the last
+    /// axis. For a half list only offsets that are lexicographically ≥ 0, so that every
+    /// pair is found from one end only (the own-bin run then starts at the own bin).
     fn stencil(
         &self,
         flat: usize,
         half: bool,
         images: &[DVec3],
         extent: &ImageExtent,
-        out: &mut Vec<StencilBin>,
+        out: &mut Vec<StencilSegment>,
     ) {
         out.clear();
         let bin = self.unflat(flat);
         let r = self.reach;
         let e = extent.0;
         let (wy, wz) = (2 * e[1] as i64 + 1, 2 * e[2] as i64 + 1);
-        // per axis: (offset, flat-index contribution, image-index contribution)
-        let axis = |k: usize, stride: i64, image_stride: i64| -> Vec<(i64, i64, i64)> {
-            (-r[k]..=r[k])
-                .filter_map(|d| {
-                    self.stencil_bin(k, bin[k] + d)
-                        .map(|(b, n)| (d, b * stride, (n as i64 + e[k] as i64) * image_stride))
-                })
-                .collect()
-        };
-        let xs = axis(0, self.count[1] * self.count[2], wy * wz);
-        let ys = axis(1, self.count[2], wz);
-        let zs = axis(2, 1, 1);
-        for &(dx, fx, ix) in &xs {
-            for &(dy, fy, iy) in &ys {
-                for &(dz, fz, iz) in &zs {
-                    if half && (dx, dy, dz) < (0, 0, 0) {
+        for dx in -r[0]..=r[0] {
+            let Some((bx, nx)) = self.stencil_bin(0, bin[0] + dx) else {
+                continue;
+            };
+            for dy in -r[1]..=r[1] {
+                if half && (dx, dy) < (0, 0) {
+                    continue;
+                }
+                let Some((by, ny)) = self.stencil_bin(1, bin[1] + dy) else {
+                    continue;
+                };
+                let row = (bx * self.count[1] + by) * self.count[2];
+                let row_image = (nx as i64 + e[0] as i64) * wy * wz + (ny as i64 + e[1] as i64) * wz;
+                let first_dz = if half && (dx, dy) == (0, 0) { 0 } else { -r[2] };
+                for dz in first_dz..=r[2] {
+                    let Some((bz, nz)) = self.stencil_bin(2, bin[2] + dz) else {
                         continue;
+                    };
+                    let b = (row + bz) as usize;
+                    let image = (row_image + nz as i64 + e[2] as i64) as usize;
+                    let own = (dx, dy, dz) == (0, 0, 0);
+                    match out.last_mut() {
+                        Some(seg) if seg.image == image && seg.last_bin + 1 == b && !(own && half) => {
+                            seg.last_bin = b;
+                            seg.own_bin |= own;
+                        }
+                        _ => out.push(StencilSegment {
+                            first_bin: b,
+                            last_bin: b,
+                            image,
+                            shift: images[image],
+                            own_bin: own,
+                        }),
                     }
-                    let image = (ix + iy + iz) as usize;
-                    out.push(StencilBin {
-                        bin: (fx + fy + fz) as usize,
-                        image,
-                        shift: images[image],
-                        own_bin: (dx, dy, dz) == (0, 0, 0),
-                    });
                 }
             }
         }

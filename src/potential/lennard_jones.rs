@@ -199,6 +199,17 @@ impl PairKernel for LennardJones {
         let f = r6i * (c.f12 * r6i - c.f6) * r2i;
         Some((e, f))
     }
+
+    #[inline(always)]
+    fn pair_or_zero(&self, si: usize, sj: usize, r2: f64) -> (f64, f64) {
+        let c = self.coefficients.get(si, sj);
+        let r2i = 1.0 / r2;
+        let r6i = r2i * r2i * r2i;
+        let e = r6i * (c.e12 * r6i - c.e6) - c.offset;
+        let f = r6i * (c.f12 * r6i - c.f6) * r2i;
+        let inside = if r2 < c.cut2 { 1.0 } else { 0.0 };
+        (e * inside, f * inside)
+    }
 }
 
 impl Potential for LennardJones {
