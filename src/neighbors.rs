@@ -259,29 +259,41 @@ impl NeighborList {
             })
             .collect();
 
-        let mut counts = vec![(0usize, 0usize); n];
-        for g in &gathered {
-            for &(i, _, direct, total) in &g.atoms {
-                counts[i] = (direct, total);
+        // where each atom's neighbours were gathered: (chunk, start, direct, total)
+        let mut source = vec![(0usize, 0usize, 0usize, 0usize); n];
+        for (c, g) in gathered.iter().enumerate() {
+            for &(i, from, direct, total) in &g.atoms {
+                source[i] = (c, from, direct, total);
             }
         }
         self.offsets.clear();
         self.direct_end.clear();
         self.offsets.push(0);
         let mut at = 0;
-        for &(direct, total) in &counts {
+        for &(_, _, direct, total) in &source {
             self.direct_end.push(at + direct);
             at += total;
             self.offsets.push(at);
         }
         self.entries.clear();
         self.entries.resize(at, 0);
-        for g in &gathered {
-            for &(i, from, _, total) in &g.atoms {
-                let to = self.offsets[i];
-                self.entries[to..to + total].copy_from_slice(&g.entries[from..from + total]);
-            }
+        // copy into place in parallel, over blocks of atoms whose entries are contiguous
+        const LAYOUT_BLOCK: usize = 4096;
+        let mut blocks = Vec::with_capacity(n.div_ceil(LAYOUT_BLOCK));
+        let mut rest = self.entries.as_mut_slice();
+        for start in (0..n).step_by(LAYOUT_BLOCK) {
+            let end = (start + LAYOUT_BLOCK).min(n);
+            let (block, tail) = rest.split_at_mut(self.offsets[end] - self.offsets[start]);
+            blocks.push((start..end, block));
+            rest = tail;
         }
+        blocks.into_par_iter().for_each(|(atoms, block)| {
+            let mut at = 0;
+            for &(c, from, _, total) in &source[atoms] {
+                block[at..at + total].copy_from_slice(&gathered[c].entries[from..from + total]);
+                at += total;
+            }
+        });
         self.images = images;
         self.image_bits = image_bits;
         self.reference_positions.clear();

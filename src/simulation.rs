@@ -5,6 +5,8 @@ use crate::integrate::Integrator;
 use crate::neighbors::NeighborList;
 use crate::potential::{ForceOutput, Potential};
 use crate::system::System;
+use glam::DVec3;
+use rayon::prelude::*;
 
 /// Thermodynamic state at one step, in the system's units (energies total over the system).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +46,16 @@ pub struct Simulation {
     pub time: f64,
     /// Largest force magnitude tolerated before the run stops (energy per length).
     pub force_limit: f64,
+    /// Positions and velocities before the step under way.
+    last_good: (Vec<DVec3>, Vec<DVec3>),
+}
+
+/// `dst ← src` for large arrays, in parallel.
+fn copy_parallel(dst: &mut Vec<DVec3>, src: &[DVec3]) {
+    dst.resize(src.len(), DVec3::ZERO);
+    dst.par_chunks_mut(8192)
+        .zip(src.par_chunks(8192))
+        .for_each(|(d, s)| d.copy_from_slice(s));
 }
 
 impl Simulation {
@@ -67,6 +79,7 @@ impl Simulation {
             step: 0,
             time: 0.0,
             force_limit: f64::INFINITY,
+            last_good: (Vec::new(), Vec::new()),
         }
     }
 
@@ -78,20 +91,17 @@ impl Simulation {
             .compute(&self.system, &self.neighbors, &mut self.forces);
     }
 
-    /// Advances one timestep; stops with an error (state unchanged) if the forces blow up.
+    /// Advances one timestep. If the forces blow up, stops with an error and puts back the
+    /// positions and velocities of the last good step, so that they can be saved.
     pub fn step(&mut self) -> Result<(), RunError> {
-        let saved = (
-            self.system.positions.clone(),
-            self.system.velocities.clone(),
-        );
-        let integrator_before = self.integrator.reservoir_energy(&self.system);
+        copy_parallel(&mut self.last_good.0, &self.system.positions);
+        copy_parallel(&mut self.last_good.1, &self.system.velocities);
         self.integrator
             .initial_integrate(&mut self.system, &self.forces.forces);
         self.compute_forces();
         if let Err(e) = self.check(self.step + 1) {
-            self.system.positions = saved.0;
-            self.system.velocities = saved.1;
-            let _ = integrator_before;
+            std::mem::swap(&mut self.system.positions, &mut self.last_good.0);
+            std::mem::swap(&mut self.system.velocities, &mut self.last_good.1);
             self.compute_forces();
             return Err(e);
         }

@@ -13,6 +13,7 @@ pub use velocities::maxwell_boltzmann;
 
 use crate::system::System;
 use glam::DVec3;
+use rayon::prelude::*;
 
 /// A time integrator acting on a system between force evaluations.
 pub trait Integrator: Send {

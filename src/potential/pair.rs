@@ -6,6 +6,7 @@ use crate::neighbors::{ListKind, NeighborList};
 use crate::system::System;
 use glam::{DMat3, DVec3};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// The physics of a pair potential: energy and force of two species at a distance.
 pub trait PairKernel: Sync {
@@ -110,7 +111,7 @@ pub fn compute_pairs<K: PairKernel>(
             balanced_ranges(list, n, blocks)
                 .into_par_iter()
                 .map(|range| {
-                    let mut forces = vec![DVec3::ZERO; n];
+                    let mut forces = take_buffer(n);
                     let mut energies = want_atom_energy.then(|| vec![0.0; n]);
                     let a = block(range, &mut forces, energies.as_deref_mut());
                     (a, forces, energies)
@@ -147,11 +148,38 @@ pub fn compute_pairs<K: PairKernel>(
                 }
             }
         }
-        acc.extend(partial.into_iter().map(|p| p.0));
+        for (a, forces, _) in partial {
+            acc.push(a);
+            return_buffer(forces);
+        }
     }
     for a in acc {
         out.energy += a.energy;
         out.virial += a.image_virial;
+    }
+}
+
+/// Force buffers kept between calls, so that blocks do not fault in fresh pages each step.
+static BUFFERS: Mutex<Vec<Vec<DVec3>>> = Mutex::new(Vec::new());
+
+/// A zeroed buffer of `n` forces from the pool.
+fn take_buffer(n: usize) -> Vec<DVec3> {
+    let mut b = BUFFERS
+        .lock()
+        .map(|mut pool| pool.pop())
+        .unwrap_or(None)
+        .unwrap_or_default();
+    b.clear();
+    b.resize(n, DVec3::ZERO);
+    b
+}
+
+/// Gives a buffer back to the pool (a few are kept).
+fn return_buffer(b: Vec<DVec3>) {
+    if let Ok(mut pool) = BUFFERS.lock() {
+        if pool.len() < 16 {
+            pool.push(b);
+        }
     }
 }
 
