@@ -37,25 +37,36 @@ pub trait Integrator: Send {
     }
 }
 
+/// Atoms per parallel work item in the O(N) updates.
+const CHUNK: usize = 4096;
+
 /// v ← v + dt · F / m (in the system's units).
 pub fn kick(system: &mut System, forces: &[DVec3], dt: f64) {
     let scale = dt * system.units.force_over_mass_to_accel();
     let inv_mass: Vec<f64> = system.species_masses.iter().map(|m| scale / m).collect();
-    for ((v, f), &s) in system
+    system
         .velocities
-        .iter_mut()
-        .zip(forces)
-        .zip(&system.species)
-    {
-        *v += *f * inv_mass[s];
-    }
+        .par_chunks_mut(CHUNK)
+        .zip(forces.par_chunks(CHUNK))
+        .zip(system.species.par_chunks(CHUNK))
+        .for_each(|((v, f), s)| {
+            for ((v, f), &s) in v.iter_mut().zip(f).zip(s) {
+                *v += *f * inv_mass[s];
+            }
+        });
 }
 
 /// x ← x + dt · v.
 pub fn drift(system: &mut System, dt: f64) {
-    for (x, v) in system.positions.iter_mut().zip(&system.velocities) {
-        *x += *v * dt;
-    }
+    system
+        .positions
+        .par_chunks_mut(CHUNK)
+        .zip(system.velocities.par_chunks(CHUNK))
+        .for_each(|(x, v)| {
+            for (x, v) in x.iter_mut().zip(v) {
+                *x += *v * dt;
+            }
+        });
 }
 
 /// Velocity Verlet: microcanonical (NVE), time-reversible and symplectic.
