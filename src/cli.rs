@@ -50,7 +50,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 echo: !quiet,
                 progress: true,
             };
-            let summary = run_deck(&deck, &options)?;
+            // run on a worker of the thread pool, so that the parallel loops of every step
+            // start without a hand-off between threads
+            let summary = rayon::scope(|_| run_deck(&deck, &options))?;
             if !quiet {
                 println!(
                     "{} steps of {} atoms in {:.3} s ({:.4} µs/atom-step); thermo in {}",
