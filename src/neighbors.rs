@@ -194,60 +194,65 @@ impl NeighborList {
             .map(|c| {
                 let mut g = Gathered::default();
                 let mut stencil = Vec::new();
-                // per atom of the bin: its position and neighbours found so far
-                let mut own: Vec<DVec3> = Vec::new();
-                let mut direct: Vec<Vec<u32>> = Vec::new();
-                let mut imaged: Vec<Vec<u32>> = Vec::new();
+                let mut scratch_direct = Vec::new();
+                let mut scratch_imaged = Vec::new();
                 for b in c * bin_chunk..((c + 1) * bin_chunk).min(nbins) {
                     let (first, last) = (bins.start[b], bins.start[b + 1]);
                     if first == last {
                         continue;
                     }
                     grid.stencil(b, half, &images, &image_extent, &mut stencil);
-                    let count = last - first;
-                    own.clear();
-                    own.extend_from_slice(&bins.positions[first..last]);
-                    if direct.len() < count {
-                        direct.resize_with(count, Vec::new);
-                        imaged.resize_with(count, Vec::new);
+                    let candidates: usize = stencil
+                        .iter()
+                        .map(|s| bins.start[s.last_bin + 1] - bins.start[s.first_bin])
+                        .sum();
+                    if scratch_direct.len() < candidates {
+                        scratch_direct.resize(candidates, 0u32);
+                        scratch_imaged.resize(candidates, 0u32);
                     }
-                    for a in 0..count {
-                        direct[a].clear();
-                        imaged[a].clear();
-                    }
-                    // segments outside, the bin's atoms inside: each candidate is loaded
-                    // once for all atoms of the bin
-                    for s in &stencil {
-                        let (lo, hi) = (bins.start[s.first_bin], bins.start[s.last_bin + 1]);
-                        let is_direct = s.image == center;
-                        for k in lo..hi {
-                            let p = bins.positions[k] + s.shift;
-                            let code = if is_direct {
-                                bins.atoms[k]
+                    for ki in first..last {
+                        let i = bins.atoms[ki] as usize;
+                        let xi = bins.positions[ki];
+                        let (mut nd, mut ni) = (0usize, 0usize);
+                        for s in &stencil {
+                            let (lo, hi) = (bins.start[s.first_bin], bins.start[s.last_bin + 1]);
+                            let base = s.shift - xi;
+                            // the atom itself is skipped; in the segment that starts at its
+                            // own bin a half list takes later atoms only
+                            let ranges = if s.own_bin {
+                                if half {
+                                    [(ki + 1, hi), (hi, hi)]
+                                } else {
+                                    [(lo, ki), (ki + 1, hi)]
+                                }
                             } else {
-                                encode(bins.atoms[k] as usize, s.image, image_bits)
+                                [(lo, hi), (hi, hi)]
                             };
-                            for (a, xa) in own.iter().enumerate() {
-                                let ka = first + a;
-                                // the atom itself is skipped; in its own segment a half
-                                // list takes later atoms only
-                                let allowed = !s.own_bin || if half { k > ka } else { k != ka };
-                                if allowed && (p - *xa).length_squared() < range2 {
-                                    if is_direct {
-                                        direct[a].push(code);
-                                    } else {
-                                        imaged[a].push(code);
+                            for (lo, hi) in ranges {
+                                let positions = &bins.positions[lo..hi];
+                                let atoms = &bins.atoms[lo..hi];
+                                if s.image == center {
+                                    let out = &mut scratch_direct[nd..nd + positions.len()];
+                                    let mut m = 0;
+                                    for (p, &j) in positions.iter().zip(atoms) {
+                                        out[m] = j;
+                                        m += ((*p + base).length_squared() < range2) as usize;
                                     }
+                                    nd += m;
+                                } else {
+                                    let out = &mut scratch_imaged[ni..ni + positions.len()];
+                                    let mut m = 0;
+                                    for (p, &j) in positions.iter().zip(atoms) {
+                                        out[m] = encode(j as usize, s.image, image_bits);
+                                        m += ((*p + base).length_squared() < range2) as usize;
+                                    }
+                                    ni += m;
                                 }
                             }
                         }
-                    }
-                    for a in 0..count {
-                        let i = bins.atoms[first + a] as usize;
-                        let (nd, ni) = (direct[a].len(), imaged[a].len());
                         g.atoms.push((i, g.entries.len(), nd, nd + ni));
-                        g.entries.extend_from_slice(&direct[a]);
-                        g.entries.extend_from_slice(&imaged[a]);
+                        g.entries.extend_from_slice(&scratch_direct[..nd]);
+                        g.entries.extend_from_slice(&scratch_imaged[..ni]);
                     }
                 }
                 g
