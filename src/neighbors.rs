@@ -529,7 +529,8 @@ impl BinGrid {
                     continue;
                 };
                 let row = (bx * self.count[1] + by) * self.count[2];
-                let row_image = (nx as i64 + e[0] as i64) * wy * wz + (ny as i64 + e[1] as i64) * wz;
+                let row_image =
+                    (nx as i64 + e[0] as i64) * wy * wz + (ny as i64 + e[1] as i64) * wz;
                 let first_dz = if half && (dx, dy) == (0, 0) { 0 } else { -r[2] };
                 for dz in first_dz..=r[2] {
                     let Some((bz, nz)) = self.stencil_bin(2, bin[2] + dz) else {
@@ -539,7 +540,9 @@ impl BinGrid {
                     let image = (row_image + nz as i64 + e[2] as i64) as usize;
                     let own = (dx, dy, dz) == (0, 0, 0);
                     match out.last_mut() {
-                        Some(seg) if seg.image == image && seg.last_bin + 1 == b && !(own && half) => {
+                        Some(seg)
+                            if seg.image == image && seg.last_bin + 1 == b && !(own && half) =>
+                        {
                             seg.last_bin = b;
                             seg.own_bin |= own;
                         }
