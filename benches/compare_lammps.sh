@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Side-by-side timing of eqmd and LAMMPS on the in.lj benchmark (32,000 LJ atoms, 100
-# steps), alternating runs so that both see the same machine load.
+# Side-by-side timing of eqmd and LAMMPS on LAMMPS's benchmarks (32,000 atoms, 100 steps):
+# `lj` (in.lj against inputs/lj_melt.toml) or `eam` (in.eam against inputs/cu_eam.toml),
+# alternating runs so that both see the same machine load.
 #
-#   benches/compare_lammps.sh [REPEATS]
+#   benches/compare_lammps.sh [lj|eam] [REPEATS] [extra lmp arguments, e.g. -sf opt]
 #
 # Needs `lmp` (Debian: apt-get install lammps). Prints each run's loop time (LAMMPS's "Loop
 # time"; eqmd's time of the step loop, set-up excluded), the medians, and the ratios
@@ -10,16 +11,25 @@
 # and for the fastest runs (the least disturbed by other load on a shared machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repeats=${1:-5}
+case=${1:-lj}
+repeats=${2:-5}
+shift $(( $# > 2 ? 2 : $# ))
+case "$case" in
+    lj) lmp_input=benches/lammps/in.lj.bench; deck=inputs/lj_melt.toml; lmp_vars=() ;;
+    eam) lmp_input=benches/lammps/in.eam.bench; deck=inputs/cu_eam.toml
+         lmp_vars=(-var pot "$PWD/potentials/Cu_u3.eam") ;;
+    *) echo "unknown case $case (lj or eam)" >&2; exit 2 ;;
+esac
 cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 lmp_times=() ; one=() ; two=()
 for r in $(seq "$repeats"); do
-    OMP_NUM_THREADS=1 lmp -in benches/lammps/in.lj.bench -screen none -nocite -log "$work/lmp.log" >/dev/null
+    OMP_NUM_THREADS=1 lmp -in "$lmp_input" "${lmp_vars[@]}" "$@" -screen none -nocite \
+        -log "$work/lmp.log" >/dev/null
     lmp_times+=("$(awk '/^Loop time/ {print $4}' "$work/lmp.log")")
     for t in 1 2; do
-        s=$(RAYON_NUM_THREADS=$t RUST_LOG=info ./target/release/eqmd run inputs/lj_melt.toml --quiet \
+        s=$(RAYON_NUM_THREADS=$t RUST_LOG=info ./target/release/eqmd run "$deck" --quiet \
             --output-dir "$work" 2>&1 | sed -n 's/.* atoms in \([0-9.]*\) s:.*/\1/p')
         if [ "$t" = 1 ]; then one+=("$s"); else two+=("$s"); fi
     done

@@ -7,7 +7,8 @@ use crate::cell::Cell;
 use crate::integrate::{maxwell_boltzmann, Integrator, Langevin, NoseHooverChain, VelocityVerlet};
 use crate::io::extxyz;
 use crate::lattice;
-use crate::potential::{LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
+use crate::potential::eam::file::{read_funcfl, read_setfl};
+use crate::potential::{Eam, LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
 use crate::system::System;
 use crate::units::{atomic_mass, Units};
 
@@ -286,6 +287,64 @@ fn potential_from(
                 )
             })?;
             Ok(Box::new(morse))
+        }
+        PotentialSection::Eam { file, files } => {
+            let mut tables = Vec::with_capacity(n);
+            for name in &system.species_names {
+                let (path, k) =
+                    match (files.get(name), file) {
+                        (Some(f), _) => (f, format!("{key}.files.{name}")),
+                        (None, Some(f)) => (f, format!("{key}.file")),
+                        (None, None) => return Err(deck.error(
+                            &format!("{key}.files"),
+                            format!(
+                                "no EAM file for species `{name}`: give `file` or `files.{name}`"
+                            ),
+                        )),
+                    };
+                let table =
+                    read_funcfl(&deck.resolve(path)).map_err(|e| deck.error(&k, e.to_string()))?;
+                tables.push(table);
+            }
+            if let Some(unknown) = files.keys().find(|s| system.species_index(s).is_none()) {
+                return Err(deck.error(
+                    &format!("{key}.files.{unknown}"),
+                    format!(
+                        "unknown species `{unknown}`: the system has {}",
+                        system.species_names.join(", ")
+                    ),
+                ));
+            }
+            Ok(Box::new(Eam::from_funcfl(&tables)))
+        }
+        PotentialSection::EamAlloy { file, elements } => {
+            let table = read_setfl(&deck.resolve(file))
+                .map_err(|e| deck.error(&format!("{key}.file"), e.to_string()))?;
+            let names: Vec<&str> = table.elements.iter().map(|e| e.name.as_str()).collect();
+            if let Some(unknown) = elements.keys().find(|s| system.species_index(s).is_none()) {
+                return Err(deck.error(
+                    &format!("{key}.elements.{unknown}"),
+                    format!(
+                        "unknown species `{unknown}`: the system has {}",
+                        system.species_names.join(", ")
+                    ),
+                ));
+            }
+            let mut map = Vec::with_capacity(n);
+            for name in &system.species_names {
+                let element = elements.get(name).unwrap_or(name);
+                let index = names.iter().position(|e| e == element).ok_or_else(|| {
+                    deck.error(
+                        &format!("{key}.elements"),
+                        format!(
+                            "species `{name}` is element `{element}`, which {file} does not hold (it has {})",
+                            names.join(", ")
+                        ),
+                    )
+                })?;
+                map.push(index);
+            }
+            Ok(Box::new(Eam::from_setfl(&table, &map)))
         }
         PotentialSection::Sum { terms } => {
             if terms.is_empty() {

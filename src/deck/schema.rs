@@ -97,6 +97,21 @@ pub enum PotentialSection {
         shift: bool,
         pairs: Vec<MorsePairSection>,
     },
+    /// Embedded-atom method from LAMMPS `funcfl` files (`pair_style eam`).
+    Eam {
+        /// One file for every species (typical for a pure metal)...
+        file: Option<String>,
+        /// ...or one file per species name.
+        #[serde(default)]
+        files: BTreeMap<String, String>,
+    },
+    /// Embedded-atom method from a LAMMPS `setfl` file (`pair_style eam/alloy`).
+    EamAlloy {
+        file: String,
+        /// Species name → element name in the file; by default the species name itself.
+        #[serde(default)]
+        elements: BTreeMap<String, String>,
+    },
     /// Several potentials added together.
     Sum { terms: Vec<PotentialSection> },
 }

@@ -188,7 +188,7 @@ impl LennardJones {
 
 impl PairKernel for LennardJones {
     #[inline(always)]
-    fn pair(&self, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
+    fn pair(&self, _i: usize, _j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
         let c = self.coefficients.get(si, sj);
         if r2 >= c.cut2 {
             return None;
@@ -201,7 +201,7 @@ impl PairKernel for LennardJones {
     }
 
     #[inline(always)]
-    fn pair_or_zero(&self, si: usize, sj: usize, r2: f64) -> (f64, f64) {
+    fn pair_or_zero(&self, _i: usize, _j: usize, si: usize, sj: usize, r2: f64) -> (f64, f64) {
         let c = self.coefficients.get(si, sj);
         let r2i = 1.0 / r2;
         let r6i = r2i * r2i * r2i;

@@ -5,14 +5,16 @@
 //! cutoff and list kind) and adds energy, forces and virial into a `ForceOutput` in one
 //! pass, so nothing computes forces twice.
 
+pub mod eam;
 mod lennard_jones;
 mod morse;
 mod pair;
 mod sum;
 
+pub use eam::Eam;
 pub use lennard_jones::{LennardJones, LjPair, Mixing};
 pub use morse::{Morse, MorsePair};
-pub use pair::{compute_pairs, PairKernel, PairTable};
+pub use pair::{accumulate_pair_sums, compute_pairs, PairKernel, PairTable};
 pub use sum::Sum;
 
 use crate::neighbors::{ListKind, NeighborList};

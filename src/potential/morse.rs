@@ -98,7 +98,7 @@ fn morse_energy(c: &Coefficients, r: f64) -> f64 {
 
 impl PairKernel for Morse {
     #[inline(always)]
-    fn pair(&self, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
+    fn pair(&self, _i: usize, _j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
         let c = self.coefficients.get(si, sj);
         if r2 >= c.cut2 {
             return None;

@@ -8,18 +8,19 @@ use glam::{DMat3, DVec3};
 use rayon::prelude::*;
 use std::sync::Mutex;
 
-/// The physics of a pair potential: energy and force of two species at a distance.
+/// The physics of a pair interaction: energy and force of atoms `i`, `j` of species `si`,
+/// `sj` at a distance (the indices let many-body potentials look up per-atom data).
 pub trait PairKernel: Sync {
-    /// For species `si`, `sj` at squared distance `r2`: `Some((e, f))` with the pair energy
-    /// `e` and `f = −(de/dr)/r`, or `None` beyond the pair's cutoff.
-    fn pair(&self, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)>;
+    /// At squared distance `r2`: `Some((e, f))` with the pair energy `e` and
+    /// `f = −(de/dr)/r`, or `None` beyond the pair's cutoff.
+    fn pair(&self, i: usize, j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)>;
 
     /// The same as `pair` with zeros beyond the cutoff. Cheap kernels override it with a
     /// branch-free version: pairs inside and outside the cutoff alternate unpredictably
     /// in a Verlet list, and a mispredicted branch costs more than the arithmetic.
     #[inline(always)]
-    fn pair_or_zero(&self, si: usize, sj: usize, r2: f64) -> (f64, f64) {
-        self.pair(si, sj, r2).unwrap_or((0.0, 0.0))
+    fn pair_or_zero(&self, i: usize, j: usize, si: usize, sj: usize, r2: f64) -> (f64, f64) {
+        self.pair(i, j, si, sj, r2).unwrap_or((0.0, 0.0))
     }
 }
 
@@ -240,7 +241,7 @@ fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
             let j = j as usize;
             let d = x[j] - xi;
             let sj = if SINGLE { 0 } else { species[j] };
-            let (e, fpair) = kernel.pair_or_zero(si, sj, d.length_squared());
+            let (e, fpair) = kernel.pair_or_zero(i, j, si, sj, d.length_squared());
             let fj = d * fpair;
             fi -= fj;
             ei += e;
@@ -255,7 +256,7 @@ fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
             let (j, shift) = list.decode(entry);
             let d = x[j] + shift - xi;
             let sj = if SINGLE { 0 } else { species[j] };
-            let (e, fpair) = kernel.pair_or_zero(si, sj, d.length_squared());
+            let (e, fpair) = kernel.pair_or_zero(i, j, si, sj, d.length_squared());
             let fj = d * fpair;
             fi -= fj;
             ei += e;
@@ -279,4 +280,60 @@ fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
         energy: energy * weight,
         image_virial: image_virial * weight,
     }
+}
+
+/// Per-atom sums over pairs, such as the electron density of EAM: each pair within the
+/// list adds `a` to atom i and `b` to atom j, where `(a, b) = term(i, j, si, sj, r2)`
+/// (`None` beyond range). A full list sees each pair from both ends and adds only `a`.
+pub fn accumulate_pair_sums<F>(system: &System, list: &NeighborList, term: F) -> Vec<f64>
+where
+    F: Fn(usize, usize, usize, usize, f64) -> Option<(f64, f64)> + Sync,
+{
+    let n = system.len();
+    let half = list.kind() == ListKind::Half;
+    let threads = rayon::current_num_threads().max(1);
+    let blocks = if n < 2048 || threads == 1 { 1 } else { threads };
+    let x = &system.positions;
+    let species = &system.species;
+    let run = |range: std::ops::Range<usize>, sums: &mut [f64]| {
+        for i in range {
+            let xi = x[i];
+            let si = species[i];
+            let mut own = 0.0;
+            let direct = list.direct(i).iter().map(|&j| (j as usize, DVec3::ZERO));
+            let imaged = list.imaged(i).iter().map(|&e| list.decode(e));
+            for (j, shift) in direct.chain(imaged) {
+                let d = x[j] + shift - xi;
+                if let Some((a, b)) = term(i, j, si, species[j], d.length_squared()) {
+                    own += a;
+                    if half {
+                        sums[j] += b;
+                    }
+                }
+            }
+            sums[i] += own;
+        }
+    };
+    if blocks == 1 {
+        let mut sums = vec![0.0; n];
+        run(0..n, &mut sums);
+        return sums;
+    }
+    let partial: Vec<Vec<f64>> = balanced_ranges(list, n, blocks)
+        .into_par_iter()
+        .map(|range| {
+            let mut sums = vec![0.0; n];
+            run(range, &mut sums);
+            sums
+        })
+        .collect();
+    let mut sums = vec![0.0; n];
+    sums.par_chunks_mut(4096)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            for (k, s) in chunk.iter_mut().enumerate() {
+                *s = partial.iter().map(|p| p[c * 4096 + k]).sum();
+            }
+        });
+    sums
 }

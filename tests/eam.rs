@@ -1,0 +1,153 @@
+//! EAM agrees with LAMMPS (`pair_style eam` with Cu_u3.eam, `pair_style eam/alloy` with
+//! CuNi.eam.alloy) to 1e-10 relative: energy, per-atom energies, forces, virial, pressure.
+//! Fixtures: tests/fixtures/eam, made by `./make_fixtures.sh` there. Also finite-difference
+//! forces and virial, and errors for malformed files.
+
+mod common;
+
+use common::*;
+use eqmd::io::extxyz::ArrayValue;
+use eqmd::neighbors::NeighborList;
+use eqmd::potential::eam::file::{parse_funcfl, parse_setfl, read_funcfl, read_setfl};
+use eqmd::potential::{Eam, ForceOutput, Potential};
+use eqmd::system::System;
+use glam::DMat3;
+
+const TOL: f64 = 1e-10;
+
+fn cu_u3() -> Eam {
+    Eam::from_funcfl(&[read_funcfl(&fixture("eam/Cu_u3.eam")).unwrap()])
+}
+
+/// CuNi.eam.alloy lists Ni first; map the system's species onto the file's elements.
+fn cuni(system: &System) -> Eam {
+    let file = read_setfl(&fixture("eam/CuNi.eam.alloy")).unwrap();
+    let map: Vec<usize> = system
+        .species_names
+        .iter()
+        .map(|n| file.elements.iter().position(|e| &e.name == n).unwrap())
+        .collect();
+    Eam::from_setfl(&file, &map)
+}
+
+fn check(case: &str, make: impl Fn(&System) -> Eam) {
+    let frame = read_fixture(&format!("eam/{case}.xyz"));
+    let mut system = system_from_frame(&frame);
+    let eam = make(&system);
+    let mut list = NeighborList::new(eam.list_kind(), eam.cutoff(), 1.0);
+    list.rebuild(&mut system);
+    let mut out = ForceOutput::new(system.len()).with_per_atom_energy();
+    eam.compute(&system, &list, &mut out);
+
+    let e_ref = frame.energy().unwrap();
+    let rel = (out.energy - e_ref).abs() / e_ref.abs();
+    assert!(
+        rel < TOL,
+        "{case}: energy {} vs LAMMPS {e_ref} (rel {rel:e})",
+        out.energy
+    );
+
+    if let Some(ArrayValue::Float { data, .. }) = frame.arrays.get("energies") {
+        let mine = out.per_atom_energy.as_ref().unwrap();
+        let scale = data.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+        for (k, (a, b)) in mine.iter().zip(data).enumerate() {
+            assert!(
+                (a - b).abs() < TOL * scale,
+                "{case}: atom {k} energy {a} vs {b}"
+            );
+        }
+    }
+    let f_err = forces_rel_err(&out.forces, &frame.forces().unwrap());
+    assert!(f_err < TOL, "{case}: forces rel err {f_err:e}");
+
+    let v = frame.info["virial"].as_f64_vec().unwrap();
+    let w_ref = DMat3::from_cols_array(&[v[0], v[3], v[6], v[1], v[4], v[7], v[2], v[5], v[8]]);
+    let w_err = mat_rel_err(out.virial, w_ref);
+    assert!(w_err < TOL, "{case}: virial rel err {w_err:e}");
+    let p_ref = frame.info["pressure"].as_f64().unwrap();
+    let p = system.pressure(&out.virial);
+    assert!(
+        (p - p_ref).abs() < TOL * p_ref.abs(),
+        "{case}: pressure {p} vs {p_ref}"
+    );
+}
+
+#[test]
+fn funcfl_copper_matches_lammps() {
+    check("cu_u3_perturbed", |_| cu_u3());
+}
+
+#[test]
+fn funcfl_copper_triclinic_matches_lammps() {
+    check("cu_u3_triclinic", |_| cu_u3());
+}
+
+#[test]
+fn funcfl_copper_with_close_pairs_matches_lammps() {
+    check("cu_u3_close_pairs", |_| cu_u3());
+}
+
+#[test]
+fn setfl_copper_nickel_alloy_matches_lammps() {
+    check("cuni_alloy_random", cuni);
+}
+
+#[test]
+fn eam_forces_and_virial_are_gradients() {
+    for case in ["cu_u3_triclinic", "cuni_alloy_random"] {
+        let frame = read_fixture(&format!("eam/{case}.xyz"));
+        let mut system = system_from_frame(&frame);
+        system.positions.truncate(60);
+        system.species.truncate(60);
+        let eam = if case.starts_with("cu_u3") {
+            cu_u3()
+        } else {
+            cuni(&system)
+        };
+        let out = compute(&eam, &system);
+        let fd = fd_forces(&eam, &system, 1e-5);
+        let err = forces_rel_err(&out.forces, &fd);
+        assert!(err < 1e-6, "{case}: forces vs finite differences {err:e}");
+        let w = fd_virial(&eam, &system, 1e-5);
+        let err = mat_rel_err(out.virial, w);
+        assert!(err < 1e-6, "{case}: virial vs strain derivative {err:e}");
+    }
+}
+
+#[test]
+fn malformed_potential_files_name_the_line() {
+    let good = std::fs::read_to_string(fixture("eam/Cu_u3.eam")).unwrap();
+    // truncated: the file ends inside the density table
+    let cut: String = good.lines().take(200).collect::<Vec<_>>().join("\n");
+    let e = parse_funcfl(&cut, "cut.eam").unwrap_err().to_string();
+    assert!(e.starts_with("cut.eam:201:") && e.contains("ends"), "{e}");
+    // a bad number on line 10
+    let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+    lines[9] = lines[9].replacen('.', "x.", 1);
+    let e = parse_funcfl(&lines.join("\n"), "bad.eam")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("bad.eam:10:") && e.contains("not a number"),
+        "{e}"
+    );
+    // a zero grid spacing on line 3
+    let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+    lines[2] = "  500  0.0  500  1.0e-02  4.95".into();
+    let e = parse_funcfl(&lines.join("\n"), "grid.eam")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("grid.eam:3:") && e.contains("drho"), "{e}");
+    // a setfl with a bad element count
+    let alloy = std::fs::read_to_string(fixture("eam/CuNi.eam.alloy")).unwrap();
+    let mut lines: Vec<String> = alloy.lines().map(str::to_string).collect();
+    lines[3] = "  two Ni Cu".into();
+    let e = parse_setfl(&lines.join("\n"), "x.eam.alloy")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("x.eam.alloy:4:"), "{e}");
+    let e = read_funcfl(std::path::Path::new("no/such.eam"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no/such.eam"), "{e}");
+}
