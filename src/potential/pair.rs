@@ -282,13 +282,16 @@ fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
     }
 }
 
-/// Per-atom sums over pairs, such as the electron density of EAM: each pair within the
-/// list adds `a` to atom i and `b` to atom j, where `(a, b) = term(i, j, si, sj, r2)`
-/// (`None` beyond range). A full list sees each pair from both ends and adds only `a`.
-pub fn accumulate_pair_sums<F>(system: &System, list: &NeighborList, term: F) -> Vec<f64>
-where
-    F: Fn(usize, usize, usize, usize, f64) -> Option<(f64, f64)> + Sync,
-{
+/// A quantity summed over the neighbours of each atom, such as the electron density of EAM.
+pub trait PairSum: Sync {
+    /// For atoms `i`, `j` of species `si`, `sj` at squared distance `r2`: `Some((a, b))`,
+    /// what the pair adds to atom i and to atom j, or `None` beyond range.
+    fn term(&self, i: usize, j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)>;
+}
+
+/// Per-atom sums over pairs: each pair within the list adds `a` to atom i and `b` to atom
+/// j (see `PairSum`). A full list sees each pair from both ends and adds only `a`.
+pub fn accumulate_pair_sums<S: PairSum>(system: &System, list: &NeighborList, sum: &S) -> Vec<f64> {
     let n = system.len();
     let half = list.kind() == ListKind::Half;
     let threads = rayon::current_num_threads().max(1);
@@ -300,11 +303,20 @@ where
             let xi = x[i];
             let si = species[i];
             let mut own = 0.0;
-            let direct = list.direct(i).iter().map(|&j| (j as usize, DVec3::ZERO));
-            let imaged = list.imaged(i).iter().map(|&e| list.decode(e));
-            for (j, shift) in direct.chain(imaged) {
+            for &j in list.direct(i) {
+                let j = j as usize;
+                let d = x[j] - xi;
+                if let Some((a, b)) = sum.term(i, j, si, species[j], d.length_squared()) {
+                    own += a;
+                    if half {
+                        sums[j] += b;
+                    }
+                }
+            }
+            for &e in list.imaged(i) {
+                let (j, shift) = list.decode(e);
                 let d = x[j] + shift - xi;
-                if let Some((a, b)) = term(i, j, si, species[j], d.length_squared()) {
+                if let Some((a, b)) = sum.term(i, j, si, species[j], d.length_squared()) {
                     own += a;
                     if half {
                         sums[j] += b;

@@ -8,9 +8,9 @@ pub mod file;
 mod spline;
 
 pub use file::{EamFileError, Funcfl, Setfl};
-pub use spline::{resample, Spline};
+pub use spline::{resample, GridPoint, Spline};
 
-use super::pair::{accumulate_pair_sums, compute_pairs, PairKernel, PairTable};
+use super::pair::{accumulate_pair_sums, compute_pairs, PairKernel, PairSum, PairTable};
 use super::{ForceOutput, Potential};
 use crate::neighbors::{ListKind, NeighborList};
 use crate::system::System;
@@ -136,6 +136,30 @@ impl Eam {
     }
 }
 
+/// The density pass: ρᵢ = Σⱼ ρ_{sⱼ}(rᵢⱼ).
+struct EamDensity<'a> {
+    eam: &'a Eam,
+}
+
+impl PairSum for EamDensity<'_> {
+    #[inline(always)]
+    fn term(&self, _i: usize, _j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
+        let eam = self.eam;
+        if r2 >= eam.cut2 {
+            return None;
+        }
+        // every radial table shares one grid: locate r once
+        let at = eam.z2r[0].locate(r2.sqrt());
+        let from_j = eam.density[sj].value_at(at);
+        let from_i = if si == sj {
+            from_j
+        } else {
+            eam.density[si].value_at(at)
+        };
+        Some((from_j, from_i))
+    }
+}
+
 /// The pair pass: φ(r) and the force from φ' and the embedding derivatives.
 struct EamForces<'a> {
     eam: &'a Eam,
@@ -150,9 +174,16 @@ impl PairKernel for EamForces<'_> {
             return None;
         }
         let r = r2.sqrt();
-        let rho_i_prime = eam.density[si].derivative(r);
-        let rho_j_prime = eam.density[sj].derivative(r);
-        let (z2, z2p) = eam.z2r[*eam.pair.get(si, sj)].value_and_derivative(r);
+        // every radial table shares one grid: locate r once
+        let at = eam.z2r[0].locate(r);
+        let rho_i_prime = eam.density[si].derivative_at(at);
+        let rho_j_prime = if si == sj {
+            rho_i_prime
+        } else {
+            eam.density[sj].derivative_at(at)
+        };
+        let z2r = &eam.z2r[*eam.pair.get(si, sj)];
+        let (z2, z2p) = (z2r.value_at(at), z2r.derivative_at(at));
         let recip = 1.0 / r;
         let phi = z2 * recip;
         let phi_prime = z2p * recip - phi * recip;
@@ -176,14 +207,7 @@ impl Potential for Eam {
     }
 
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
-        let cut2 = self.cut2;
-        let rho = accumulate_pair_sums(system, list, |_, _, si, sj, r2| {
-            if r2 >= cut2 {
-                return None;
-            }
-            let r = r2.sqrt();
-            Some((self.density[sj].value(r), self.density[si].value(r)))
-        });
+        let rho = accumulate_pair_sums(system, list, &EamDensity { eam: self });
         let embedded: Vec<(f64, f64)> = rho
             .par_iter()
             .zip(system.species.par_iter())

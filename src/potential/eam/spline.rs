@@ -2,6 +2,13 @@
 //! `interpolate` and `array2spline`): cubic pieces whose slopes come from 5-point finite
 //! differences, stored as 7 coefficients per grid point, so results agree to rounding.
 
+/// Where an argument falls on a table's grid.
+#[derive(Clone, Copy, Debug)]
+pub struct GridPoint {
+    cell: usize,
+    fraction: f64,
+}
+
 /// A function tabulated at x = 0, Δ, 2Δ, … with LAMMPS's cubic interpolation.
 #[derive(Clone, Debug)]
 pub struct Spline {
@@ -43,39 +50,53 @@ impl Spline {
         }
     }
 
-    /// The grid cell and the fraction within it, clamped at the table's ends as LAMMPS
-    /// clamps them (`m = min(int(x/Δ + 1), n − 1)`, `p = min(p, 1)`, 1-based).
+    /// The grid cell (0-based) and the fraction within it, clamped at the table's ends as
+    /// LAMMPS clamps them (`m = min(int(x/Δ + 1), n − 1)`, `p = min(p, 1)`, 1-based there).
+    /// Tables on the same grid can share one `locate`.
     #[inline(always)]
-    fn locate(&self, x: f64) -> (&[f64; 7], f64) {
+    pub fn locate(&self, x: f64) -> GridPoint {
         let p = x * self.inverse_delta + 1.0;
         let n = self.coefficients.len();
         let m = (p as usize).clamp(1, n - 1);
-        let p = (p - m as f64).min(1.0);
-        (&self.coefficients[m - 1], p)
+        GridPoint {
+            cell: m - 1,
+            fraction: (p - m as f64).min(1.0),
+        }
+    }
+
+    /// f at a located point.
+    #[inline(always)]
+    pub fn value_at(&self, at: GridPoint) -> f64 {
+        let c = &self.coefficients[at.cell];
+        let p = at.fraction;
+        ((c[3] * p + c[4]) * p + c[5]) * p + c[6]
+    }
+
+    /// f' at a located point.
+    #[inline(always)]
+    pub fn derivative_at(&self, at: GridPoint) -> f64 {
+        let c = &self.coefficients[at.cell];
+        let p = at.fraction;
+        (c[0] * p + c[1]) * p + c[2]
     }
 
     /// f(x).
     #[inline(always)]
     pub fn value(&self, x: f64) -> f64 {
-        let (c, p) = self.locate(x);
-        ((c[3] * p + c[4]) * p + c[5]) * p + c[6]
+        self.value_at(self.locate(x))
     }
 
     /// f'(x).
     #[inline(always)]
     pub fn derivative(&self, x: f64) -> f64 {
-        let (c, p) = self.locate(x);
-        (c[0] * p + c[1]) * p + c[2]
+        self.derivative_at(self.locate(x))
     }
 
     /// f(x) and f'(x) together.
     #[inline(always)]
     pub fn value_and_derivative(&self, x: f64) -> (f64, f64) {
-        let (c, p) = self.locate(x);
-        (
-            ((c[3] * p + c[4]) * p + c[5]) * p + c[6],
-            (c[0] * p + c[1]) * p + c[2],
-        )
+        let at = self.locate(x);
+        (self.value_at(at), self.derivative_at(at))
     }
 }
 
