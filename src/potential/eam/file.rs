@@ -45,11 +45,22 @@ pub struct Setfl {
 
 /// A problem in a potential file.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{}", self.render())]
 pub struct EamFileError {
     pub file: String,
+    /// 1-based line; 0 when the file could not be read at all.
     pub line: usize,
     pub message: String,
+}
+
+impl EamFileError {
+    fn render(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.file, self.message)
+        } else {
+            format!("{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
 }
 
 /// Whitespace-separated tokens with the line each came from.
