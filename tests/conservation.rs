@@ -18,7 +18,12 @@ struct Conservation {
 }
 
 fn run_nve(steps: u64, every: u64, extra: &[&str]) -> Conservation {
-    let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/lj_nve.toml");
+    run_deck_nve("inputs/lj_nve.toml", steps, every, extra)
+}
+
+/// Runs the NVE deck at `deck` (relative to the crate) and measures its energy.
+fn run_deck_nve(deck: &str, steps: u64, every: u64, extra: &[&str]) -> Conservation {
+    let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join(deck);
     let mut overrides = vec![format!("integrator.steps={steps}")];
     overrides.extend(extra.iter().map(|s| s.to_string()));
     let deck = LoadedDeck::load(&deck, &overrides).unwrap();
@@ -45,8 +50,11 @@ fn run_nve(steps: u64, every: u64, extra: &[&str]) -> Conservation {
         max_dev: max_dev / scale,
     };
     println!(
-        "NVE {steps} steps: drift/1000 steps {:+.3e}, RMS {:.3e}, max dev {:.3e}",
-        c.drift_per_1000, c.rms, c.max_dev
+        "{}: NVE {steps} steps: drift/1000 steps {:+.3e}, RMS {:.3e}, max dev {:.3e}",
+        deck.path.display(),
+        c.drift_per_1000,
+        c.rms,
+        c.max_dev
     );
     c
 }
@@ -92,4 +100,29 @@ fn lj_nve_long_run_drift() {
     );
     assert!(c.rms < 2.2e-5, "RMS {:e}", c.rms);
     assert!(c.max_dev < 7e-5, "max deviation {:e}", c.max_dev);
+}
+
+/// EAM and Morse copper: energy conserved over 2,000 steps of 2 fs, and the fluctuation
+/// shrinks as dt² (forces consistent with the energy, no missed neighbours).
+#[test]
+fn eam_and_morse_conserve_energy() {
+    for deck in [
+        "tests/decks/nve/cu_eam.toml",
+        "tests/decks/nve/cu_morse.toml",
+    ] {
+        let c = run_deck_nve(deck, 2000, 20, &[]);
+        assert!(c.rms < 2e-5, "{deck}: RMS {:e}", c.rms);
+        assert!(
+            c.drift_per_1000.abs() < 1e-5,
+            "{deck}: drift {:e}",
+            c.drift_per_1000
+        );
+        let coarse = run_deck_nve(deck, 500, 5, &["integrator.timestep=0.004"]);
+        let fine = run_deck_nve(deck, 1000, 10, &["integrator.timestep=0.002"]);
+        let ratio = coarse.rms / fine.rms;
+        assert!(
+            (2.8..5.5).contains(&ratio),
+            "{deck}: RMS ratio for dt ratio 2: {ratio}"
+        );
+    }
 }

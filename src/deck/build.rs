@@ -291,17 +291,18 @@ fn potential_from(
         PotentialSection::Eam { file, files } => {
             let mut tables = Vec::with_capacity(n);
             for name in &system.species_names {
-                let (path, k) =
-                    match (files.get(name), file) {
-                        (Some(f), _) => (f, format!("{key}.files.{name}")),
-                        (None, Some(f)) => (f, format!("{key}.file")),
-                        (None, None) => return Err(deck.error(
+                let (path, k) = match (files.get(name), file) {
+                    (Some(f), _) => (f, format!("{key}.files.{name}")),
+                    (None, Some(f)) => (f, format!("{key}.file")),
+                    (None, None) => {
+                        return Err(deck.error(
                             &format!("{key}.files"),
                             format!(
                                 "no EAM file for species `{name}`: give `file` or `files.{name}`"
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 let table =
                     read_funcfl(&deck.resolve(path)).map_err(|e| deck.error(&k, e.to_string()))?;
                 tables.push(table);
