@@ -1,6 +1,7 @@
 //! From a checked deck to the objects a run needs: the system, the potential and the
 //! integrator. Every value that can be wrong is checked here with the key it came from.
 
+use super::quantity::{Dimension, Quantity};
 use super::schema::*;
 use super::{DeckError, LoadedDeck};
 use crate::cell::Cell;
@@ -11,6 +12,29 @@ use crate::potential::eam::file::{read_funcfl, read_setfl};
 use crate::potential::{Eam, LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
 use crate::system::System;
 use crate::units::{atomic_mass, Units};
+
+/// A quantity from the deck in the deck's units, checked against its dimension.
+fn quantity(
+    deck: &LoadedDeck,
+    key: &str,
+    value: &Quantity,
+    dimension: Dimension,
+) -> Result<f64, DeckError> {
+    value
+        .value(deck.deck.units, dimension)
+        .map_err(|m| deck.error(key, m))
+}
+
+/// A quantity that must be finite and strictly positive.
+fn positive_quantity(
+    deck: &LoadedDeck,
+    key: &str,
+    value: &Quantity,
+    dimension: Dimension,
+) -> Result<f64, DeckError> {
+    let v = quantity(deck, key, value, dimension)?;
+    positive(deck, key, v)
+}
 
 /// Requires a finite, strictly positive number.
 fn positive(deck: &LoadedDeck, key: &str, value: f64) -> Result<f64, DeckError> {
@@ -40,9 +64,9 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
     };
     for (name, mass) in &s.masses {
         let key = format!("system.masses.{name}");
-        positive(deck, &key, *mass)?;
+        let mass = positive_quantity(deck, &key, mass, Dimension::Mass)?;
         match system.species_index(name) {
-            Some(k) => system.species_masses[k] = *mass,
+            Some(k) => system.species_masses[k] = mass,
             None => {
                 return Err(deck.error(
                     &key,
@@ -62,7 +86,8 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
             ));
         }
     }
-    if let Some(t) = s.temperature {
+    if let Some(t) = &s.temperature {
+        let t = quantity(deck, "system.temperature", t, Dimension::Temperature)?;
         if !(t.is_finite() && t >= 0.0) {
             return Err(deck.error(
                 "system.temperature",
@@ -129,8 +154,8 @@ fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, 
             ));
         }
     }
-    let a = match (l.a, l.density) {
-        (Some(a), None) => positive(deck, "system.lattice.a", a)?,
+    let a = match (&l.a, l.density) {
+        (Some(a), None) => positive_quantity(deck, "system.lattice.a", a, Dimension::Length)?,
         (None, Some(rho)) => {
             l.kind
                 .constant_for_density(positive(deck, "system.lattice.density", rho)?)
@@ -216,29 +241,39 @@ fn potential_from(
             mixing,
             pairs,
         } => {
-            let cutoff = positive(deck, &format!("{key}.cutoff"), *cutoff)?;
+            let cutoff =
+                positive_quantity(deck, &format!("{key}.cutoff"), cutoff, Dimension::Length)?;
             let mut explicit = Vec::new();
             for (p, pair) in pairs.iter().enumerate() {
                 let k = format!("{key}.pairs[{p}]");
                 let i = species_of(deck, system, &format!("{k}.species"), &pair.species[0])?;
                 let j = species_of(deck, system, &format!("{k}.species"), &pair.species[1])?;
-                let rc = match pair.cutoff {
-                    Some(c) => positive(deck, &format!("{k}.cutoff"), c)?,
+                let rc = match &pair.cutoff {
+                    Some(c) => {
+                        positive_quantity(deck, &format!("{k}.cutoff"), c, Dimension::Length)?
+                    }
                     None => cutoff,
                 };
-                positive(deck, &format!("{k}.sigma"), pair.sigma)?;
-                if !(pair.epsilon.is_finite() && pair.epsilon >= 0.0) {
+                let sigma =
+                    positive_quantity(deck, &format!("{k}.sigma"), &pair.sigma, Dimension::Length)?;
+                let epsilon = quantity(
+                    deck,
+                    &format!("{k}.epsilon"),
+                    &pair.epsilon,
+                    Dimension::Energy,
+                )?;
+                if !(epsilon.is_finite() && epsilon >= 0.0) {
                     return Err(deck.error(
                         &format!("{k}.epsilon"),
-                        format!("must be a non-negative number, got {}", pair.epsilon),
+                        format!("must be a non-negative number, got {epsilon}"),
                     ));
                 }
                 explicit.push((
                     i,
                     j,
                     LjPair {
-                        epsilon: pair.epsilon,
-                        sigma: pair.sigma,
+                        epsilon,
+                        sigma,
                         cutoff: rc,
                     },
                 ));
@@ -256,26 +291,34 @@ fn potential_from(
             shift,
             pairs,
         } => {
-            let cutoff = positive(deck, &format!("{key}.cutoff"), *cutoff)?;
+            let cutoff =
+                positive_quantity(deck, &format!("{key}.cutoff"), cutoff, Dimension::Length)?;
             let mut explicit = Vec::new();
             for (p, pair) in pairs.iter().enumerate() {
                 let k = format!("{key}.pairs[{p}]");
                 let i = species_of(deck, system, &format!("{k}.species"), &pair.species[0])?;
                 let j = species_of(deck, system, &format!("{k}.species"), &pair.species[1])?;
-                let rc = match pair.cutoff {
-                    Some(c) => positive(deck, &format!("{k}.cutoff"), c)?,
+                let rc = match &pair.cutoff {
+                    Some(c) => {
+                        positive_quantity(deck, &format!("{k}.cutoff"), c, Dimension::Length)?
+                    }
                     None => cutoff,
                 };
-                for (name, v) in [("d0", pair.d0), ("alpha", pair.alpha), ("r0", pair.r0)] {
-                    positive(deck, &format!("{k}.{name}"), v)?;
-                }
+                let d0 = positive_quantity(deck, &format!("{k}.d0"), &pair.d0, Dimension::Energy)?;
+                let alpha = positive_quantity(
+                    deck,
+                    &format!("{k}.alpha"),
+                    &pair.alpha,
+                    Dimension::InverseLength,
+                )?;
+                let r0 = positive_quantity(deck, &format!("{k}.r0"), &pair.r0, Dimension::Length)?;
                 explicit.push((
                     i,
                     j,
                     MorsePair {
-                        d0: pair.d0,
-                        alpha: pair.alpha,
-                        r0: pair.r0,
+                        d0,
+                        alpha,
+                        r0,
                         cutoff: rc,
                     },
                 ));
@@ -376,8 +419,8 @@ fn name_species(message: &str, system: &System) -> String {
 
 /// The neighbour skin: the deck's, or LAMMPS's default for the unit system.
 pub fn neighbor_skin(deck: &LoadedDeck) -> Result<f64, DeckError> {
-    match deck.deck.neighbors.skin {
-        Some(s) => positive(deck, "neighbors.skin", s),
+    match &deck.deck.neighbors.skin {
+        Some(s) => positive_quantity(deck, "neighbors.skin", s, Dimension::Length),
         None => Ok(match deck.deck.units {
             Units::Lj => 0.3,
             Units::Metal => 1.0,
@@ -397,7 +440,12 @@ pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckEr
             ),
         ));
     }
-    let dt = positive(deck, "integrator.timestep", d.integrator.timestep)?;
+    let dt = positive_quantity(
+        deck,
+        "integrator.timestep",
+        &d.integrator.timestep,
+        Dimension::Time,
+    )?;
     Ok(match &d.thermostat {
         None => Box::new(VelocityVerlet::new(dt)),
         Some(ThermostatSection::Langevin {
@@ -405,8 +453,13 @@ pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckEr
             damping,
             seed,
         }) => {
-            let t = positive(deck, "thermostat.temperature", *temperature)?;
-            let tau = positive(deck, "thermostat.damping", *damping)?;
+            let t = positive_quantity(
+                deck,
+                "thermostat.temperature",
+                temperature,
+                Dimension::Temperature,
+            )?;
+            let tau = positive_quantity(deck, "thermostat.damping", damping, Dimension::Time)?;
             Box::new(Langevin::new(
                 dt,
                 t,
@@ -419,8 +472,13 @@ pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckEr
             damping,
             chain,
         }) => {
-            let t = positive(deck, "thermostat.temperature", *temperature)?;
-            let tau = positive(deck, "thermostat.damping", *damping)?;
+            let t = positive_quantity(
+                deck,
+                "thermostat.temperature",
+                temperature,
+                Dimension::Temperature,
+            )?;
+            let tau = positive_quantity(deck, "thermostat.damping", damping, Dimension::Time)?;
             if *chain < 1 {
                 return Err(deck.error("thermostat.chain", "the chain needs at least 1 thermostat"));
             }

@@ -3,9 +3,11 @@
 
 mod build;
 mod locate;
+mod quantity;
 mod schema;
 
 pub use build::{build_integrator, build_potential, build_system, neighbor_skin};
+pub use quantity::{Dimension, Quantity};
 pub use schema::*;
 
 use std::path::{Path, PathBuf};
@@ -188,7 +190,7 @@ fn placeholder_deck() -> Deck {
         neighbors: Default::default(),
         integrator: IntegratorSection {
             kind: String::new(),
-            timestep: 0.0,
+            timestep: Quantity::Number(0.0),
             steps: 0,
         },
         thermostat: None,

@@ -1,5 +1,6 @@
 //! The input deck, version 1, as TOML: one struct per section. Unknown keys are errors.
 
+use super::quantity::Quantity;
 use crate::lattice::LatticeKind;
 use crate::potential::Mixing;
 use crate::units::Units;
@@ -40,13 +41,13 @@ pub struct SystemSection {
     /// A lattice to build instead of reading a file.
     pub lattice: Option<LatticeSection>,
     /// Initial Maxwell–Boltzmann temperature; omitted keeps the file's velocities (or rest).
-    pub temperature: Option<f64>,
+    pub temperature: Option<Quantity>,
     /// Seed for the initial velocities (and the thermostat unless it has its own).
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// Masses per species name; defaults are standard atomic masses (metal) or 1 (lj).
     #[serde(default)]
-    pub masses: BTreeMap<String, f64>,
+    pub masses: BTreeMap<String, Quantity>,
 }
 
 fn default_seed() -> u64 {
@@ -59,7 +60,7 @@ fn default_seed() -> u64 {
 pub struct LatticeSection {
     pub kind: LatticeKind,
     /// Lattice constant (length units)...
-    pub a: Option<f64>,
+    pub a: Option<Quantity>,
     /// ...or number density (atoms per volume), as LAMMPS's `lattice fcc 0.8442` in lj units.
     pub density: Option<f64>,
     /// Unit cells along a, b, c.
@@ -83,7 +84,7 @@ pub enum PotentialSection {
     /// 12-6 Lennard-Jones.
     LennardJones {
         /// Default cutoff of every pair.
-        cutoff: f64,
+        cutoff: Quantity,
         #[serde(default)]
         shift: bool,
         #[serde(default)]
@@ -92,7 +93,7 @@ pub enum PotentialSection {
     },
     /// Morse.
     Morse {
-        cutoff: f64,
+        cutoff: Quantity,
         #[serde(default)]
         shift: bool,
         pairs: Vec<MorsePairSection>,
@@ -121,9 +122,9 @@ pub enum PotentialSection {
 #[serde(deny_unknown_fields)]
 pub struct LjPairSection {
     pub species: [String; 2],
-    pub epsilon: f64,
-    pub sigma: f64,
-    pub cutoff: Option<f64>,
+    pub epsilon: Quantity,
+    pub sigma: Quantity,
+    pub cutoff: Option<Quantity>,
 }
 
 /// Morse parameters of one species pair.
@@ -131,10 +132,10 @@ pub struct LjPairSection {
 #[serde(deny_unknown_fields)]
 pub struct MorsePairSection {
     pub species: [String; 2],
-    pub d0: f64,
-    pub alpha: f64,
-    pub r0: f64,
-    pub cutoff: Option<f64>,
+    pub d0: Quantity,
+    pub alpha: Quantity,
+    pub r0: Quantity,
+    pub cutoff: Option<Quantity>,
 }
 
 /// Neighbour-list settings.
@@ -142,7 +143,7 @@ pub struct MorsePairSection {
 #[serde(deny_unknown_fields)]
 pub struct NeighborsSection {
     /// Skin added to the cutoff; default 0.3 (lj) or 1.0 Å (metal), as LAMMPS.
-    pub skin: Option<f64>,
+    pub skin: Option<Quantity>,
 }
 
 /// Timestep and run length.
@@ -152,7 +153,7 @@ pub struct IntegratorSection {
     /// Only "velocity-verlet" exists; thermostats wrap it.
     #[serde(rename = "type", default = "default_integrator")]
     pub kind: String,
-    pub timestep: f64,
+    pub timestep: Quantity,
     pub steps: u64,
 }
 
@@ -166,14 +167,14 @@ fn default_integrator() -> String {
 pub enum ThermostatSection {
     /// Langevin (BAOAB) with friction 1/damping.
     Langevin {
-        temperature: f64,
-        damping: f64,
+        temperature: Quantity,
+        damping: Quantity,
         seed: Option<u64>,
     },
     /// Nosé–Hoover chain.
     NoseHoover {
-        temperature: f64,
-        damping: f64,
+        temperature: Quantity,
+        damping: Quantity,
         #[serde(default = "default_chain")]
         chain: usize,
     },
