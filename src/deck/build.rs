@@ -428,6 +428,14 @@ pub fn neighbor_skin(deck: &LoadedDeck) -> Result<f64, DeckError> {
     }
 }
 
+/// The force limit beyond which a run stops as blown up (infinite if the deck sets none).
+pub fn force_limit(deck: &LoadedDeck) -> Result<f64, DeckError> {
+    match &deck.deck.integrator.max_force {
+        Some(f) => positive_quantity(deck, "integrator.max_force", f, Dimension::Force),
+        None => Ok(f64::INFINITY),
+    }
+}
+
 /// Builds the integrator (with its thermostat, if any).
 pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckError> {
     let d = &deck.deck;

@@ -6,7 +6,7 @@ mod locate;
 mod quantity;
 mod schema;
 
-pub use build::{build_integrator, build_potential, build_system, neighbor_skin};
+pub use build::{build_integrator, build_potential, build_system, force_limit, neighbor_skin};
 pub use quantity::{Dimension, Quantity};
 pub use schema::*;
 
@@ -192,10 +192,12 @@ fn placeholder_deck() -> Deck {
             kind: String::new(),
             timestep: Quantity::Number(0.0),
             steps: 0,
+            max_force: None,
         },
         thermostat: None,
         thermo: Default::default(),
         trajectory: None,
+        checkpoint: Default::default(),
     }
 }
 

@@ -29,6 +29,7 @@ pub enum Dimension {
     Temperature,
     Mass,
     Pressure,
+    Force,
 }
 
 impl Dimension {
@@ -41,6 +42,7 @@ impl Dimension {
             Dimension::Temperature => "a temperature",
             Dimension::Mass => "a mass",
             Dimension::Pressure => "a pressure",
+            Dimension::Force => "a force",
         }
     }
 }
@@ -72,6 +74,9 @@ const UNITS: &[(&str, Dimension, f64)] = &[
     ("u", Dimension::Mass, 1.0),
     ("Da", Dimension::Mass, 1.0),
     ("g/mol", Dimension::Mass, 1.0),
+    ("eV/A", Dimension::Force, 1.0),
+    ("eV/Å", Dimension::Force, 1.0),
+    ("eV/angstrom", Dimension::Force, 1.0),
     ("bar", Dimension::Pressure, 1.0),
     ("kbar", Dimension::Pressure, 1e3),
     ("atm", Dimension::Pressure, 1.013_25),

@@ -26,6 +26,8 @@ pub struct Deck {
     #[serde(default)]
     pub thermo: ThermoSection,
     pub trajectory: Option<TrajectorySection>,
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
 }
 
 fn default_version() -> u32 {
@@ -154,7 +156,10 @@ pub struct IntegratorSection {
     #[serde(rename = "type", default = "default_integrator")]
     pub kind: String,
     pub timestep: Quantity,
+    /// The step to run to (a restarted run continues up to it).
     pub steps: u64,
+    /// Largest force tolerated before the run stops as blown up (e.g. "50 eV/A").
+    pub max_force: Option<Quantity>,
 }
 
 fn default_integrator() -> String {
@@ -214,5 +219,17 @@ fn default_every() -> u64 {
 pub struct TrajectorySection {
     pub file: String,
     #[serde(default = "default_every")]
+    pub every: u64,
+}
+
+/// Checkpoints of the full state, for `eqmd run --restart`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSection {
+    /// File (relative to the output folder); default `<deck name>.checkpoint`.
+    pub file: Option<String>,
+    /// Steps between checkpoints; 0 (the default) writes one only at the end, on
+    /// interruption and on a blow-up.
+    #[serde(default)]
     pub every: u64,
 }

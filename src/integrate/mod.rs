@@ -35,6 +35,19 @@ pub trait Integrator: Send {
     fn conserves_momentum(&self) -> bool {
         true
     }
+    /// The integrator's internal state (thermostat variables, random-number generator) as
+    /// words, so that a checkpoint can restore it exactly.
+    fn state(&self) -> Vec<u64> {
+        Vec::new()
+    }
+    /// Restores a state from `state`; an error if it does not fit this integrator.
+    fn restore(&mut self, state: &[u64]) -> Result<(), String> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} has no state to restore", self.name()))
+        }
+    }
 }
 
 /// Atoms per parallel work item in the O(N) updates.

@@ -117,6 +117,35 @@ impl Integrator for NoseHooverChain {
         self.half_step(system);
     }
 
+    /// Chain positions then chain velocities.
+    fn state(&self) -> Vec<u64> {
+        self.positions
+            .iter()
+            .chain(&self.velocities)
+            .map(|x| x.to_bits())
+            .collect()
+    }
+
+    fn restore(&mut self, state: &[u64]) -> Result<(), String> {
+        let m = self.velocities.len();
+        if state.len() != 2 * m {
+            return Err(format!(
+                "a Nosé–Hoover chain of {m} has {} words, got {}",
+                2 * m,
+                state.len()
+            ));
+        }
+        for (x, w) in self
+            .positions
+            .iter_mut()
+            .chain(&mut self.velocities)
+            .zip(state)
+        {
+            *x = f64::from_bits(*w);
+        }
+        Ok(())
+    }
+
     /// Σ Qₖ vₖ²/2 + N_f kT ξ₀ + kT Σₖ₌₁ ξₖ: the chain's share of the conserved energy.
     fn reservoir_energy(&self, system: &System) -> f64 {
         let q = self.masses(system);

@@ -1,4 +1,5 @@
 //! Files eqmd reads and writes: extended XYZ structures and trajectories, thermo logs.
 
+pub mod checkpoint;
 pub mod extxyz;
 pub mod thermo;

@@ -28,6 +28,23 @@ impl ThermoLog {
         Ok(ThermoLog { csv, echo, rows: 0 })
     }
 
+    /// Appends to the CSV at `path` (restarted runs), writing the header only if the file
+    /// is new or empty.
+    pub fn append(path: &Path, echo: bool) -> std::io::Result<ThermoLog> {
+        let fresh = std::fs::metadata(path)
+            .map(|m| m.len() == 0)
+            .unwrap_or(true);
+        if fresh {
+            return ThermoLog::create(path, echo);
+        }
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(ThermoLog {
+            csv: BufWriter::new(file),
+            echo,
+            rows: 0,
+        })
+    }
+
     /// Appends one row.
     pub fn write(&mut self, t: &Thermo) -> std::io::Result<()> {
         writeln!(

@@ -1,0 +1,138 @@
+//! `eqmd run`: a deck in, a simulation run, thermo, trajectory and checkpoint files out.
+//! SIGINT and SIGTERM finish the current step, flush every file, write a checkpoint and
+//! stop with an error; a blow-up keeps the last good frame and a checkpoint.
+
+mod outputs;
+
+pub use outputs::{current_frame, output_path, Outputs};
+
+use crate::deck::{self, LoadedDeck};
+use crate::io::checkpoint::Checkpoint;
+use crate::simulation::Simulation;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Options of one run besides the deck.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `key=value` overrides applied to the deck.
+    pub overrides: Vec<String>,
+    /// Folder for relative output paths (default: the deck's folder).
+    pub output_dir: Option<PathBuf>,
+    /// Print the thermo table on stdout.
+    pub echo: bool,
+    /// Show a progress bar (only when stderr is a terminal).
+    pub progress: bool,
+    /// Continue from this checkpoint.
+    pub restart: Option<PathBuf>,
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub atoms: usize,
+    pub steps: u64,
+    pub seconds: f64,
+    pub thermo_file: PathBuf,
+    pub neighbor_builds: usize,
+}
+
+/// Builds the simulation a deck describes.
+pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
+    let system = deck::build_system(deck)?;
+    let potential = deck::build_potential(deck, &system)?;
+    let integrator = deck::build_integrator(deck)?;
+    let skin = deck::neighbor_skin(deck)?;
+    log::info!(
+        "{} atoms, {} species; potential: {}; integrator: {}",
+        system.len(),
+        system.species_names.len(),
+        potential.name(),
+        integrator.name()
+    );
+    Ok(Simulation::new(system, potential, integrator, skin))
+}
+
+/// Runs the deck at `path` to the step the deck names (from a checkpoint if asked).
+pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary> {
+    let deck = LoadedDeck::load(path, &options.overrides)?;
+    let mut sim = prepare(&deck)?;
+    sim.force_limit = deck::force_limit(&deck)?;
+    if let Some(file) = &options.restart {
+        let c = Checkpoint::read(file)?;
+        sim.restore(&c)
+            .map_err(|e| anyhow::anyhow!("cannot restart from {}: {e}", file.display()))?;
+        log::info!("restarting from {} at step {}", file.display(), sim.step);
+    }
+    sim.check_forces()
+        .context("the initial configuration already fails (overlapping atoms?)")?;
+    let restart = options.restart.is_some();
+    let mut outputs = Outputs::open(&deck, options.output_dir.as_deref(), options.echo, restart)?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .context("cannot install the signal handlers")?;
+    }
+
+    let steps = deck.deck.integrator.steps;
+    let first_step = sim.step;
+    let bar = progress_bar(options.progress, steps, first_step);
+    let start = Instant::now();
+    if !restart {
+        outputs.observe(&sim, true, sim.step >= steps)?;
+    }
+    while sim.step < steps {
+        if let Err(e) = sim.step() {
+            bar.abandon();
+            let file = outputs.save_state(&sim)?;
+            anyhow::bail!("{e}: checkpoint of it written to {}", file.display());
+        }
+        outputs.observe(&sim, false, sim.step == steps)?;
+        bar.inc(1);
+        if interrupted.load(Ordering::Relaxed) {
+            bar.abandon();
+            let file = outputs.save_state(&sim)?;
+            anyhow::bail!(
+                "interrupted at step {}: files flushed, checkpoint written to {} (continue with --restart)",
+                sim.step,
+                file.display()
+            );
+        }
+    }
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let atoms = sim.system.len();
+    let done = sim.step - first_step;
+    log::info!(
+        "{done} steps of {atoms} atoms in {seconds:.3} s: {:.4} µs/atom-step, {} neighbour-list builds",
+        1e6 * seconds / (atoms as f64 * done.max(1) as f64),
+        sim.neighbors.builds()
+    );
+    Ok(RunSummary {
+        atoms,
+        steps: done,
+        seconds,
+        thermo_file: outputs.thermo_file,
+        neighbor_builds: sim.neighbors.builds(),
+    })
+}
+
+/// A progress bar with ETA and steps per second when stderr is a terminal.
+fn progress_bar(wanted: bool, steps: u64, at: u64) -> ProgressBar {
+    if !(wanted && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_position(at);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

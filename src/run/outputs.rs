@@ -1,0 +1,146 @@
+//! What a run leaves on disk: the thermo log, trajectories and checkpoints, opened for a
+//! new run or appended to when a run is restarted, and flushed as they are written.
+
+use crate::deck::LoadedDeck;
+use crate::io::checkpoint::Checkpoint;
+use crate::io::extxyz::{self, ExtxyzWriter, Frame};
+use crate::io::thermo::ThermoLog;
+use crate::simulation::Simulation;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// The frame to write to an extended-XYZ trajectory: positions, velocities and forces now.
+pub fn current_frame(sim: &Simulation) -> Frame {
+    let s = &sim.system;
+    let names: Vec<String> = s
+        .species
+        .iter()
+        .map(|&k| s.species_names[k].clone())
+        .collect();
+    let mut frame = Frame::new(names, s.positions.clone());
+    if !s.cell.is_vacuum() {
+        frame.lattice = Some(s.cell.matrix());
+    }
+    frame.pbc = s.cell.pbc();
+    frame.set_vector_array("velocities", &s.velocities);
+    frame.set_forces(&sim.forces.forces);
+    let info = &mut frame.info;
+    info.insert("energy".into(), extxyz::InfoValue::Float(sim.forces.energy));
+    info.insert("step".into(), extxyz::InfoValue::Int(sim.step as i64));
+    info.insert("time".into(), extxyz::InfoValue::Float(sim.time));
+    frame
+}
+
+/// Every output file of a run and when each is written.
+pub struct Outputs {
+    pub thermo_file: PathBuf,
+    thermo: ThermoLog,
+    thermo_every: u64,
+    trajectory: Option<(ExtxyzWriter, u64, PathBuf)>,
+    checkpoint_file: PathBuf,
+    checkpoint_every: u64,
+}
+
+/// A path from the deck for an output: absolute as given, else under `output_dir` (or the
+/// deck's folder).
+pub fn output_path(deck: &LoadedDeck, output_dir: Option<&Path>, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    match output_dir {
+        Some(dir) => dir.join(p),
+        None => deck.resolve(file),
+    }
+}
+
+impl Outputs {
+    /// Opens the outputs the deck asks for; `append` continues existing files (restart).
+    pub fn open(
+        deck: &LoadedDeck,
+        output_dir: Option<&Path>,
+        echo: bool,
+        append: bool,
+    ) -> anyhow::Result<Outputs> {
+        let d = &deck.deck;
+        if d.thermo.every == 0 {
+            return Err(deck.error("thermo.every", "must be at least 1").into());
+        }
+        let name = d
+            .thermo
+            .file
+            .clone()
+            .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
+        let thermo_file = output_path(deck, output_dir, &name);
+        let thermo = if append {
+            ThermoLog::append(&thermo_file, echo)
+        } else {
+            ThermoLog::create(&thermo_file, echo)
+        }
+        .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
+        let trajectory = match &d.trajectory {
+            Some(t) => {
+                if t.every == 0 {
+                    return Err(deck.error("trajectory.every", "must be at least 1").into());
+                }
+                let file = output_path(deck, output_dir, &t.file);
+                let w = if append {
+                    ExtxyzWriter::append(&file)
+                } else {
+                    ExtxyzWriter::create(&file)
+                }
+                .with_context(|| format!("cannot write trajectory {}", file.display()))?;
+                Some((w, t.every, file))
+            }
+            None => None,
+        };
+        let name = d
+            .checkpoint
+            .file
+            .clone()
+            .unwrap_or_else(|| format!("{}.checkpoint", deck.stem()));
+        Ok(Outputs {
+            thermo_file,
+            thermo,
+            thermo_every: d.thermo.every,
+            trajectory,
+            checkpoint_file: output_path(deck, output_dir, &name),
+            checkpoint_every: d.checkpoint.every,
+        })
+    }
+
+    /// Writes whatever is due at the current step (`last` forces thermo and checkpoint).
+    pub fn observe(&mut self, sim: &Simulation, first: bool, last: bool) -> anyhow::Result<()> {
+        let step = sim.step;
+        if first || last || step % self.thermo_every == 0 {
+            self.thermo.write(&sim.thermo())?;
+        }
+        if let Some((w, every, file)) = &mut self.trajectory {
+            if first || step % *every == 0 {
+                w.write(&current_frame(sim))
+                    .with_context(|| format!("cannot write trajectory {}", file.display()))?;
+            }
+        }
+        let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
+        if last || due {
+            self.write_checkpoint(&sim.checkpoint())?;
+        }
+        Ok(())
+    }
+
+    /// Saves the state as it is now, after an interruption or a blow-up: the last good
+    /// frame to the trajectory and a checkpoint. Returns the checkpoint's path.
+    pub fn save_state(&mut self, sim: &Simulation) -> anyhow::Result<PathBuf> {
+        if let Some((w, _, file)) = &mut self.trajectory {
+            w.write(&current_frame(sim))?;
+            log::info!("last good frame written to {}", file.display());
+        }
+        self.write_checkpoint(&sim.checkpoint())?;
+        Ok(self.checkpoint_file.clone())
+    }
+
+    fn write_checkpoint(&self, c: &Checkpoint) -> anyhow::Result<()> {
+        c.write(&self.checkpoint_file)
+            .with_context(|| format!("cannot write checkpoint {}", self.checkpoint_file.display()))
+    }
+}

@@ -1,0 +1,228 @@
+//! Checkpoints and restart: 2N steps in one run equal N steps, a checkpoint, and N more
+//! after `--restart`, bit for bit, for NVE and both thermostats; SIGINT and SIGTERM leave
+//! flushed files and a checkpoint that restarts; a blow-up stops cleanly.
+
+use eqmd::io::checkpoint::Checkpoint;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn eqmd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_eqmd"));
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    eqmd().args(args).output().expect("eqmd runs")
+}
+
+fn deck(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn checkpoint_of(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(format!("{stem}.checkpoint"))
+}
+
+/// One run of 2n steps against n steps plus a restart for n more.
+fn check_restart(rel: &str, thermostat: &[&str], n: u64) {
+    let stem = Path::new(rel)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let deck = deck(rel);
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let go = |dir: &Path, steps: u64, extra: &[&str]| {
+        let steps = format!("integrator.steps={steps}");
+        let mut args = vec!["run", &deck, "-q", "--set", &steps, "--output-dir"];
+        args.push(dir.to_str().unwrap());
+        for t in thermostat {
+            args.extend(["--set", t]);
+        }
+        args.extend(extra);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    go(one.path(), 2 * n, &[]);
+    go(two.path(), n, &[]);
+    let ckpt = checkpoint_of(two.path(), &stem);
+    assert_eq!(Checkpoint::read(&ckpt).unwrap().step, n);
+    let ckpt = ckpt.to_string_lossy().into_owned();
+    go(two.path(), 2 * n, &["--restart", &ckpt]);
+    let a = Checkpoint::read(&checkpoint_of(one.path(), &stem)).unwrap();
+    let b = Checkpoint::read(&checkpoint_of(two.path(), &stem)).unwrap();
+    assert_eq!(a.step, 2 * n);
+    assert_eq!(
+        a.positions, b.positions,
+        "{rel} {thermostat:?}: positions differ"
+    );
+    assert_eq!(
+        a.velocities, b.velocities,
+        "{rel} {thermostat:?}: velocities differ"
+    );
+    assert_eq!(a, b, "{rel} {thermostat:?}: states differ");
+    // the restarted thermo log continues the first one: same rows as the single run
+    let rows = |d: &Path| std::fs::read_to_string(d.join(format!("{stem}.thermo.csv"))).unwrap();
+    assert_eq!(rows(one.path()), rows(two.path()));
+}
+
+#[test]
+fn restart_is_bit_identical_for_nve() {
+    check_restart("inputs/argon_nve.toml", &["thermo.every=50"], 150);
+}
+
+#[test]
+fn restart_is_bit_identical_for_langevin() {
+    check_restart(
+        "tests/decks/good/lj_small.toml",
+        &["thermo.every=10", "thermostat.type=langevin"],
+        200,
+    );
+}
+
+#[test]
+fn restart_is_bit_identical_for_nose_hoover() {
+    check_restart("inputs/argon_nvt.toml", &["thermo.every=50"], 150);
+}
+
+#[test]
+fn a_checkpoint_for_another_system_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&[
+        "run",
+        &deck("tests/decks/good/lj_small.toml"),
+        "-q",
+        "--output-dir",
+        d,
+    ]);
+    assert!(out.status.success());
+    let ckpt = checkpoint_of(dir.path(), "lj_small");
+    let out = run(&[
+        "run",
+        &deck("inputs/argon_nve.toml"),
+        "-q",
+        "--output-dir",
+        d,
+        "--restart",
+        ckpt.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("cannot restart from") && err.contains("units"),
+        "{err}"
+    );
+}
+
+/// Sends `signal` to a long run once it has written a few thermo rows.
+fn interrupt(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let child = eqmd()
+        .args([
+            "run",
+            &deck("tests/decks/good/lj_small.toml"),
+            "-q",
+            "--set",
+            "integrator.steps=100000000",
+            "--set",
+            "thermo.every=10",
+            "--output-dir",
+            &d,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let thermo = dir.path().join("lj_small.thermo.csv");
+    let start = Instant::now();
+    while std::fs::read_to_string(&thermo).map_or(0, |t| t.lines().count()) < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{signal}: {err}");
+    assert!(
+        err.contains("interrupted at step") && err.contains("--restart"),
+        "{err}"
+    );
+    let ckpt = checkpoint_of(dir.path(), "lj_small");
+    let c = Checkpoint::read(&ckpt).unwrap();
+    // every thermo row is complete and the last one is not past the checkpoint
+    let rows = eqmd::io::thermo::read_csv(&thermo).unwrap();
+    assert!(rows.last().unwrap().step <= c.step);
+    // the checkpoint restarts
+    let target = format!("integrator.steps={}", c.step + 20);
+    let out = run(&[
+        "run",
+        &deck("tests/decks/good/lj_small.toml"),
+        "-q",
+        "--set",
+        &target,
+        "--output-dir",
+        &d,
+        "--restart",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(Checkpoint::read(&ckpt).unwrap().step, c.step + 20);
+}
+
+#[test]
+fn sigint_leaves_a_checkpoint_that_restarts() {
+    interrupt("-INT");
+}
+
+#[test]
+fn sigterm_leaves_a_checkpoint_that_restarts() {
+    interrupt("-TERM");
+}
+
+#[test]
+fn a_blow_up_stops_cleanly_and_keeps_the_last_good_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&[
+        "run",
+        &deck("tests/decks/failure/blow_up.toml"),
+        "-q",
+        "--output-dir",
+        d,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("blew up") && err.contains("worst atom") && err.contains("step "),
+        "{err}"
+    );
+    let frames = eqmd::io::extxyz::read_file(&dir.path().join("blow_up.xyz")).unwrap();
+    let last = frames.last().unwrap();
+    assert!(last.positions.iter().all(|r| r.is_finite()));
+    assert!(last.forces().unwrap().iter().all(|f| f.length() <= 5000.0));
+    let c = Checkpoint::read(&dir.path().join("blow_up.checkpoint")).unwrap();
+    assert_eq!(c.positions, last.positions);
+}
