@@ -125,6 +125,68 @@ impl NeighborList {
         self.build(system);
     }
 
+    /// The pairs of this list that are closer than `cutoff` now, as a list of their own.
+    /// Potentials whose per-pair work is costly make several passes over it without
+    /// testing, and mispredicting, the skin pairs each time.
+    pub fn within(&self, system: &System, cutoff: f64) -> NeighborList {
+        let n = system.len();
+        let cut2 = cutoff * cutoff;
+        let x = &system.positions;
+        const CHUNK: usize = 2048;
+        let chunks: Vec<EntryBlock> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let atoms = c * CHUNK..((c + 1) * CHUNK).min(n);
+                let mut entries =
+                    Vec::with_capacity(self.offsets[atoms.end] - self.offsets[atoms.start]);
+                let mut counts = Vec::with_capacity(atoms.len());
+                for i in atoms {
+                    let xi = x[i];
+                    let before = entries.len();
+                    for &j in self.direct(i) {
+                        if (x[j as usize] - xi).length_squared() < cut2 {
+                            entries.push(j);
+                        }
+                    }
+                    let direct = entries.len() - before;
+                    for &e in self.imaged(i) {
+                        let (j, shift) = self.decode(e);
+                        if (x[j] + shift - xi).length_squared() < cut2 {
+                            entries.push(e);
+                        }
+                    }
+                    counts.push((direct, entries.len() - before));
+                }
+                (entries, counts)
+            })
+            .collect();
+        let mut near = NeighborList {
+            kind: self.kind,
+            cutoff,
+            skin: 0.0,
+            offsets: Vec::with_capacity(n + 1),
+            direct_end: Vec::with_capacity(n),
+            entries: Vec::with_capacity(chunks.iter().map(|c| c.0.len()).sum()),
+            images: self.images.clone(),
+            image_bits: self.image_bits,
+            reference_positions: Vec::new(),
+            reference_cell: self.reference_cell,
+            builds: self.builds,
+        };
+        near.offsets.push(0);
+        for (entries, counts) in chunks {
+            let base = near.entries.len();
+            near.entries.extend_from_slice(&entries);
+            let mut at = base;
+            for (direct, total) in counts {
+                near.direct_end.push(at + direct);
+                at += total;
+                near.offsets.push(at);
+            }
+        }
+        near
+    }
+
     /// The positions the list was last built from (what `needs_rebuild` compares against).
     pub fn reference_positions(&self) -> &[DVec3] {
         &self.reference_positions
@@ -322,6 +384,9 @@ impl NeighborList {
         );
     }
 }
+
+/// Entries of a block of atoms with, per atom, its (direct, total) counts.
+type EntryBlock = (Vec<u32>, Vec<(usize, usize)>);
 
 /// Packs a neighbour index and an image index into one word (image in the top bits).
 #[inline]

@@ -1,4 +1,6 @@
 //! Shared setup: the LAMMPS `in.lj` system (fcc at ρ* = 0.8442, T0 = 1.44, rc = 2.5, skin 0.3).
+// each bench binary uses a different part of this module
+#![allow(dead_code)]
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};

@@ -6,7 +6,7 @@ use super::schema::*;
 use super::{DeckError, LoadedDeck};
 use crate::cell::Cell;
 use crate::integrate::{maxwell_boltzmann, Integrator, Langevin, NoseHooverChain, VelocityVerlet};
-use crate::io::extxyz;
+use crate::io::{extxyz, h5md};
 use crate::lattice;
 use crate::potential::eam::file::{read_funcfl, read_setfl};
 use crate::potential::{Eam, LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
@@ -114,11 +114,29 @@ fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> 
             format!("structure file {} does not exist", path.display()),
         ));
     }
-    let frame = extxyz::read_last_frame(&path)
-        .map_err(|e| deck.error("system.structure", e.to_string()))?;
-    let cell = match frame.lattice {
-        Some(m) => Cell::from_matrix(m, frame.pbc),
-        None if frame.pbc.iter().any(|&p| p) => {
+    let is_h5md = path
+        .extension()
+        .is_some_and(|e| e == "h5" || e == "h5md" || e == "hdf5");
+    let (lattice, pbc, symbols, positions, velocities) = if is_h5md {
+        let f = h5md::read_last_frame(&path)
+            .map_err(|e| deck.error("system.structure", e.to_string()))?;
+        let periodic = f.pbc.iter().any(|&p| p);
+        let lattice = (periodic || f.cell != glam::DMat3::ZERO).then_some(f.cell);
+        let symbols = f
+            .species
+            .iter()
+            .map(|&s| f.species_names[s].clone())
+            .collect();
+        (lattice, f.pbc, symbols, f.positions, f.velocities)
+    } else {
+        let f = extxyz::read_last_frame(&path)
+            .map_err(|e| deck.error("system.structure", e.to_string()))?;
+        let velocities = f.vector_array("velocities");
+        (f.lattice, f.pbc, f.symbols, f.positions, velocities)
+    };
+    let cell = match lattice {
+        Some(m) => Cell::from_matrix(m, pbc),
+        None if pbc.iter().any(|&p| p) => {
             return Err(deck.error(
                 "system.structure",
                 format!("{}: periodic but without a Lattice", path.display()),
@@ -129,11 +147,11 @@ fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> 
     .map_err(|e| deck.error("system.structure", format!("{}: {e}", path.display())))?;
     let units = deck.deck.units;
     let mut system = System::new(cell, units);
-    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
+    for (name, r) in symbols.iter().zip(&positions) {
         let k = system.add_species(name, default_mass(units, name));
         system.add_atom(k, *r);
     }
-    if let Some(v) = frame.vector_array("velocities") {
+    if let Some(v) = velocities {
         system.velocities = v;
     }
     if system.is_empty() {

@@ -197,6 +197,7 @@ fn placeholder_deck() -> Deck {
         thermostat: None,
         thermo: Default::default(),
         trajectory: None,
+        h5md: None,
         checkpoint: Default::default(),
     }
 }

@@ -26,6 +26,7 @@ pub struct Deck {
     #[serde(default)]
     pub thermo: ThermoSection,
     pub trajectory: Option<TrajectorySection>,
+    pub h5md: Option<H5mdSection>,
     #[serde(default)]
     pub checkpoint: CheckpointSection,
 }
@@ -232,4 +233,29 @@ pub struct CheckpointSection {
     /// interruption and on a blow-up.
     #[serde(default)]
     pub every: u64,
+}
+
+/// An H5MD trajectory (HDF5), flushed after every frame.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct H5mdSection {
+    pub file: String,
+    #[serde(default = "default_every")]
+    pub every: u64,
+    /// Per-atom fields to store; default all three.
+    #[serde(default = "all_fields")]
+    pub fields: Vec<H5mdField>,
+}
+
+/// A per-atom field of an H5MD trajectory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum H5mdField {
+    Position,
+    Velocity,
+    Force,
+}
+
+fn all_fields() -> Vec<H5mdField> {
+    vec![H5mdField::Position, H5mdField::Velocity, H5mdField::Force]
 }

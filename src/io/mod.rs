@@ -2,4 +2,5 @@
 
 pub mod checkpoint;
 pub mod extxyz;
+pub mod h5md;
 pub mod thermo;

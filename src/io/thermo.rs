@@ -28,14 +28,28 @@ impl ThermoLog {
         Ok(ThermoLog { csv, echo, rows: 0 })
     }
 
-    /// Appends to the CSV at `path` (restarted runs), writing the header only if the file
-    /// is new or empty.
-    pub fn append(path: &Path, echo: bool) -> std::io::Result<ThermoLog> {
-        let fresh = std::fs::metadata(path)
-            .map(|m| m.len() == 0)
-            .unwrap_or(true);
-        if fresh {
+    /// Continues the CSV at `path` for a run restarted at step `upto`: rows written after
+    /// it (by a run killed after its last checkpoint) are dropped, then rows are appended.
+    pub fn append(path: &Path, echo: bool, upto: u64) -> std::io::Result<ThermoLog> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.trim().is_empty() {
             return ThermoLog::create(path, echo);
+        }
+        let kept: String = text
+            .lines()
+            .enumerate()
+            .filter(|(n, line)| {
+                *n == 0
+                    || line
+                        .split(',')
+                        .next()
+                        .and_then(|s| s.trim().parse::<u64>().ok())
+                        .is_some_and(|step| step <= upto)
+            })
+            .map(|(_, line)| format!("{line}\n"))
+            .collect();
+        if kept.len() != text.len() {
+            std::fs::write(path, kept)?;
         }
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Ok(ThermoLog {

@@ -73,7 +73,13 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     sim.check_forces()
         .context("the initial configuration already fails (overlapping atoms?)")?;
     let restart = options.restart.is_some();
-    let mut outputs = Outputs::open(&deck, options.output_dir.as_deref(), options.echo, restart)?;
+    let mut outputs = Outputs::open(
+        &deck,
+        options.output_dir.as_deref(),
+        options.echo,
+        restart,
+        &sim,
+    )?;
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&interrupted))

@@ -1,9 +1,10 @@
 //! What a run leaves on disk: the thermo log, trajectories and checkpoints, opened for a
 //! new run or appended to when a run is restarted, and flushed as they are written.
 
-use crate::deck::LoadedDeck;
+use crate::deck::{H5mdField, LoadedDeck};
 use crate::io::checkpoint::Checkpoint;
 use crate::io::extxyz::{self, ExtxyzWriter, Frame};
+use crate::io::h5md::{H5mdFields, H5mdWriter};
 use crate::io::thermo::ThermoLog;
 use crate::simulation::Simulation;
 use anyhow::Context;
@@ -31,12 +32,33 @@ pub fn current_frame(sim: &Simulation) -> Frame {
     frame
 }
 
+/// Drops the frames of an extended-XYZ trajectory written after step `upto`, so that a
+/// restarted run continues it without repeating frames.
+fn truncate_extxyz(path: &Path, upto: u64) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let frames = extxyz::read_file(path)?;
+    let keep = frames
+        .iter()
+        .take_while(|f| match f.info.get("step") {
+            Some(extxyz::InfoValue::Int(s)) => *s as u64 <= upto,
+            _ => true,
+        })
+        .count();
+    if keep < frames.len() {
+        extxyz::write_file(path, &frames[..keep])?;
+    }
+    Ok(())
+}
+
 /// Every output file of a run and when each is written.
 pub struct Outputs {
     pub thermo_file: PathBuf,
     thermo: ThermoLog,
     thermo_every: u64,
     trajectory: Option<(ExtxyzWriter, u64, PathBuf)>,
+    h5md: Option<(H5mdWriter, u64, PathBuf)>,
     checkpoint_file: PathBuf,
     checkpoint_every: u64,
 }
@@ -55,12 +77,14 @@ pub fn output_path(deck: &LoadedDeck, output_dir: Option<&Path>, file: &str) -> 
 }
 
 impl Outputs {
-    /// Opens the outputs the deck asks for; `append` continues existing files (restart).
+    /// Opens the outputs the deck asks for; `append` continues existing files (a restart
+    /// from a checkpoint of `sim`).
     pub fn open(
         deck: &LoadedDeck,
         output_dir: Option<&Path>,
         echo: bool,
         append: bool,
+        sim: &Simulation,
     ) -> anyhow::Result<Outputs> {
         let d = &deck.deck;
         if d.thermo.every == 0 {
@@ -73,7 +97,7 @@ impl Outputs {
             .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
         let thermo_file = output_path(deck, output_dir, &name);
         let thermo = if append {
-            ThermoLog::append(&thermo_file, echo)
+            ThermoLog::append(&thermo_file, echo, sim.step)
         } else {
             ThermoLog::create(&thermo_file, echo)
         }
@@ -85,12 +109,38 @@ impl Outputs {
                 }
                 let file = output_path(deck, output_dir, &t.file);
                 let w = if append {
+                    truncate_extxyz(&file, sim.step)?;
                     ExtxyzWriter::append(&file)
                 } else {
                     ExtxyzWriter::create(&file)
                 }
                 .with_context(|| format!("cannot write trajectory {}", file.display()))?;
                 Some((w, t.every, file))
+            }
+            None => None,
+        };
+        let h5md = match &d.h5md {
+            Some(h) => {
+                if h.every == 0 {
+                    return Err(deck.error("h5md.every", "must be at least 1").into());
+                }
+                let file = output_path(deck, output_dir, &h.file);
+                let fields = H5mdFields {
+                    position: h.fields.contains(&H5mdField::Position),
+                    velocity: h.fields.contains(&H5mdField::Velocity),
+                    force: h.fields.contains(&H5mdField::Force),
+                };
+                if !fields.position {
+                    return Err(deck
+                        .error("h5md.fields", "must include \"position\"")
+                        .into());
+                }
+                let w = if append && file.exists() {
+                    H5mdWriter::append(&file, &sim.system, sim.step)?
+                } else {
+                    H5mdWriter::create(&file, &sim.system, fields)?
+                };
+                Some((w, h.every, file))
             }
             None => None,
         };
@@ -104,6 +154,7 @@ impl Outputs {
             thermo,
             thermo_every: d.thermo.every,
             trajectory,
+            h5md,
             checkpoint_file: output_path(deck, output_dir, &name),
             checkpoint_every: d.checkpoint.every,
         })
@@ -121,6 +172,17 @@ impl Outputs {
                     .with_context(|| format!("cannot write trajectory {}", file.display()))?;
             }
         }
+        if let Some((w, every, _)) = &mut self.h5md {
+            if first || step % *every == 0 {
+                w.write(
+                    step,
+                    sim.time,
+                    &sim.system,
+                    &sim.forces.forces,
+                    &sim.thermo(),
+                )?;
+            }
+        }
         let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
         if last || due {
             self.write_checkpoint(&sim.checkpoint())?;
@@ -133,6 +195,11 @@ impl Outputs {
     pub fn save_state(&mut self, sim: &Simulation) -> anyhow::Result<PathBuf> {
         if let Some((w, _, file)) = &mut self.trajectory {
             w.write(&current_frame(sim))?;
+            log::info!("last good frame written to {}", file.display());
+        }
+        if let Some((w, _, file)) = &mut self.h5md {
+            let thermo = sim.thermo();
+            w.write(sim.step, sim.time, &sim.system, &sim.forces.forces, &thermo)?;
             log::info!("last good frame written to {}", file.display());
         }
         self.write_checkpoint(&sim.checkpoint())?;

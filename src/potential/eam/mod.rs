@@ -207,6 +207,9 @@ impl Potential for Eam {
     }
 
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+        // two passes over the same pairs: drop the skin pairs once
+        let near = list.within(system, self.cutoff);
+        let list = &near;
         let rho = accumulate_pair_sums(system, list, &EamDensity { eam: self });
         let embedded: Vec<(f64, f64)> = rho
             .par_iter()
