@@ -662,15 +662,11 @@ fn pad(buf: &mut String, tmp: &mut String, width: usize, f: impl FnOnce(&mut Str
 
 /// Shortest round-trip representation that always reads back as a float (has `.`, `e`, inf or NaN).
 fn push_f64(buf: &mut String, x: f64) {
-    let start = buf.len();
-    let a = x.abs();
-    if a == 0.0 || !a.is_finite() || (1e-5..1e16).contains(&a) {
-        push_display(buf, x);
+    if x.is_finite() {
+        // shortest representation that reads back to the same bits; always has `.` or `e`
+        buf.push_str(ryu::Buffer::new().format_finite(x));
     } else {
-        let _ = write!(buf, "{x:e}");
-    }
-    if !buf[start..].contains(['.', 'e', 'n', 'N']) {
-        buf.push_str(".0");
+        push_display(buf, x);
     }
 }
 

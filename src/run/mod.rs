@@ -120,6 +120,11 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         1e6 * seconds / (atoms as f64 * done.max(1) as f64),
         sim.neighbors.builds()
     );
+    log::info!(
+        "writing thermo, trajectories and checkpoints took {:.3} s ({:.1} % of the run)",
+        outputs.seconds,
+        100.0 * outputs.seconds / seconds.max(1e-9)
+    );
     Ok(RunSummary {
         atoms,
         steps: done,

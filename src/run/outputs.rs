@@ -61,6 +61,8 @@ pub struct Outputs {
     h5md: Option<(H5mdWriter, u64, PathBuf)>,
     checkpoint_file: PathBuf,
     checkpoint_every: u64,
+    /// Wall time spent writing, to report what output costs.
+    pub seconds: f64,
 }
 
 /// A path from the deck for an output: absolute as given, else under `output_dir` (or the
@@ -157,11 +159,19 @@ impl Outputs {
             h5md,
             checkpoint_file: output_path(deck, output_dir, &name),
             checkpoint_every: d.checkpoint.every,
+            seconds: 0.0,
         })
     }
 
     /// Writes whatever is due at the current step (`last` forces thermo and checkpoint).
     pub fn observe(&mut self, sim: &Simulation, first: bool, last: bool) -> anyhow::Result<()> {
+        let start = std::time::Instant::now();
+        let result = self.write_due(sim, first, last);
+        self.seconds += start.elapsed().as_secs_f64();
+        result
+    }
+
+    fn write_due(&mut self, sim: &Simulation, first: bool, last: bool) -> anyhow::Result<()> {
         let step = sim.step;
         if first || last || step % self.thermo_every == 0 {
             self.thermo.write(&sim.thermo())?;
