@@ -12,6 +12,7 @@ pub mod integrate;
 pub mod io;
 pub mod lattice;
 pub mod neighbors;
+pub mod nn;
 pub mod potential;
 pub mod run;
 pub mod simulation;

@@ -1,0 +1,288 @@
+//! A small dense multilayer perceptron (f64) mapping the radial basis of an edge to the
+//! weights of its tensor product, with a backward pass for forces and training.
+//!
+//! Style of e3nn's `FullyConnectedNet`, which NequIP uses for its radial networks: no biases
+//! (so a zero basis — an edge beyond the cutoff — gives exactly zero weights), SiLU between
+//! layers and none after the last, weights drawn from N(0, 1) with the `1/sqrt(fan_in)`
+//! factor applied in the forward pass rather than folded into the initial weights, which keeps
+//! the pre-activations of order one at any width and the gradient scale independent of width.
+//! Unlike e3nn, SiLU is not rescaled by its second-moment constant (≈ 1.679); weights taken
+//! from an e3nn model must absorb that factor into the following layer.
+//!
+//! Layout: layer `l` maps `sizes[l]` inputs to `sizes[l+1]` outputs with `weights[l]`, a
+//! row-major `[sizes[l] × sizes[l+1]]` matrix, so a batch `[batch × in]` times it is
+//! `[batch × out]` and every inner loop runs over contiguous memory.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// Dense network `sizes[0] → sizes[1] → … → sizes[last]`, SiLU between layers, no biases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// Widths of the layers, input first and output last (at least two entries).
+    pub sizes: Vec<usize>,
+    /// `weights[l]`: row-major `[sizes[l] × sizes[l+1]]`, unscaled (the forward pass applies
+    /// `1/sqrt(sizes[l])`).
+    pub weights: Vec<Vec<f64>>,
+}
+
+/// What the backward pass needs from a batched forward pass; reuse it across calls to avoid
+/// reallocating.
+#[derive(Debug, Clone, Default)]
+pub struct MlpTape {
+    batch: usize,
+    /// `inputs[l]`: the input of layer `l`, `[batch × sizes[l]]` (the network input for `l = 0`,
+    /// the SiLU output of layer `l-1` otherwise).
+    inputs: Vec<Vec<f64>>,
+    /// `pre[l]`: pre-activation of hidden layer `l` (before SiLU), `[batch × sizes[l+1]]`.
+    pre: Vec<Vec<f64>>,
+    /// `sigmoid[l]`: `σ(pre[l])`, kept so the backward pass needs no `exp`.
+    sigmoid: Vec<Vec<f64>>,
+    /// Network output `[batch × sizes[last]]`.
+    output: Vec<f64>,
+}
+
+impl MlpTape {
+    /// An empty tape; [`Mlp::forward_batch`] sizes it.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of rows of the last forward pass.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Output of the last forward pass, row-major `[batch × out]`.
+    pub fn output(&self) -> &[f64] {
+        &self.output
+    }
+}
+
+/// Logistic sigmoid `1/(1+e^{-x})`, written to stay finite for large `|x|`.
+#[inline]
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Dot product with four independent accumulators, so the compiler can vectorise it.
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((s, &xi), &yi) in acc.iter_mut().zip(x).zip(y) {
+            *s += xi * yi;
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `out[b × m] = scale · x[b × k] · w[k × m]` (overwrites `out`).
+fn matmul(x: &[f64], w: &[f64], k: usize, m: usize, scale: f64, out: &mut [f64]) {
+    out.fill(0.0);
+    for (x_row, out_row) in x.chunks_exact(k).zip(out.chunks_exact_mut(m)) {
+        for (&xi, w_row) in x_row.iter().zip(w.chunks_exact(m)) {
+            for (o, &wv) in out_row.iter_mut().zip(w_row) {
+                *o += xi * wv;
+            }
+        }
+        for o in out_row.iter_mut() {
+            *o *= scale;
+        }
+    }
+}
+
+impl Mlp {
+    /// A network with layer widths `sizes` (input first) and N(0, 1) weights drawn from a
+    /// ChaCha8 generator seeded with `seed`, so the same seed gives the same network.
+    pub fn new(sizes: &[usize], seed: u64) -> Self {
+        assert!(
+            sizes.len() >= 2,
+            "an MLP needs at least an input and an output size"
+        );
+        assert!(
+            sizes.iter().all(|&s| s > 0),
+            "MLP layer sizes must be positive: {sizes:?}"
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let weights = sizes
+            .windows(2)
+            .map(|w| {
+                (0..w[0] * w[1])
+                    .map(|_| StandardNormal.sample(&mut rng))
+                    .collect()
+            })
+            .collect();
+        Mlp {
+            sizes: sizes.to_vec(),
+            weights,
+        }
+    }
+
+    /// Number of inputs (the radial basis size).
+    pub fn input_size(&self) -> usize {
+        self.sizes[0]
+    }
+
+    /// Number of outputs (the tensor-product weights per edge).
+    pub fn output_size(&self) -> usize {
+        *self.sizes.last().expect("MLP has sizes")
+    }
+
+    /// Number of trainable parameters: `Σ sizes[l]·sizes[l+1]` (no biases).
+    pub fn parameter_count(&self) -> usize {
+        self.sizes.windows(2).map(|w| w[0] * w[1]).sum()
+    }
+
+    /// Zeroed gradient buffers shaped like `weights`, for [`backward_batch`](Self::backward_batch).
+    pub fn zero_gradients(&self) -> Vec<Vec<f64>> {
+        self.weights.iter().map(|w| vec![0.0; w.len()]).collect()
+    }
+
+    /// Output for a single input vector (allocates; use the batch form in hot loops).
+    pub fn forward(&self, input: &[f64]) -> Vec<f64> {
+        let mut tape = MlpTape::new();
+        self.forward_batch(input, 1, &mut tape).to_vec()
+    }
+
+    /// Forward pass over `batch` inputs laid out row-major `[batch × in]`; returns the outputs
+    /// `[batch × out]` and keeps in `tape` the activations [`backward_batch`](Self::backward_batch)
+    /// needs. Each layer is one matrix product.
+    pub fn forward_batch<'t>(
+        &self,
+        input: &[f64],
+        batch: usize,
+        tape: &'t mut MlpTape,
+    ) -> &'t [f64] {
+        let layers = self.weights.len();
+        assert_eq!(
+            input.len(),
+            batch * self.input_size(),
+            "MLP input must be [batch × {}]",
+            self.input_size()
+        );
+        tape.batch = batch;
+        tape.inputs.resize_with(layers, Vec::new);
+        tape.pre.resize_with(layers - 1, Vec::new);
+        tape.sigmoid.resize_with(layers - 1, Vec::new);
+        tape.inputs[0].clear();
+        tape.inputs[0].extend_from_slice(input);
+        for l in 0..layers {
+            let (k, m) = (self.sizes[l], self.sizes[l + 1]);
+            let scale = 1.0 / (k as f64).sqrt();
+            if l + 1 == layers {
+                tape.output.resize(batch * m, 0.0);
+                matmul(
+                    &tape.inputs[l],
+                    &self.weights[l],
+                    k,
+                    m,
+                    scale,
+                    &mut tape.output,
+                );
+            } else {
+                let (pre, sig) = (&mut tape.pre[l], &mut tape.sigmoid[l]);
+                pre.resize(batch * m, 0.0);
+                sig.resize(batch * m, 0.0);
+                matmul(&tape.inputs[l], &self.weights[l], k, m, scale, pre);
+                let next = &mut tape.inputs[l + 1];
+                next.resize(batch * m, 0.0);
+                for ((a, s), &z) in next.iter_mut().zip(sig.iter_mut()).zip(pre.iter()) {
+                    *s = sigmoid(z);
+                    *a = z * *s;
+                }
+            }
+        }
+        &tape.output
+    }
+
+    /// Backward pass for the forward pass recorded in `tape`: from `grad_output = ∂L/∂output`
+    /// (`[batch × out]`) writes `∂L/∂input` into `grad_input` (`[batch × in]`, overwritten;
+    /// forces chain it with the basis derivative) and, if given, adds `∂L/∂weights` into
+    /// `grad_weights` (shaped like `weights`; accumulated, so batches can be summed).
+    pub fn backward_batch(
+        &self,
+        tape: &MlpTape,
+        grad_output: &[f64],
+        grad_input: &mut [f64],
+        mut grad_weights: Option<&mut [Vec<f64>]>,
+    ) {
+        let layers = self.weights.len();
+        let batch = tape.batch;
+        assert_eq!(
+            tape.inputs.len(),
+            layers,
+            "tape does not come from this network"
+        );
+        assert_eq!(
+            grad_output.len(),
+            batch * self.output_size(),
+            "grad_output must be [batch × out]"
+        );
+        assert_eq!(
+            grad_input.len(),
+            batch * self.input_size(),
+            "grad_input must be [batch × in]"
+        );
+        if let Some(g) = grad_weights.as_deref() {
+            assert!(
+                g.len() == layers && g.iter().zip(&self.weights).all(|(g, w)| g.len() == w.len()),
+                "grad_weights must be shaped like weights"
+            );
+        }
+        // delta = ∂L/∂(output of layer l), [batch × sizes[l+1]]
+        let mut delta = grad_output.to_vec();
+        let mut below = Vec::new();
+        for l in (0..layers).rev() {
+            let (k, m) = (self.sizes[l], self.sizes[l + 1]);
+            let scale = 1.0 / (k as f64).sqrt();
+            let w = &self.weights[l];
+            let x = &tape.inputs[l];
+            if let Some(g) = grad_weights.as_deref_mut() {
+                // ∂L/∂W += scale · xᵀ · delta
+                let gw = &mut g[l];
+                for (x_row, d_row) in x.chunks_exact(k).zip(delta.chunks_exact(m)) {
+                    for (&xi, gw_row) in x_row.iter().zip(gw.chunks_exact_mut(m)) {
+                        let sx = scale * xi;
+                        for (gv, &d) in gw_row.iter_mut().zip(d_row) {
+                            *gv += sx * d;
+                        }
+                    }
+                }
+            }
+            // ∂L/∂x = scale · delta · Wᵀ
+            let out: &mut [f64] = if l == 0 {
+                &mut *grad_input
+            } else {
+                below.resize(batch * k, 0.0);
+                &mut below
+            };
+            for (d_row, o_row) in delta.chunks_exact(m).zip(out.chunks_exact_mut(k)) {
+                for (o, w_row) in o_row.iter_mut().zip(w.chunks_exact(m)) {
+                    *o = scale * dot(d_row, w_row);
+                }
+            }
+            if l > 0 {
+                // through SiLU: SiLU'(z) = σ(z)(1 + z(1 − σ(z)))
+                let (z, s) = (&tape.pre[l - 1], &tape.sigmoid[l - 1]);
+                for ((g, &z), &s) in below.iter_mut().zip(z).zip(s) {
+                    *g *= s * (1.0 + z * (1.0 - s));
+                }
+                std::mem::swap(&mut delta, &mut below);
+            }
+        }
+    }
+}

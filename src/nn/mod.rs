@@ -1,0 +1,20 @@
+//! The SO(3)-equivariant (NequIP-style) network potential and its mathematical parts.
+//!
+//! Features are sums of irreducible representations ("irreps") of SO(3): blocks of
+//! `2l + 1` real numbers that rotate with the Wigner-D matrix `D_l(R)`. The parts, bottom
+//! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
+//! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
+//! the radial basis of bond lengths, the equivariant interaction layers, the model file and
+//! the training loop.
+//!
+//! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
+//! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are
+//! computed in that same basis, so that couplings commute with rotations.
+
+pub mod clebsch_gordan;
+pub mod mlp;
+pub mod model;
+pub mod network;
+pub mod potential;
+pub mod radial;
+pub mod spherical_harmonics;

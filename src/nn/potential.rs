@@ -1,0 +1,120 @@
+//! The network as a `Potential`: builds the graph of bonds within the cutoff from a full
+//! neighbour list, runs the forward pass for the energy and the reverse pass for ∂E/∂r of
+//! every bond, and turns those into forces and the virial, exactly.
+
+use super::model::Model;
+use super::network::{Evaluator, Graph};
+use crate::neighbors::{ListKind, NeighborList};
+use crate::potential::{ForceOutput, Potential};
+use crate::system::System;
+use glam::DMat3;
+
+/// An equivariant network model applied to the species of one system.
+pub struct Equivariant {
+    model: Model,
+    evaluator: Evaluator,
+    /// Model species index of each system species.
+    species: Vec<usize>,
+}
+
+impl Equivariant {
+    /// The model for a system whose species are `names`; every name must be one the model
+    /// knows.
+    pub fn new(model: Model, names: &[String]) -> Result<Equivariant, String> {
+        let species = names
+            .iter()
+            .map(|n| {
+                model
+                    .hyper
+                    .species
+                    .iter()
+                    .position(|s| s == n)
+                    .ok_or_else(|| {
+                        format!(
+                            "the model knows species {}, not `{n}`",
+                            model.hyper.species.join(", ")
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Equivariant {
+            evaluator: Evaluator::new(&model),
+            model,
+            species,
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The bonds within the cutoff, from a full list.
+    pub fn graph(&self, system: &System, list: &NeighborList) -> Graph {
+        let cut2 = self.model.hyper.cutoff.powi(2);
+        let n = system.len();
+        let mut g = Graph {
+            species: system.species.iter().map(|&s| self.species[s]).collect(),
+            edge_start: Vec::with_capacity(n + 1),
+            neighbor: Vec::new(),
+            vector: Vec::new(),
+        };
+        g.edge_start.push(0);
+        for i in 0..n {
+            for nb in list.neighbors(i) {
+                let r = system.positions[nb.j] + nb.shift - system.positions[i];
+                if r.length_squared() < cut2 {
+                    g.neighbor.push(nb.j);
+                    g.vector.push(r);
+                }
+            }
+            g.edge_start.push(g.neighbor.len());
+        }
+        g
+    }
+}
+
+impl Potential for Equivariant {
+    fn name(&self) -> String {
+        let h = &self.model.hyper;
+        format!(
+            "equivariant network (L = {}, {} channels, {} layers, rc = {})",
+            h.lmax, h.channels, h.layers, h.cutoff
+        )
+    }
+
+    fn cutoff(&self) -> f64 {
+        self.model.hyper.cutoff
+    }
+
+    fn list_kind(&self) -> ListKind {
+        ListKind::Full
+    }
+
+    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+        let graph = self.graph(system, list);
+        let (energies, tape) = self.evaluator.forward(&self.model, &graph);
+        let grad = self.evaluator.backward(&self.model, &graph, &tape);
+        out.energy += energies.iter().sum::<f64>();
+        if let Some(ae) = &mut out.per_atom_energy {
+            for (a, e) in ae.iter_mut().zip(&energies) {
+                *a += e;
+            }
+        }
+        // r_e = r_j − r_i: ∂E/∂r_j += g, ∂E/∂r_i −= g; W = −Σ r_e ⊗ g
+        let mut virial = DMat3::ZERO;
+        for i in 0..graph.atoms() {
+            let edges = graph.edge_start[i]..graph.edge_start[i + 1];
+            for ((&j, g), r) in graph.neighbor[edges.clone()]
+                .iter()
+                .zip(&grad[edges.clone()])
+                .zip(&graph.vector[edges])
+            {
+                out.forces[i] += *g;
+                out.forces[j] -= *g;
+                virial -= DMat3::from_cols(*r * g.x, *r * g.y, *r * g.z);
+            }
+        }
+        out.virial += virial;
+    }
+}
