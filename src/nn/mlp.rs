@@ -14,6 +14,7 @@
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
 use rand::SeedableRng;
+use rayon::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -71,38 +72,58 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
-/// Dot product with four independent accumulators, so the compiler can vectorise it.
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((s, &xi), &yi) in acc.iter_mut().zip(x).zip(y) {
-            *s += xi * yi;
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
 
 /// `out[b × m] = scale · x[b × k] · w[k × m]` (overwrites `out`).
-fn matmul(x: &[f64], w: &[f64], k: usize, m: usize, scale: f64, out: &mut [f64]) {
-    out.fill(0.0);
-    for (x_row, out_row) in x.chunks_exact(k).zip(out.chunks_exact_mut(m)) {
-        for (&xi, w_row) in x_row.iter().zip(w.chunks_exact(m)) {
-            for (o, &wv) in out_row.iter_mut().zip(w_row) {
-                *o += xi * wv;
+/// Rows per parallel block of the batched products.
+const ROWS_PER_BLOCK: usize = 128;
+
+/// `c[rows × n] = alpha · a[rows × k] · b + beta · c`, where `b` is `[k × n]` row-major, or
+/// its transpose stored `[n × k]` when `b_transposed`. Row blocks run in parallel; each block
+/// is one call of a cache-blocked SIMD kernel (matrixmultiply's dgemm).
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    a: &[f64],
+    k: usize,
+    b: &[f64],
+    n: usize,
+    b_transposed: bool,
+    alpha: f64,
+    beta: f64,
+    c: &mut [f64],
+) {
+    assert!(a.len() % k.max(1) == 0 && b.len() == k * n);
+    let rows = a.len() / k.max(1);
+    assert_eq!(c.len(), rows * n);
+    let (rsb, csb) = if b_transposed { (1, k as isize) } else { (n as isize, 1) };
+    c.par_chunks_mut(ROWS_PER_BLOCK * n)
+        .zip(a.par_chunks(ROWS_PER_BLOCK * k))
+        .for_each(|(c, a)| {
+            let m = a.len() / k.max(1);
+            // SAFETY: the strides describe `a` as [m × k], `b` as [k × n] (or its transpose)
+            // and `c` as [m × n], all row-major and within the slices' lengths checked above.
+            unsafe {
+                matrixmultiply::dgemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    rsb,
+                    csb,
+                    beta,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
             }
-        }
-        for o in out_row.iter_mut() {
-            *o *= scale;
-        }
-    }
+        });
+}
+
+fn matmul(x: &[f64], w: &[f64], k: usize, m: usize, scale: f64, out: &mut [f64]) {
+    gemm(x, k, w, m, false, scale, 0.0, out);
 }
 
 impl Mlp {
@@ -253,14 +274,25 @@ impl Mlp {
             let x = &tape.inputs[l];
             if let Some(g) = grad_weights.as_deref_mut() {
                 // ∂L/∂W += scale · xᵀ · delta
-                let gw = &mut g[l];
-                for (x_row, d_row) in x.chunks_exact(k).zip(delta.chunks_exact(m)) {
-                    for (&xi, gw_row) in x_row.iter().zip(gw.chunks_exact_mut(m)) {
-                        let sx = scale * xi;
-                        for (gv, &d) in gw_row.iter_mut().zip(d_row) {
-                            *gv += sx * d;
-                        }
-                    }
+                // SAFETY: xᵀ is [k × batch] (x is [batch × k] row-major), delta is
+                // [batch × m], g[l] is [k × m]; all lengths match the sizes.
+                unsafe {
+                    matrixmultiply::dgemm(
+                        k,
+                        batch,
+                        m,
+                        scale,
+                        x.as_ptr(),
+                        1,
+                        k as isize,
+                        delta.as_ptr(),
+                        m as isize,
+                        1,
+                        1.0,
+                        g[l].as_mut_ptr(),
+                        m as isize,
+                        1,
+                    );
                 }
             }
             // ∂L/∂x = scale · delta · Wᵀ
@@ -270,11 +302,7 @@ impl Mlp {
                 below.resize(batch * k, 0.0);
                 &mut below
             };
-            for (d_row, o_row) in delta.chunks_exact(m).zip(out.chunks_exact_mut(k)) {
-                for (o, w_row) in o_row.iter_mut().zip(w.chunks_exact(m)) {
-                    *o = scale * dot(d_row, w_row);
-                }
-            }
+            gemm(&delta, m, w, k, true, scale, 0.0, out);
             if l > 0 {
                 // through SiLU: SiLU'(z) = σ(z)(1 + z(1 − σ(z)))
                 let (z, s) = (&tape.pre[l - 1], &tape.sigmoid[l - 1]);

@@ -12,6 +12,7 @@
 //! computed in that same basis, so that couplings commute with rotations.
 
 pub mod clebsch_gordan;
+pub mod file;
 pub mod mlp;
 pub mod model;
 pub mod network;

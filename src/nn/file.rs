@@ -1,0 +1,496 @@
+//! The model file of the equivariant network: an HDF5 file with the hyper-parameters as
+//! root attributes and every weight array as a dataset named like the model, so h5py or
+//! h5dump show what each number is. Loading rebuilds the [`Model`] and validates everything.
+//!
+//! Layout (S species, C channels; weights are f64, row-major, as in the structs):
+//!
+//! ```text
+//! /                      format = "eqmd-equivariant", format_version = 1 (int32),
+//!                        species [S] (strings), lmax, channels, layers, radial_basis (int64),
+//!                        radial_hidden [..] (int64), parity (bool), cutoff, avg_neighbors (f64)
+//! /embedding             [S, C]
+//! /layers/<t>            attribute lmax_in (0 for the first layer, lmax after)
+//! /layers/<t>/up/<l>     [C, C] for l = 0..=lmax_in
+//! /layers/<t>/radial/<k> [sizes[k], sizes[k+1]], sizes = radial_basis, radial_hidden.., paths·C
+//! /layers/<t>/down/<p>   [out_channels(l3), C], attributes l1, l2, l3 (Hyper::paths order)
+//! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
+//! /readout [C], /scale [S], /shift [S]
+//! ```
+
+use super::mlp::Mlp;
+use super::model::{Hyper, Layer, Model, Path as Coupling};
+use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::{Attribute, File, Location};
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+/// Current format version written into every model file.
+pub const FORMAT_VERSION: i32 = 1;
+/// The root attribute `format` of every model file.
+pub const FORMAT_NAME: &str = "eqmd-equivariant";
+/// Largest irrep degree the network supports.
+const MAX_LMAX: usize = 3;
+/// Bound on channels and radial widths, and on species and layers: keeps shapes far from
+/// overflow and allocations sane whatever a file claims.
+const MAX_SIZE: usize = 1 << 16;
+
+/// Why a model file could not be written or read; every message starts with the file path.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The file could not be reached (missing, unreadable).
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The HDF5 library refused (not an HDF5 file, a truncated one, disk full, ...).
+    #[error("{}: {what}: {source}", path.display())]
+    Hdf5 {
+        path: PathBuf,
+        what: String,
+        source: hdf5::Error,
+    },
+    /// A model file written in a format version this eqmd does not read.
+    #[error("{}: format version {found} is not supported (this eqmd reads {FORMAT_VERSION})", path.display())]
+    Version { path: PathBuf, found: i64 },
+    /// Content that does not make a valid model; names the dataset or attribute.
+    #[error("{}: {what}", path.display())]
+    Invalid { path: PathBuf, what: String },
+}
+
+/// A [`ModelFileError`] before the file path is attached.
+enum Fault {
+    Hdf5(String, hdf5::Error),
+    Version(i64),
+    Invalid(String),
+}
+
+impl Fault {
+    fn at(self, path: &Path) -> ModelFileError {
+        let path = path.to_path_buf();
+        match self {
+            Fault::Hdf5(what, source) => ModelFileError::Hdf5 { path, what, source },
+            Fault::Version(found) => ModelFileError::Version { path, found },
+            Fault::Invalid(what) => ModelFileError::Invalid { path, what },
+        }
+    }
+}
+
+/// `ensure!(cond, "fmt", args..)`: return an `Invalid` fault unless `cond`.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(Fault::Invalid(format!($($msg)+)));
+        }
+    };
+}
+
+/// Maps an HDF5 error to a fault that says what was being done.
+fn h5(what: impl Display) -> impl FnOnce(hdf5::Error) -> Fault {
+    move |e| Fault::Hdf5(what.to_string(), e)
+}
+
+/// Writes `model` to `path` (created or truncated) after checking that its weights have the
+/// shapes its hyper-parameters imply and are finite, so that every saved file loads.
+pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
+    let h = &model.hyper;
+    let entries = layout(h);
+    let arrays = flatten(model);
+    check_hyper(h)
+        .and_then(|()| check_model(model, &entries, &arrays))
+        .map_err(|f| f.at(path))?;
+    let file = File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .create(path)
+        .map_err(|e| h5("cannot create the model file")(e).at(path))?;
+    write(&file, h, &entries, &arrays)
+        .and_then(|()| file.flush())
+        .map_err(|e| h5("cannot write the model file")(e).at(path))
+}
+
+/// Reads and validates the model file at `path` (format, version, hyper-parameters, every
+/// dataset's presence, shape and finiteness) and rebuilds the [`Model`].
+pub fn load(path: &Path) -> Result<Model, ModelFileError> {
+    std::fs::metadata(path).map_err(|source| ModelFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+        .map_err(|e| h5("not a readable HDF5 file (or a truncated one)")(e).at(path))?;
+    read(&file).map_err(|f| f.at(path))
+}
+
+/// One weight array of the layout: dataset path, shape, and the coupling of a `down` path.
+struct Entry {
+    name: String,
+    shape: Vec<usize>,
+    coupling: Option<Coupling>,
+}
+
+/// Degree of the input of layer `t`: the embedding is scalar, later layers take degree lmax.
+fn lmax_in(h: &Hyper, t: usize) -> usize {
+    if t == 0 {
+        0
+    } else {
+        h.lmax
+    }
+}
+
+/// Layer widths of the radial MLP of a layer with `n_paths` couplings.
+fn radial_sizes(h: &Hyper, n_paths: usize) -> Vec<usize> {
+    let mut sizes = vec![h.radial_basis];
+    sizes.extend(&h.radial_hidden);
+    sizes.push(n_paths * h.channels);
+    sizes
+}
+
+/// Every weight array the hyper-parameters imply, in the order of [`flatten`] and [`rebuild`].
+fn layout(h: &Hyper) -> Vec<Entry> {
+    let (s, c) = (h.species.len(), h.channels);
+    let mut v = Vec::new();
+    let mut push = |name: String, shape: Vec<usize>, coupling| {
+        v.push(Entry {
+            name,
+            shape,
+            coupling,
+        })
+    };
+    push("/embedding".into(), vec![s, c], None);
+    for t in 0..h.layers {
+        let lin = lmax_in(h, t);
+        let paths = h.paths(lin);
+        for l in 0..=lin {
+            push(format!("/layers/{t}/up/{l}"), vec![c, c], None);
+        }
+        for (k, w) in radial_sizes(h, paths.len()).windows(2).enumerate() {
+            push(format!("/layers/{t}/radial/{k}"), w.to_vec(), None);
+        }
+        for (p, &path) in paths.iter().enumerate() {
+            let shape = vec![h.out_channels(path.l3), c];
+            push(format!("/layers/{t}/down/{p}"), shape, Some(path));
+        }
+        for name in &h.species {
+            for l in 0..=lin.min(h.lmax) {
+                let name = format!("/layers/{t}/self_connection/{name}/{l}");
+                push(name, vec![h.out_channels(l), c], None);
+            }
+        }
+    }
+    push("/readout".into(), vec![c], None);
+    push("/scale".into(), vec![s], None);
+    push("/shift".into(), vec![s], None);
+    v
+}
+
+/// The model's weight arrays in layout order.
+fn flatten(m: &Model) -> Vec<&[f64]> {
+    let mut v = vec![m.embedding.as_slice()];
+    for layer in &m.layers {
+        v.extend(layer.up.iter().map(Vec::as_slice));
+        v.extend(layer.radial.weights.iter().map(Vec::as_slice));
+        v.extend(layer.down.iter().map(Vec::as_slice));
+        v.extend(layer.self_connection.iter().flatten().map(Vec::as_slice));
+    }
+    v.extend([&m.readout, &m.scale, &m.shift].map(|x| x.as_slice()));
+    v
+}
+
+/// The model from its hyper-parameters and its weight arrays in layout order.
+fn rebuild(h: Hyper, arrays: Vec<Vec<f64>>) -> Model {
+    let mut arrays = arrays.into_iter();
+    let mut next = move || arrays.next().unwrap_or_default();
+    let embedding = next();
+    let layers = (0..h.layers)
+        .map(|t| {
+            let lmax_in = lmax_in(&h, t);
+            let paths = h.paths(lmax_in);
+            let up = (0..=lmax_in).map(|_| next()).collect();
+            let sizes = radial_sizes(&h, paths.len());
+            let weights = (1..sizes.len()).map(|_| next()).collect();
+            let down = paths.iter().map(|_| next()).collect();
+            let self_connection = (h.species.iter())
+                .map(|_| (0..=lmax_in.min(h.lmax)).map(|_| next()).collect())
+                .collect();
+            Layer {
+                lmax_in,
+                up,
+                paths,
+                radial: Mlp { sizes, weights },
+                down,
+                self_connection,
+            }
+        })
+        .collect();
+    let (readout, scale, shift) = (next(), next(), next());
+    Model {
+        hyper: h,
+        embedding,
+        layers,
+        readout,
+        scale,
+        shift,
+    }
+}
+
+/// Checks the hyper-parameters (the attributes of the root group).
+fn check_hyper(h: &Hyper) -> Result<(), Fault> {
+    for (i, name) in h.species.iter().enumerate() {
+        let ok = !name.is_empty() && name != "." && !name.contains('/');
+        ensure!(
+            ok,
+            "attribute species: name {i} is {name:?}, expected a name without '/'"
+        );
+        ensure!(
+            !h.species[..i].contains(name),
+            "attribute species: {name:?} appears twice"
+        );
+    }
+    let sizes = [
+        ("species (count)", h.species.len(), 1, MAX_SIZE),
+        ("lmax", h.lmax, 0, MAX_LMAX),
+        ("channels", h.channels, 1, MAX_SIZE),
+        ("layers", h.layers, 0, MAX_SIZE),
+        ("radial_basis", h.radial_basis, 1, MAX_SIZE),
+        ("radial_hidden (count)", h.radial_hidden.len(), 0, 64),
+    ];
+    let widths = (h.radial_hidden.iter()).map(|&w| ("radial_hidden (width)", w, 1, MAX_SIZE));
+    for (name, v, min, max) in sizes.into_iter().chain(widths) {
+        ensure!(
+            (min..=max).contains(&v),
+            "attribute {name} is {v}, expected {min} to {max}"
+        );
+    }
+    for (name, v) in [("cutoff", h.cutoff), ("avg_neighbors", h.avg_neighbors)] {
+        let ok = v.is_finite() && v > 0.0;
+        ensure!(ok, "attribute {name} is {v}, expected a finite number > 0");
+    }
+    Ok(())
+}
+
+/// Checks that an array holds finite numbers.
+fn check_finite(name: &str, data: &[f64]) -> Result<(), Fault> {
+    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+        let x = data[i];
+        ensure!(
+            false,
+            "dataset {name}: element {i} is {x}, expected a finite number"
+        );
+    }
+    Ok(())
+}
+
+/// Checks that a model's weights are finite and shaped as its hyper-parameters imply.
+fn check_model(model: &Model, entries: &[Entry], arrays: &[&[f64]]) -> Result<(), Fault> {
+    let what = "the model does not match its hyper-parameters";
+    let (n, m) = (arrays.len(), entries.len());
+    ensure!(n == m, "{what}: {n} weight arrays, expected {m}");
+    for (e, data) in entries.iter().zip(arrays) {
+        let (n, name, shape) = (data.len(), &e.name, &e.shape);
+        let ok = n == shape.iter().product();
+        ensure!(ok, "{what}: {name} holds {n} numbers, expected {shape:?}");
+        check_finite(name, data)?;
+    }
+    let copy = arrays.iter().map(|a| a.to_vec()).collect();
+    let same = rebuild(model.hyper.clone(), copy) == *model;
+    ensure!(same, "{what}: lmax_in, paths or radial sizes of a layer");
+    Ok(())
+}
+
+fn scalar_attr<T: hdf5::H5Type>(loc: &Location, name: &str, value: &T) -> hdf5::Result<()> {
+    loc.new_attr::<T>().create(name)?.write_scalar(value)
+}
+
+fn write(file: &File, h: &Hyper, entries: &[Entry], arrays: &[&[f64]]) -> hdf5::Result<()> {
+    let text = |s: &str| s.parse::<VarLenUnicode>().map_err(|e| e.to_string());
+    scalar_attr(file, "format", &text(FORMAT_NAME)?)?;
+    scalar_attr(file, "format_version", &FORMAT_VERSION)?;
+    let species: Result<Vec<_>, _> = h.species.iter().map(|s| text(s)).collect();
+    file.new_attr_builder()
+        .with_data(&species?)
+        .create("species")?;
+    let ints = [
+        ("lmax", h.lmax),
+        ("channels", h.channels),
+        ("layers", h.layers),
+    ];
+    for (name, v) in ints.into_iter().chain([("radial_basis", h.radial_basis)]) {
+        scalar_attr(file, name, &(v as i64))?;
+    }
+    let hidden: Vec<i64> = h.radial_hidden.iter().map(|&w| w as i64).collect();
+    file.new_attr_builder()
+        .with_data(&hidden)
+        .create("radial_hidden")?;
+    scalar_attr(file, "parity", &h.parity)?;
+    scalar_attr(file, "cutoff", &h.cutoff)?;
+    scalar_attr(file, "avg_neighbors", &h.avg_neighbors)?;
+
+    let layers = file.create_group("layers")?;
+    for t in 0..h.layers {
+        let g = layers.create_group(&t.to_string())?;
+        scalar_attr(&g, "lmax_in", &(lmax_in(h, t) as i64))?;
+        for sub in ["up", "radial", "down", "self_connection"] {
+            g.create_group(sub)?;
+        }
+        for name in &h.species {
+            g.create_group(&format!("self_connection/{name}"))?;
+        }
+    }
+    for (e, data) in entries.iter().zip(arrays) {
+        let ds = file
+            .new_dataset::<f64>()
+            .shape(e.shape.clone())
+            .create(e.name.as_str())?;
+        ds.write_raw(*data)?;
+        if let Some(p) = e.coupling {
+            for (name, l) in [("l1", p.l1), ("l2", p.l2), ("l3", p.l3)] {
+                scalar_attr(&ds, name, &(l as i64))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An attribute of `loc`, and how messages name it.
+fn attr(loc: &Location, name: &str) -> Result<(Attribute, String), Fault> {
+    let label = match loc.name().as_str() {
+        "/" => format!("attribute {name}"),
+        at => format!("attribute {name} of {at}"),
+    };
+    let a = loc.attr(name);
+    ensure!(a.is_ok(), "missing {label}");
+    Ok((a.map_err(h5(&label))?, label))
+}
+
+/// Integers of an attribute (scalar or array), as non-negative sizes.
+fn read_sizes(loc: &Location, name: &str) -> Result<Vec<usize>, Fault> {
+    let (a, label) = attr(loc, name)?;
+    let raw = (a.read_raw::<i64>()).map_err(h5(format!("cannot read {label} as integers")))?;
+    let sizes: Result<Vec<usize>, _> = raw.iter().map(|&v| usize::try_from(v)).collect();
+    ensure!(sizes.is_ok(), "{label} is {raw:?}, expected integers ≥ 0");
+    Ok(sizes.unwrap_or_default())
+}
+
+/// One integer attribute, as a non-negative size.
+fn read_size(loc: &Location, name: &str) -> Result<usize, Fault> {
+    let sizes = read_sizes(loc, name)?;
+    ensure!(
+        sizes.len() == 1,
+        "attribute {name} of {} holds {sizes:?}, expected one integer",
+        loc.name()
+    );
+    Ok(sizes[0])
+}
+
+fn read_f64(loc: &Location, name: &str) -> Result<f64, Fault> {
+    let (a, label) = attr(loc, name)?;
+    (a.read_scalar::<f64>()).map_err(h5(format!("cannot read {label} as a number")))
+}
+
+/// `parity`, stored as a bool (h5py's enum) or as the integer 0 or 1.
+fn read_bool(loc: &Location, name: &str) -> Result<bool, Fault> {
+    let (a, label) = attr(loc, name)?;
+    match (a.read_scalar::<bool>(), a.read_scalar::<i64>()) {
+        (Ok(b), _) => Ok(b),
+        (_, Ok(i @ (0 | 1))) => Ok(i == 1),
+        _ => Err(Fault::Invalid(format!(
+            "{label} is not a bool or the integer 0 or 1"
+        ))),
+    }
+}
+
+/// A string array attribute of any HDF5 string type (fixed or variable length).
+fn read_strings(loc: &Location, name: &str) -> Result<Vec<String>, Fault> {
+    fn read<T: hdf5::H5Type + Display>(a: &Attribute) -> hdf5::Result<Vec<String>> {
+        Ok(a.read_raw::<T>()?.iter().map(T::to_string).collect())
+    }
+    let (a, label) = attr(loc, name)?;
+    match a.dtype().and_then(|t| t.to_descriptor()) {
+        Ok(TypeDescriptor::VarLenUnicode) => read::<VarLenUnicode>(&a),
+        Ok(TypeDescriptor::VarLenAscii) => read::<VarLenAscii>(&a),
+        Ok(TypeDescriptor::FixedUnicode(_)) => read::<FixedUnicode<256>>(&a),
+        Ok(TypeDescriptor::FixedAscii(_)) => read::<FixedAscii<256>>(&a),
+        _ => return Err(Fault::Invalid(format!("{label} is not a string"))),
+    }
+    .map_err(h5(format!("cannot read {label}")))
+}
+
+fn read(file: &File) -> Result<Model, Fault> {
+    let format = read_strings(file, "format")?.join(", ");
+    let expected = FORMAT_NAME;
+    ensure!(
+        format == expected,
+        "attribute format is {format:?}, expected {expected:?} (not an eqmd model file)"
+    );
+    let (a, label) = attr(file, "format_version")?;
+    let version = a
+        .read_scalar::<i64>()
+        .map_err(h5(format!("cannot read {label}")))?;
+    if version != i64::from(FORMAT_VERSION) {
+        return Err(Fault::Version(version));
+    }
+    let h = Hyper {
+        species: read_strings(file, "species")?,
+        lmax: read_size(file, "lmax")?,
+        channels: read_size(file, "channels")?,
+        layers: read_size(file, "layers")?,
+        cutoff: read_f64(file, "cutoff")?,
+        radial_basis: read_size(file, "radial_basis")?,
+        radial_hidden: read_sizes(file, "radial_hidden")?,
+        parity: read_bool(file, "parity")?,
+        avg_neighbors: read_f64(file, "avg_neighbors")?,
+    };
+    check_hyper(&h)?;
+    let extra = format!("/layers/{}", h.layers);
+    ensure!(
+        !file.link_exists(&extra),
+        "{extra} exists, but attribute layers is {}",
+        h.layers
+    );
+    for t in 0..h.layers {
+        let (g, expected) = (format!("/layers/{t}"), lmax_in(&h, t));
+        let group = file
+            .group(&g)
+            .map_err(h5(format!("cannot open group {g}")))?;
+        let found = read_size(&group, "lmax_in")?;
+        ensure!(
+            found == expected,
+            "attribute lmax_in of {g} is {found}, expected {expected}"
+        );
+        let extra = format!("{g}/down/{}", h.paths(found).len());
+        ensure!(
+            !file.link_exists(&extra),
+            "{extra} exists, but the layer has fewer paths"
+        );
+    }
+    let entries = layout(&h);
+    let mut arrays = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let (name, shape) = (&e.name, &e.shape);
+        ensure!(
+            file.link_exists(name),
+            "missing dataset {name} (expected shape {shape:?})"
+        );
+        let ds = file
+            .dataset(name)
+            .map_err(h5(format!("cannot open dataset {name}")))?;
+        let found = ds.shape();
+        ensure!(
+            found == *shape,
+            "dataset {name} has shape {found:?}, expected {shape:?}"
+        );
+        if let Some(p) = e.coupling {
+            let l = |n| read_size(&ds, n);
+            let (found, expected) = ([l("l1")?, l("l2")?, l("l3")?], [p.l1, p.l2, p.l3]);
+            let what = format!("dataset {name} couples (l1, l2, l3) = {found:?}");
+            ensure!(found == expected, "{what}, expected {expected:?}");
+        }
+        let data = ds
+            .read_raw::<f64>()
+            .map_err(h5(format!("cannot read dataset {name}")))?;
+        check_finite(name, &data)?;
+        arrays.push(data);
+    }
+    Ok(rebuild(h, arrays))
+}

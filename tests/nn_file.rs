@@ -1,0 +1,261 @@
+//! The model file of the equivariant network: save then load gives the same model bit for
+//! bit, and damaged or foreign files give errors naming the file and the dataset.
+
+use eqmd::nn::file::{load, save, ModelFileError, FORMAT_VERSION};
+use eqmd::nn::model::{Hyper, Model};
+use hdf5::types::VarLenUnicode;
+use std::path::{Path, PathBuf};
+
+fn hyper(lmax: usize, parity: bool, species: usize, hidden: Vec<usize>) -> Hyper {
+    Hyper {
+        species: ["H", "C", "O"][..species]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        lmax,
+        channels: 3,
+        layers: 2,
+        cutoff: 4.5,
+        radial_basis: 5,
+        radial_hidden: hidden,
+        parity,
+        avg_neighbors: 7.25,
+    }
+}
+
+/// A saved model and its path, in a fresh temporary directory.
+fn saved(dir: &Path) -> (Model, PathBuf) {
+    let model = Model::random(hyper(2, false, 2, vec![6]), 7);
+    let path = dir.join("model.h5");
+    save(&model, &path).unwrap();
+    (model, path)
+}
+
+/// The error of loading `path`, checked to start with the path.
+fn load_error(path: &Path) -> String {
+    let err = load(path).expect_err("loading a damaged file must fail");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&path.display().to_string()),
+        "message does not start with the path: {msg}"
+    );
+    msg
+}
+
+/// Reopens a file read-write to damage it.
+fn open_rw(path: &Path) -> hdf5::File {
+    hdf5::File::open_rw(path).unwrap()
+}
+
+#[test]
+fn save_then_load_is_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0;
+    for lmax in 0..=3 {
+        for parity in [false, true] {
+            for species in 1..=3 {
+                for hidden in [vec![], vec![4], vec![3, 5]] {
+                    seed += 1;
+                    let mut h = hyper(lmax, parity, species, hidden);
+                    h.layers = 1 + seed as usize % 3;
+                    let model = Model::random(h, seed);
+                    let path = dir.path().join(format!("m{seed}.h5"));
+                    save(&model, &path).unwrap();
+                    let back = load(&path).unwrap();
+                    assert_eq!(back, model, "lmax {lmax}, parity {parity}, seed {seed}");
+                    let bits =
+                        |m: &Model| m.embedding.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&back), bits(&model));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn scale_shift_and_zero_layers_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = hyper(1, true, 3, vec![2]);
+    h.layers = 0;
+    let mut model = Model::random(h, 3);
+    model.scale = vec![0.1, -2.5, 1e-300];
+    model.shift = vec![-1234.5678, 0.0, f64::MIN_POSITIVE];
+    let path = dir.path().join("zero.h5");
+    save(&model, &path).unwrap();
+    assert_eq!(load(&path).unwrap(), model);
+}
+
+#[test]
+fn layout_reads_like_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, path) = saved(dir.path());
+    let file = hdf5::File::open(&path).unwrap();
+    let format: VarLenUnicode = file.attr("format").unwrap().read_scalar().unwrap();
+    assert_eq!(format.as_str(), "eqmd-equivariant");
+    let version: i32 = file.attr("format_version").unwrap().read_scalar().unwrap();
+    assert_eq!(version, FORMAT_VERSION);
+    let shape = |name: &str| file.dataset(name).unwrap().shape();
+    assert_eq!(shape("embedding"), [2, 3]);
+    assert_eq!(shape("layers/1/up/2"), [3, 3]);
+    assert_eq!(shape("layers/0/radial/0"), [5, 6]);
+    assert_eq!(shape("layers/1/self_connection/C/0"), [9, 3]);
+    let down = file.dataset("layers/1/down/4").unwrap();
+    let p = model.layers[1].paths[4];
+    let l = |n: &str| down.attr(n).unwrap().read_scalar::<i64>().unwrap() as usize;
+    assert_eq!([l("l1"), l("l2"), l("l3")], [p.l1, p.l2, p.l3]);
+    assert_eq!(
+        shape("layers/1/down/4"),
+        [model.hyper.out_channels(p.l3), 3]
+    );
+}
+
+#[test]
+fn truncated_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    load_error(&path);
+}
+
+#[test]
+fn text_and_missing_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("model.h5");
+    std::fs::write(&text, "species = [\"H\"]\nlmax = 2\n").unwrap();
+    load_error(&text);
+    let missing = dir.path().join("nowhere.h5");
+    assert!(matches!(load(&missing), Err(ModelFileError::Io { .. })));
+    load_error(&missing);
+}
+
+#[test]
+fn another_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("format_version").unwrap();
+        let attr = file.new_attr::<i32>().create("format_version").unwrap();
+        attr.write_scalar(&2).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(
+        msg.contains("format version 2 is not supported (this eqmd reads 1)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn another_format_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("format").unwrap();
+        let attr = file.new_attr::<VarLenUnicode>().create("format").unwrap();
+        let name: VarLenUnicode = "something-else".parse().unwrap();
+        attr.write_scalar(&name).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(
+        msg.contains("format") && msg.contains("something-else"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_dataset_of_the_wrong_shape_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.unlink("layers/1/up/1").unwrap();
+        let ds = file
+            .new_dataset::<f64>()
+            .shape([3, 2])
+            .create("layers/1/up/1")
+            .unwrap();
+        ds.write_raw(&[0.5; 6]).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(msg.contains("/layers/1/up/1"), "{msg}");
+    assert!(msg.contains("[3, 2]") && msg.contains("[3, 3]"), "{msg}");
+}
+
+#[test]
+fn a_missing_dataset_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    open_rw(&path).unlink("layers/0/radial/1").unwrap();
+    let msg = load_error(&path);
+    assert!(msg.contains("missing dataset /layers/0/radial/1"), "{msg}");
+}
+
+#[test]
+fn a_nan_weight_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        let ds = file.dataset("layers/1/self_connection/H/1").unwrap();
+        let mut w: Vec<f64> = ds.read_raw().unwrap();
+        w[4] = f64::NAN;
+        ds.write_raw(&w).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(msg.contains("/layers/1/self_connection/H/1"), "{msg}");
+    assert!(msg.contains("NaN"), "{msg}");
+}
+
+#[test]
+fn a_wrong_coupling_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        let ds = file.dataset("layers/1/down/0").unwrap();
+        ds.delete_attr("l3").unwrap();
+        ds.new_attr::<i64>()
+            .create("l3")
+            .unwrap()
+            .write_scalar(&2)
+            .unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(msg.contains("/layers/1/down/0 couples"), "{msg}");
+}
+
+#[test]
+fn bad_hyper_parameters_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("cutoff").unwrap();
+        let attr = file.new_attr::<f64>().create("cutoff").unwrap();
+        attr.write_scalar(&-1.0).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(msg.contains("attribute cutoff is -1"), "{msg}");
+}
+
+#[test]
+fn save_refuses_models_that_would_not_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.h5");
+    let mut model = Model::random(hyper(1, false, 2, vec![]), 1);
+    model.readout[0] = f64::INFINITY;
+    let msg = save(&model, &path).unwrap_err().to_string();
+    assert!(
+        msg.starts_with(&path.display().to_string()) && msg.contains("/readout"),
+        "{msg}"
+    );
+    let mut model = Model::random(hyper(1, false, 2, vec![]), 1);
+    model.layers[1].down.pop();
+    assert!(save(&model, &path).is_err());
+    let mut model = Model::random(hyper(1, false, 2, vec![]), 1);
+    model.hyper.species[1] = "H".into();
+    let msg = save(&model, &path).unwrap_err().to_string();
+    assert!(msg.contains("twice"), "{msg}");
+}
