@@ -6,10 +6,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use eqmd::cell::Cell;
 use eqmd::io::extxyz;
 use eqmd::lattice::{build, LatticeKind};
+use eqmd::neighbors::NeighborList;
 use eqmd::nn::model::{Hyper, Model};
 use eqmd::nn::potential::Equivariant;
 use eqmd::potential::{ForceOutput, Potential};
-use eqmd::neighbors::NeighborList;
 use eqmd::system::System;
 use eqmd::units::Units;
 use std::hint::black_box;
@@ -59,7 +59,11 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    for (name, mut system) in [("ethanol", ethanol()), ("cu256", copper(4)), ("cu864", copper(6))] {
+    for (name, mut system) in [
+        ("ethanol", ethanol()),
+        ("cu256", copper(4)),
+        ("cu864", copper(6)),
+    ] {
         let net = Equivariant::new(reference_model(), &system.species_names).unwrap();
         let mut list = NeighborList::new(net.list_kind(), net.cutoff(), 0.0);
         list.rebuild(&mut system);

@@ -110,6 +110,21 @@ fn layout_reads_like_the_model() {
 }
 
 #[test]
+fn parity_may_be_an_integer() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Model::random(hyper(1, true, 1, vec![]), 5);
+    let path = dir.path().join("int_parity.h5");
+    save(&model, &path).unwrap();
+    {
+        let file = open_rw(&path);
+        file.delete_attr("parity").unwrap();
+        let attr = file.new_attr::<i32>().create("parity").unwrap();
+        attr.write_scalar(&1).unwrap();
+    }
+    assert_eq!(load(&path).unwrap(), model);
+}
+
+#[test]
 fn truncated_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (_, path) = saved(dir.path());

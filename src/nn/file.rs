@@ -85,9 +85,9 @@ macro_rules! ensure {
     };
 }
 
-/// Maps an HDF5 error to a fault that says what was being done.
-fn h5(what: impl Display) -> impl FnOnce(hdf5::Error) -> Fault {
-    move |e| Fault::Hdf5(what.to_string(), e)
+/// Maps an HDF5 error to a fault saying "cannot {action} {what}".
+fn h5<'a>(action: &'a str, what: &'a str) -> impl FnOnce(hdf5::Error) -> Fault + 'a {
+    move |e| Fault::Hdf5(format!("cannot {action} {what}"), e)
 }
 
 /// Writes `model` to `path` (created or truncated) after checking that its weights have the
@@ -102,10 +102,10 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
     let file = File::with_options()
         .with_fapl(|p| p.file_locking(false))
         .create(path)
-        .map_err(|e| h5("cannot create the model file")(e).at(path))?;
+        .map_err(|e| h5("create", "the model file")(e).at(path))?;
     write(&file, h, &entries, &arrays)
         .and_then(|()| file.flush())
-        .map_err(|e| h5("cannot write the model file")(e).at(path))
+        .map_err(|e| h5("write", "the model file")(e).at(path))
 }
 
 /// Reads and validates the model file at `path` (format, version, hyper-parameters, every
@@ -118,7 +118,7 @@ pub fn load(path: &Path) -> Result<Model, ModelFileError> {
     let file = File::with_options()
         .with_fapl(|p| p.file_locking(false))
         .open(path)
-        .map_err(|e| h5("not a readable HDF5 file (or a truncated one)")(e).at(path))?;
+        .map_err(|e| h5("open", "the file (not HDF5, or truncated)")(e).at(path))?;
     read(&file).map_err(|f| f.at(path))
 }
 
@@ -131,11 +131,7 @@ struct Entry {
 
 /// Degree of the input of layer `t`: the embedding is scalar, later layers take degree lmax.
 fn lmax_in(h: &Hyper, t: usize) -> usize {
-    if t == 0 {
-        0
-    } else {
-        h.lmax
-    }
+    h.lmax * usize::from(t > 0)
 }
 
 /// Layer widths of the radial MLP of a layer with `n_paths` couplings.
@@ -238,14 +234,9 @@ fn rebuild(h: Hyper, arrays: Vec<Vec<f64>>) -> Model {
 fn check_hyper(h: &Hyper) -> Result<(), Fault> {
     for (i, name) in h.species.iter().enumerate() {
         let ok = !name.is_empty() && name != "." && !name.contains('/');
-        ensure!(
-            ok,
-            "attribute species: name {i} is {name:?}, expected a name without '/'"
-        );
-        ensure!(
-            !h.species[..i].contains(name),
-            "attribute species: {name:?} appears twice"
-        );
+        ensure!(ok, "attribute species: {name:?} is empty or has a '/'");
+        let twice = h.species[..i].contains(name);
+        ensure!(!twice, "attribute species: {name:?} appears twice");
     }
     let sizes = [
         ("species (count)", h.species.len(), 1, MAX_SIZE),
@@ -257,10 +248,8 @@ fn check_hyper(h: &Hyper) -> Result<(), Fault> {
     ];
     let widths = (h.radial_hidden.iter()).map(|&w| ("radial_hidden (width)", w, 1, MAX_SIZE));
     for (name, v, min, max) in sizes.into_iter().chain(widths) {
-        ensure!(
-            (min..=max).contains(&v),
-            "attribute {name} is {v}, expected {min} to {max}"
-        );
+        let ok = (min..=max).contains(&v);
+        ensure!(ok, "attribute {name} is {v}, expected {min} to {max}");
     }
     for (name, v) in [("cutoff", h.cutoff), ("avg_neighbors", h.avg_neighbors)] {
         let ok = v.is_finite() && v > 0.0;
@@ -273,10 +262,7 @@ fn check_hyper(h: &Hyper) -> Result<(), Fault> {
 fn check_finite(name: &str, data: &[f64]) -> Result<(), Fault> {
     if let Some(i) = data.iter().position(|x| !x.is_finite()) {
         let x = data[i];
-        ensure!(
-            false,
-            "dataset {name}: element {i} is {x}, expected a finite number"
-        );
+        ensure!(false, "dataset {name}: element {i} is {x}, not finite");
     }
     Ok(())
 }
@@ -310,14 +296,10 @@ fn write(file: &File, h: &Hyper, entries: &[Entry], arrays: &[&[f64]]) -> hdf5::
     file.new_attr_builder()
         .with_data(&species?)
         .create("species")?;
-    let ints = [
-        ("lmax", h.lmax),
-        ("channels", h.channels),
-        ("layers", h.layers),
-    ];
-    for (name, v) in ints.into_iter().chain([("radial_basis", h.radial_basis)]) {
-        scalar_attr(file, name, &(v as i64))?;
-    }
+    scalar_attr(file, "lmax", &(h.lmax as i64))?;
+    scalar_attr(file, "channels", &(h.channels as i64))?;
+    scalar_attr(file, "layers", &(h.layers as i64))?;
+    scalar_attr(file, "radial_basis", &(h.radial_basis as i64))?;
     let hidden: Vec<i64> = h.radial_hidden.iter().map(|&w| w as i64).collect();
     file.new_attr_builder()
         .with_data(&hidden)
@@ -360,13 +342,13 @@ fn attr(loc: &Location, name: &str) -> Result<(Attribute, String), Fault> {
     };
     let a = loc.attr(name);
     ensure!(a.is_ok(), "missing {label}");
-    Ok((a.map_err(h5(&label))?, label))
+    Ok((a.map_err(h5("read", &label))?, label))
 }
 
 /// Integers of an attribute (scalar or array), as non-negative sizes.
 fn read_sizes(loc: &Location, name: &str) -> Result<Vec<usize>, Fault> {
     let (a, label) = attr(loc, name)?;
-    let raw = (a.read_raw::<i64>()).map_err(h5(format!("cannot read {label} as integers")))?;
+    let raw = (a.read_raw::<i64>()).map_err(h5("read", &label))?;
     let sizes: Result<Vec<usize>, _> = raw.iter().map(|&v| usize::try_from(v)).collect();
     ensure!(sizes.is_ok(), "{label} is {raw:?}, expected integers ≥ 0");
     Ok(sizes.unwrap_or_default())
@@ -374,18 +356,15 @@ fn read_sizes(loc: &Location, name: &str) -> Result<Vec<usize>, Fault> {
 
 /// One integer attribute, as a non-negative size.
 fn read_size(loc: &Location, name: &str) -> Result<usize, Fault> {
-    let sizes = read_sizes(loc, name)?;
-    ensure!(
-        sizes.len() == 1,
-        "attribute {name} of {} holds {sizes:?}, expected one integer",
-        loc.name()
-    );
-    Ok(sizes[0])
+    let (a, label) = attr(loc, name)?;
+    let v = a.read_scalar::<i64>().map_err(h5("read", &label))?;
+    ensure!(v >= 0, "{label} is {v}, expected an integer ≥ 0");
+    Ok(v as usize)
 }
 
 fn read_f64(loc: &Location, name: &str) -> Result<f64, Fault> {
     let (a, label) = attr(loc, name)?;
-    (a.read_scalar::<f64>()).map_err(h5(format!("cannot read {label} as a number")))
+    (a.read_scalar::<f64>()).map_err(h5("read", &label))
 }
 
 /// `parity`, stored as a bool (h5py's enum) or as the integer 0 or 1.
@@ -413,20 +392,15 @@ fn read_strings(loc: &Location, name: &str) -> Result<Vec<String>, Fault> {
         Ok(TypeDescriptor::FixedAscii(_)) => read::<FixedAscii<256>>(&a),
         _ => return Err(Fault::Invalid(format!("{label} is not a string"))),
     }
-    .map_err(h5(format!("cannot read {label}")))
+    .map_err(h5("read", &label))
 }
 
 fn read(file: &File) -> Result<Model, Fault> {
     let format = read_strings(file, "format")?.join(", ");
-    let expected = FORMAT_NAME;
-    ensure!(
-        format == expected,
-        "attribute format is {format:?}, expected {expected:?} (not an eqmd model file)"
-    );
+    let (ok, e) = (format == FORMAT_NAME, FORMAT_NAME);
+    ensure!(ok, "attribute format is {format:?}, expected {e:?}");
     let (a, label) = attr(file, "format_version")?;
-    let version = a
-        .read_scalar::<i64>()
-        .map_err(h5(format!("cannot read {label}")))?;
+    let version = a.read_scalar::<i64>().map_err(h5("read", &label))?;
     if version != i64::from(FORMAT_VERSION) {
         return Err(Fault::Version(version));
     }
@@ -442,53 +416,30 @@ fn read(file: &File) -> Result<Model, Fault> {
         avg_neighbors: read_f64(file, "avg_neighbors")?,
     };
     check_hyper(&h)?;
-    let extra = format!("/layers/{}", h.layers);
-    ensure!(
-        !file.link_exists(&extra),
-        "{extra} exists, but attribute layers is {}",
-        h.layers
-    );
     for t in 0..h.layers {
-        let (g, expected) = (format!("/layers/{t}"), lmax_in(&h, t));
-        let group = file
-            .group(&g)
-            .map_err(h5(format!("cannot open group {g}")))?;
+        let (g, e) = (format!("/layers/{t}"), lmax_in(&h, t));
+        let group = file.group(&g).map_err(h5("open group", &g))?;
         let found = read_size(&group, "lmax_in")?;
-        ensure!(
-            found == expected,
-            "attribute lmax_in of {g} is {found}, expected {expected}"
-        );
-        let extra = format!("{g}/down/{}", h.paths(found).len());
-        ensure!(
-            !file.link_exists(&extra),
-            "{extra} exists, but the layer has fewer paths"
-        );
+        let ok = found == e;
+        ensure!(ok, "attribute lmax_in of {g} is {found}, expected {e}");
     }
     let entries = layout(&h);
     let mut arrays = Vec::with_capacity(entries.len());
     for e in &entries {
         let (name, shape) = (&e.name, &e.shape);
-        ensure!(
-            file.link_exists(name),
-            "missing dataset {name} (expected shape {shape:?})"
-        );
-        let ds = file
-            .dataset(name)
-            .map_err(h5(format!("cannot open dataset {name}")))?;
+        let ok = file.link_exists(name);
+        ensure!(ok, "missing dataset {name} (expected shape {shape:?})");
+        let ds = file.dataset(name).map_err(h5("open dataset", name))?;
         let found = ds.shape();
-        ensure!(
-            found == *shape,
-            "dataset {name} has shape {found:?}, expected {shape:?}"
-        );
+        let ok = found == *shape;
+        ensure!(ok, "dataset {name} has shape {found:?}, expected {shape:?}");
         if let Some(p) = e.coupling {
             let l = |n| read_size(&ds, n);
             let (found, expected) = ([l("l1")?, l("l2")?, l("l3")?], [p.l1, p.l2, p.l3]);
             let what = format!("dataset {name} couples (l1, l2, l3) = {found:?}");
             ensure!(found == expected, "{what}, expected {expected:?}");
         }
-        let data = ds
-            .read_raw::<f64>()
-            .map_err(h5(format!("cannot read dataset {name}")))?;
+        let data = ds.read_raw::<f64>().map_err(h5("read dataset", name))?;
         check_finite(name, &data)?;
         arrays.push(data);
     }

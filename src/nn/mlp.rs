@@ -14,9 +14,9 @@
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
 use rand::SeedableRng;
-use rayon::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 
 /// Dense network `sizes[0] → sizes[1] → … → sizes[last]`, SiLU between layers, no biases.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,6 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
-
 /// `out[b × m] = scale · x[b × k] · w[k × m]` (overwrites `out`).
 /// Rows per parallel block of the batched products.
 const ROWS_PER_BLOCK: usize = 128;
@@ -94,7 +93,11 @@ fn gemm(
     assert!(a.len() % k.max(1) == 0 && b.len() == k * n);
     let rows = a.len() / k.max(1);
     assert_eq!(c.len(), rows * n);
-    let (rsb, csb) = if b_transposed { (1, k as isize) } else { (n as isize, 1) };
+    let (rsb, csb) = if b_transposed {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
     c.par_chunks_mut(ROWS_PER_BLOCK * n)
         .zip(a.par_chunks(ROWS_PER_BLOCK * k))
         .for_each(|(c, a)| {

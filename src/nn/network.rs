@@ -106,29 +106,27 @@ pub struct Evaluator {
     basis: RadialBasis,
 }
 
-/// y[k][m] += s Σ_c W[k][c] x[c][m] for blocks of `d` components.
+/// y[m][k] += s Σ_c W[k][c] x[m][c] for a block of `d` components, channels fastest.
 fn linear(w: &[f64], rows: usize, cols: usize, x: &[f64], y: &mut [f64], d: usize, s: f64) {
-    for k in 0..rows {
-        let wk = &w[k * cols..(k + 1) * cols];
-        let yk = &mut y[k * d..(k + 1) * d];
-        for (c, &wkc) in wk.iter().enumerate() {
-            let f = s * wkc;
-            for (ym, xm) in yk.iter_mut().zip(&x[c * d..(c + 1) * d]) {
-                *ym += f * xm;
-            }
+    for m in 0..d {
+        let xm = &x[m * cols..(m + 1) * cols];
+        let ym = &mut y[m * rows..(m + 1) * rows];
+        for (yk, wk) in ym.iter_mut().zip(w.chunks_exact(cols)) {
+            let dot: f64 = wk.iter().zip(xm).map(|(a, b)| a * b).sum();
+            *yk += s * dot;
         }
     }
 }
 
-/// x̄[c][m] += s Σ_k W[k][c] ȳ[k][m]: the transpose of `linear`.
+/// x̄[m][c] += s Σ_k W[k][c] ȳ[m][k]: the transpose of `linear`.
 fn linear_t(w: &[f64], rows: usize, cols: usize, gy: &[f64], gx: &mut [f64], d: usize, s: f64) {
-    for k in 0..rows {
-        let wk = &w[k * cols..(k + 1) * cols];
-        let gyk = &gy[k * d..(k + 1) * d];
-        for (c, &wkc) in wk.iter().enumerate() {
-            let f = s * wkc;
-            for (gxm, gym) in gx[c * d..(c + 1) * d].iter_mut().zip(gyk) {
-                *gxm += f * gym;
+    for m in 0..d {
+        let gym = &gy[m * rows..(m + 1) * rows];
+        let gxm = &mut gx[m * cols..(m + 1) * cols];
+        for (&g, wk) in gym.iter().zip(w.chunks_exact(cols)) {
+            let f = s * g;
+            for (a, b) in gxm.iter_mut().zip(wk) {
+                *a += f * b;
             }
         }
     }
@@ -230,16 +228,17 @@ impl Evaluator {
                         let hu = &up[j * fin..(j + 1) * fin];
                         for (p, path) in layer.paths.iter().enumerate() {
                             let cg = self.coupling(path.l1, path.l2, path.l3);
-                            let (d1, d3) = (dim(path.l1), dim(path.l3));
+                            let d3 = dim(path.l3);
                             let x = &hu[lay.feature_offset(path.l1)..];
                             let yl = &y[path.l2 * path.l2..];
                             let mp = &mut m[lay.message[p]..lay.message[p] + c * d3];
                             let wp = &w[p * c..(p + 1) * c];
                             for &(i1, i2, i3, v) in &cg.nonzero {
                                 let coef = norm * v * yl[i2 as usize];
-                                for ch in 0..c {
-                                    mp[ch * d3 + i3 as usize] +=
-                                        wp[ch] * coef * x[ch * d1 + i1 as usize];
+                                let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
+                                let ms = &mut mp[i3 as usize * c..(i3 as usize + 1) * c];
+                                for ((m, &wc), &xc) in ms.iter_mut().zip(wp).zip(xs) {
+                                    *m += wc * coef * xc;
                                 }
                             }
                         }
@@ -297,8 +296,8 @@ impl Evaluator {
                         for ch in 0..c {
                             let g = sigmoid(o[c + (l - 1) * c + ch]).0;
                             for k in 0..d {
-                                out[lay.feature_offset(l) + ch * d + k] =
-                                    o[lay.gate_offset(l) + ch * d + k] * g;
+                                out[lay.feature_offset(l) + k * c + ch] =
+                                    o[lay.gate_offset(l) + k * c + ch] * g;
                             }
                         }
                     }
@@ -386,8 +385,8 @@ impl Evaluator {
                             let (g, dg) = sigmoid(o[gi]);
                             let mut gg = 0.0;
                             for k in 0..d {
-                                let fo = lay.feature_offset(l) + ch * d + k;
-                                let po = lay.gate_offset(l) + ch * d + k;
+                                let fo = lay.feature_offset(l) + k * c + ch;
+                                let po = lay.gate_offset(l) + k * c + ch;
                                 go[po] = gout[fo] * g;
                                 gg += gout[fo] * o[po];
                             }
@@ -435,20 +434,21 @@ impl Evaluator {
                     let gy = &mut gy_i[k * n_sh..(k + 1) * n_sh];
                     for (p, path) in layer.paths.iter().enumerate() {
                         let cg = self.coupling(path.l1, path.l2, path.l3);
-                        let (d1, d3) = (dim(path.l1), dim(path.l3));
+                        let d3 = dim(path.l3);
                         let x = &hu[lay.feature_offset(path.l1)..];
                         let o2 = path.l2 * path.l2;
                         let gmp = &gm[lay.message[p]..lay.message[p] + c * d3];
+                        let wp = &w[p * c..(p + 1) * c];
+                        let gwp = &mut gw[p * c..(p + 1) * c];
                         for &(i1, i2, i3, v) in &cg.nonzero {
                             let yv = y[o2 + i2 as usize];
+                            let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
+                            let gs = &gmp[i3 as usize * c..(i3 as usize + 1) * c];
                             let mut acc_y = 0.0;
-                            for ch in 0..c {
-                                let t = norm
-                                    * v
-                                    * x[ch * d1 + i1 as usize]
-                                    * gmp[ch * d3 + i3 as usize];
-                                gw[p * c + ch] += t * yv;
-                                acc_y += t * w[p * c + ch];
+                            for (((gwc, &wc), &xc), &gc) in gwp.iter_mut().zip(wp).zip(xs).zip(gs) {
+                                let t = norm * v * xc * gc;
+                                *gwc += t * yv;
+                                acc_y += t * wc;
                             }
                             gy[o2 + i2 as usize] += acc_y;
                         }
@@ -465,16 +465,18 @@ impl Evaluator {
                     let gm = &grad_message[i * lay.message_len..(i + 1) * lay.message_len];
                     for (p, path) in layer.paths.iter().enumerate() {
                         let cg = self.coupling(path.l1, path.l2, path.l3);
-                        let (d1, d3) = (dim(path.l1), dim(path.l3));
+                        let d3 = dim(path.l3);
                         let sign = if path.l2 % 2 == 0 { 1.0 } else { -1.0 };
                         let o2 = path.l2 * path.l2;
                         let gmp = &gm[lay.message[p]..lay.message[p] + c * d3];
                         let gx = &mut gu[lay.feature_offset(path.l1)..];
+                        let wp = &w[p * c..(p + 1) * c];
                         for &(i1, i2, i3, v) in &cg.nonzero {
                             let coef = sign * norm * v * y[o2 + i2 as usize];
-                            for ch in 0..c {
-                                gx[ch * d1 + i1 as usize] +=
-                                    coef * w[p * c + ch] * gmp[ch * d3 + i3 as usize];
+                            let gs = &gmp[i3 as usize * c..(i3 as usize + 1) * c];
+                            let gxs = &mut gx[i1 as usize * c..(i1 as usize + 1) * c];
+                            for ((a, &wc), &gc) in gxs.iter_mut().zip(wp).zip(gs) {
+                                *a += coef * wc * gc;
                             }
                         }
                     }
