@@ -1,5 +1,6 @@
-//! The command line: `eqmd run DECK [--set key=value]...`.
+//! The command line: `eqmd run DECK`, `eqmd model init|show`, `eqmd benchmark`.
 
+use crate::nn::{file, model::Hyper, tools};
 use crate::run::{run_deck, RunOptions};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,6 +38,73 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         restart: Option<PathBuf>,
     },
+    /// Create or inspect equivariant-network model files.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Time energy + forces of a network model on a structure (median µs per call).
+    Benchmark {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// An extended-XYZ structure (its last frame is used).
+        #[arg(long)]
+        structure: PathBuf,
+        /// Timed calls after one warm-up call.
+        #[arg(long, default_value_t = 20)]
+        repeat: usize,
+        /// Print JSON (`median_us_per_call`, `atoms`, ...) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What `eqmd model` does.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Write a model with random weights (for tests, benchmarks, or to start training).
+    Init {
+        /// Species the model knows, comma-separated (e.g. H,C,O).
+        #[arg(long, value_delimiter = ',', required = true)]
+        species: Vec<String>,
+        /// Largest irrep degree L (0 = invariant model), at most 3.
+        #[arg(long, default_value_t = 2)]
+        lmax: usize,
+        /// Channels per irrep.
+        #[arg(long, default_value_t = 32)]
+        channels: usize,
+        /// Interaction layers.
+        #[arg(long, default_value_t = 3)]
+        layers: usize,
+        /// Cutoff radius (Å).
+        #[arg(long, default_value_t = 5.0)]
+        cutoff: f64,
+        /// Bessel functions of the radial basis.
+        #[arg(long, default_value_t = 8)]
+        radial_basis: usize,
+        /// Hidden widths of the radial MLP, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "64,64")]
+        radial_hidden: Vec<usize>,
+        /// Keep only parity-conserving couplings (0e, 1o, 2e, 3o): invariant under inversion.
+        #[arg(long)]
+        parity: bool,
+        /// Average neighbour count used to normalise messages.
+        #[arg(long, default_value_t = 20.0)]
+        avg_neighbors: f64,
+        /// Scale of the atomic energies (eV).
+        #[arg(long, default_value_t = 1.0)]
+        energy_scale: f64,
+        /// Seed of the random weights.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output model file (HDF5).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print a model's hyper-parameters and parameter count.
+    Show {
+        /// The model file.
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command line.
@@ -67,6 +135,65 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                     summary.seconds,
                     1e6 * summary.seconds / (summary.atoms as f64 * summary.steps.max(1) as f64),
                     summary.thermo_file.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Model(ModelCommand::Init {
+            species,
+            lmax,
+            channels,
+            layers,
+            cutoff,
+            radial_basis,
+            radial_hidden,
+            parity,
+            avg_neighbors,
+            energy_scale,
+            seed,
+            output,
+        }) => {
+            let hyper = Hyper {
+                species,
+                lmax,
+                channels,
+                layers,
+                cutoff,
+                radial_basis,
+                radial_hidden,
+                parity,
+                avg_neighbors,
+            };
+            let model = tools::init(hyper, seed, energy_scale, &output)?;
+            println!("wrote {}\n{}", output.display(), tools::describe(&model));
+            Ok(())
+        }
+        Command::Model(ModelCommand::Show { file: path }) => {
+            let model = file::load(&path)?;
+            print!("{}", tools::describe(&model));
+            Ok(())
+        }
+        Command::Benchmark {
+            model,
+            structure,
+            repeat,
+            json,
+        } => {
+            let b = tools::benchmark(file::load(&model)?, &structure, repeat)?;
+            if json {
+                println!(
+                    "{{\"median_us_per_call\": {}, \"atoms\": {}, \"edges\": {}, \"repeat\": {}, \"atom_evaluations_per_second\": {}}}",
+                    b.median_us_per_call, b.atoms, b.edges, b.repeat, b.atom_evaluations_per_second
+                );
+            } else {
+                println!(
+                    "{} atoms, {} edges: median {:.1} µs per energy + forces call over {} calls ({:.0} atom-evaluations/s, {} threads)",
+                    b.atoms,
+                    b.edges,
+                    b.median_us_per_call,
+                    b.repeat,
+                    b.atom_evaluations_per_second,
+                    rayon::current_num_threads()
                 );
             }
             Ok(())

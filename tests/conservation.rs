@@ -126,3 +126,24 @@ fn eam_and_morse_conserve_energy() {
         );
     }
 }
+
+/// The equivariant network conserves energy in NVE (ethanol, random smooth model): forces
+/// are the exact gradient, so the fluctuation shrinks as dt² and there is no drift.
+#[test]
+fn equivariant_network_conserves_energy() {
+    let deck = "inputs/nn_ethanol.toml";
+    let c = run_deck_nve(deck, 2000, 20, &[]);
+    assert!(c.rms < 1e-6, "RMS {:e}", c.rms);
+    assert!(
+        c.drift_per_1000.abs() < 1e-6,
+        "drift {:e}",
+        c.drift_per_1000
+    );
+    let coarse = run_deck_nve(deck, 1000, 10, &["integrator.timestep=0.001"]);
+    let fine = run_deck_nve(deck, 2000, 20, &["integrator.timestep=0.0005"]);
+    let ratio = coarse.rms / fine.rms;
+    assert!(
+        (2.8..5.5).contains(&ratio),
+        "RMS ratio for dt ratio 2: {ratio}"
+    );
+}

@@ -8,6 +8,8 @@ use crate::cell::Cell;
 use crate::integrate::{maxwell_boltzmann, Integrator, Langevin, NoseHooverChain, VelocityVerlet};
 use crate::io::{extxyz, h5md};
 use crate::lattice;
+use crate::nn::file as nn_file;
+use crate::nn::potential::Equivariant;
 use crate::potential::eam::file::{read_funcfl, read_setfl};
 use crate::potential::{Eam, LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
 use crate::system::System;
@@ -407,6 +409,14 @@ fn potential_from(
                 map.push(index);
             }
             Ok(Box::new(Eam::from_setfl(&table, &map)))
+        }
+        PotentialSection::Equivariant { model } => {
+            let key = format!("{key}.model");
+            let path = deck.resolve(model);
+            let model = nn_file::load(&path).map_err(|e| deck.error(&key, e.to_string()))?;
+            let net = Equivariant::new(model, &system.species_names)
+                .map_err(|e| deck.error(&key, format!("{}: {e}", path.display())))?;
+            Ok(Box::new(net))
         }
         PotentialSection::Sum { terms } => {
             if terms.is_empty() {

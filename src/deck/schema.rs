@@ -116,6 +116,11 @@ pub enum PotentialSection {
         #[serde(default)]
         elements: BTreeMap<String, String>,
     },
+    /// The SO(3)-equivariant network, from a model file (HDF5).
+    Equivariant {
+        /// The model file, relative to the deck.
+        model: String,
+    },
     /// Several potentials added together.
     Sum { terms: Vec<PotentialSection> },
 }

@@ -19,3 +19,4 @@ pub mod network;
 pub mod potential;
 pub mod radial;
 pub mod spherical_harmonics;
+pub mod tools;

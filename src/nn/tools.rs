@@ -1,0 +1,119 @@
+//! The network's command-line tools: writing a model with random weights, describing a
+//! model file, and timing energy + forces on a structure (as nequip-benchmark does).
+
+use super::file;
+use super::model::{Hyper, Model};
+use super::potential::Equivariant;
+use crate::cell::Cell;
+use crate::io::extxyz;
+use crate::neighbors::NeighborList;
+use crate::potential::{ForceOutput, Potential};
+use crate::system::System;
+use crate::units::Units;
+use anyhow::Context;
+use std::path::Path;
+use std::time::Instant;
+
+/// Writes a model with random weights (tests, benchmarks, a starting point for training).
+pub fn init(hyper: Hyper, seed: u64, energy_scale: f64, output: &Path) -> anyhow::Result<Model> {
+    anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
+    anyhow::ensure!(
+        hyper.lmax <= 3,
+        "lmax must be at most 3, got {}",
+        hyper.lmax
+    );
+    anyhow::ensure!(
+        hyper.channels > 0 && hyper.layers > 0,
+        "channels and layers must be positive"
+    );
+    anyhow::ensure!(hyper.cutoff > 0.0, "the cutoff must be positive");
+    anyhow::ensure!(
+        hyper.radial_basis > 0,
+        "the radial basis needs at least one function"
+    );
+    anyhow::ensure!(
+        hyper.avg_neighbors > 0.0,
+        "the average neighbour count must be positive"
+    );
+    let mut model = Model::random(hyper, seed);
+    for s in &mut model.scale {
+        *s = energy_scale;
+    }
+    file::save(&model, output)?;
+    Ok(model)
+}
+
+/// A readable description of a model: hyper-parameters and parameter count.
+pub fn describe(model: &Model) -> String {
+    let h = &model.hyper;
+    let mut out = String::new();
+    let line = |out: &mut String, k: &str, v: String| out.push_str(&format!("{k:<16} {v}\n"));
+    line(&mut out, "species", h.species.join(", "));
+    line(&mut out, "lmax", h.lmax.to_string());
+    line(&mut out, "parity", h.parity.to_string());
+    line(&mut out, "channels", h.channels.to_string());
+    line(&mut out, "layers", h.layers.to_string());
+    line(&mut out, "cutoff", format!("{} Å", h.cutoff));
+    line(&mut out, "radial basis", h.radial_basis.to_string());
+    let hidden: Vec<String> = h.radial_hidden.iter().map(|w| w.to_string()).collect();
+    line(&mut out, "radial hidden", hidden.join(","));
+    line(&mut out, "avg neighbours", h.avg_neighbors.to_string());
+    let paths: Vec<String> = model
+        .layers
+        .iter()
+        .map(|l| l.paths.len().to_string())
+        .collect();
+    line(&mut out, "paths per layer", paths.join(", "));
+    line(&mut out, "parameters", model.parameter_count().to_string());
+    out
+}
+
+/// Timing of energy + forces on one structure.
+#[derive(Clone, Debug)]
+pub struct Benchmark {
+    pub atoms: usize,
+    pub edges: usize,
+    pub repeat: usize,
+    pub median_us_per_call: f64,
+    pub atom_evaluations_per_second: f64,
+}
+
+/// Times `repeat` evaluations of energy + forces of `model` on the last frame of
+/// `structure` (after one warm-up call).
+pub fn benchmark(model: Model, structure: &Path, repeat: usize) -> anyhow::Result<Benchmark> {
+    let frame = extxyz::read_last_frame(structure)?;
+    let cell = match frame.lattice {
+        Some(m) => Cell::from_matrix(m, frame.pbc)
+            .with_context(|| format!("{}: bad lattice", structure.display()))?,
+        None => Cell::vacuum(),
+    };
+    let mut system = System::new(cell, Units::Metal);
+    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
+        let k = system.add_species(name, 1.0);
+        system.add_atom(k, *r);
+    }
+    let net = Equivariant::new(model, &system.species_names).map_err(anyhow::Error::msg)?;
+    let mut list = NeighborList::new(net.list_kind(), net.cutoff(), 0.0);
+    list.rebuild(&mut system);
+    let edges = net.graph(&system, &list).vector.len();
+    let n = system.len();
+    let mut out = ForceOutput::new(n);
+    net.compute(&system, &list, &mut out);
+    let mut times = Vec::with_capacity(repeat);
+    for _ in 0..repeat.max(1) {
+        out.reset(n);
+        let start = Instant::now();
+        net.compute(&system, &list, &mut out);
+        times.push(start.elapsed().as_secs_f64());
+        anyhow::ensure!(out.energy.is_finite(), "the energy is not finite");
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok(Benchmark {
+        atoms: n,
+        edges,
+        repeat: times.len(),
+        median_us_per_call: 1e6 * median,
+        atom_evaluations_per_second: n as f64 / median,
+    })
+}
