@@ -23,6 +23,10 @@ pub struct Graph {
     pub edge_start: Vec<usize>,
     pub neighbor: Vec<usize>,
     pub vector: Vec<DVec3>,
+    /// The bond of each edge: i→j and j→i are one bond and share radial weights.
+    pub bond: Vec<usize>,
+    /// The two edges of each bond (the second is the reverse of the first).
+    pub bond_edges: Vec<[usize; 2]>,
 }
 
 impl Graph {
@@ -33,6 +37,39 @@ impl Graph {
 
     fn edges(&self, i: usize) -> std::ops::Range<usize> {
         self.edge_start[i]..self.edge_start[i + 1]
+    }
+
+    /// Pairs every edge with its reverse (j→i with the opposite vector), so that the radial
+    /// network runs once per bond. An edge without a reverse (not from a full list) is a
+    /// bond of its own.
+    pub fn find_bonds(&mut self) {
+        let e_total = self.vector.len();
+        self.bond = vec![usize::MAX; e_total];
+        self.bond_edges.clear();
+        for i in 0..self.atoms() {
+            for e in self.edges(i) {
+                if self.bond[e] != usize::MAX {
+                    continue;
+                }
+                let (j, r) = (self.neighbor[e], self.vector[e]);
+                let tol = 1e-9 * (1.0 + r.length());
+                let reverse = self.edges(j).find(|&f| {
+                    f != e
+                        && self.neighbor[f] == i
+                        && self.bond[f] == usize::MAX
+                        && (self.vector[f] + r).length() <= tol
+                });
+                let b = self.bond_edges.len();
+                self.bond[e] = b;
+                match reverse {
+                    Some(f) => {
+                        self.bond[f] = b;
+                        self.bond_edges.push([e, f]);
+                    }
+                    None => self.bond_edges.push([e, e]),
+                }
+            }
+        }
     }
 }
 
@@ -169,15 +206,19 @@ impl Evaluator {
         // edge embedding: spherical harmonics and radial basis, with their derivatives
         let mut sh = vec![0.0; n_edges * n_sh];
         let mut sh_grad = vec![DVec3::ZERO; n_edges * n_sh];
-        let mut basis = vec![0.0; n_edges * nb];
-        let mut basis_grad = vec![0.0; n_edges * nb];
         sh.par_chunks_mut(n_sh)
             .zip(sh_grad.par_chunks_mut(n_sh))
-            .zip(basis.par_chunks_mut(nb).zip(basis_grad.par_chunks_mut(nb)))
             .zip(graph.vector.par_iter())
-            .for_each(|(((y, gy), (b, gb)), r)| {
-                spherical_harmonics_with_gradient(lmax, *r, y, gy);
-                self.basis.evaluate(r.length(), b, gb);
+            .for_each(|((y, gy), r)| spherical_harmonics_with_gradient(lmax, *r, y, gy));
+        let n_bonds = graph.bond_edges.len();
+        let mut basis = vec![0.0; n_bonds * nb];
+        let mut basis_grad = vec![0.0; n_bonds * nb];
+        basis
+            .par_chunks_mut(nb)
+            .zip(basis_grad.par_chunks_mut(nb))
+            .zip(graph.bond_edges.par_iter())
+            .for_each(|((b, gb), edges)| {
+                self.basis.evaluate(graph.vector[edges[0]].length(), b, gb)
             });
 
         // embedding: scalars only
@@ -212,7 +253,7 @@ impl Evaluator {
                 });
             // 2. radial weights per edge
             let mut radial = MlpTape::new();
-            layer.radial.forward_batch(&basis, n_edges, &mut radial);
+            layer.radial.forward_batch(&basis, n_bonds, &mut radial);
             let weights = radial.output();
             let n_w = layer.paths.len() * c;
             // 3. convolution: messages gathered by each atom
@@ -224,7 +265,8 @@ impl Evaluator {
                     for e in graph.edges(i) {
                         let j = graph.neighbor[e];
                         let y = &sh[e * n_sh..(e + 1) * n_sh];
-                        let w = &weights[e * n_w..(e + 1) * n_w];
+                        let b = graph.bond[e];
+                        let w = &weights[b * n_w..(b + 1) * n_w];
                         let hu = &up[j * fin..(j + 1) * fin];
                         for (p, path) in layer.paths.iter().enumerate() {
                             let cg = self.coupling(path.l1, path.l2, path.l3);
@@ -355,7 +397,8 @@ impl Evaluator {
             }
         }
         let mut grad_sh = vec![0.0; n_edges * n_sh];
-        let mut grad_basis = vec![0.0; n_edges * nb];
+        let n_bonds = graph.bond_edges.len();
+        let mut grad_basis = vec![0.0; n_bonds * nb];
         for (layer, lt) in model.layers.iter().zip(&tape.layers).rev() {
             let lay = Layout::new(model, layer);
             let fin = lay.features(layer.lmax_in);
@@ -428,7 +471,7 @@ impl Evaluator {
                 for (k, e) in graph.edges(i).enumerate() {
                     let j = graph.neighbor[e];
                     let y = &sh[e * n_sh..(e + 1) * n_sh];
-                    let w = &weights[e * n_w..(e + 1) * n_w];
+                    let w = &weights[graph.bond[e] * n_w..(graph.bond[e] + 1) * n_w];
                     let hu = &up[j * fin..(j + 1) * fin];
                     let gw = &mut gw_i[k * n_w..(k + 1) * n_w];
                     let gy = &mut gy_i[k * n_sh..(k + 1) * n_sh];
@@ -461,7 +504,7 @@ impl Evaluator {
                 for e in graph.edges(j) {
                     let i = graph.neighbor[e];
                     let y = &sh[e * n_sh..(e + 1) * n_sh];
-                    let w = &weights[e * n_w..(e + 1) * n_w];
+                    let w = &weights[graph.bond[e] * n_w..(graph.bond[e] + 1) * n_w];
                     let gm = &grad_message[i * lay.message_len..(i + 1) * lay.message_len];
                     for (p, path) in layer.paths.iter().enumerate() {
                         let cg = self.coupling(path.l1, path.l2, path.l3);
@@ -482,11 +525,23 @@ impl Evaluator {
                     }
                 }
             });
-            // 2'. radial MLP: ∂E/∂basis
-            let mut gb = vec![0.0; n_edges * nb];
+            // 2'. radial MLP, once per bond: ∂E/∂w of both directions, then ∂E/∂basis
+            let mut grad_w_bond = vec![0.0; n_bonds * n_w];
+            grad_w_bond
+                .par_chunks_mut(n_w)
+                .zip(graph.bond_edges.par_iter())
+                .for_each(|(g, &[e, f])| {
+                    g.copy_from_slice(&grad_w[e * n_w..(e + 1) * n_w]);
+                    if f != e {
+                        for (a, b) in g.iter_mut().zip(&grad_w[f * n_w..(f + 1) * n_w]) {
+                            *a += b;
+                        }
+                    }
+                });
+            let mut gb = vec![0.0; n_bonds * nb];
             layer
                 .radial
-                .backward_batch(&lt.radial, &grad_w, &mut gb, None);
+                .backward_batch(&lt.radial, &grad_w_bond, &mut gb, None);
             for (a, b) in grad_basis.iter_mut().zip(&gb) {
                 *a += b;
             }
@@ -513,7 +568,8 @@ impl Evaluator {
             let _ = &lt.message;
             grad = grad_in;
         }
-        // edge vectors: through the spherical harmonics and the radial basis
+        // edge vectors: through the spherical harmonics, and through the bond length on the
+        // first edge of each bond (it moves both atoms, so once per bond is all of it)
         (0..n_edges)
             .into_par_iter()
             .map(|e| {
@@ -522,12 +578,15 @@ impl Evaluator {
                 for m in 0..n_sh {
                     g += tape.sh_grad[e * n_sh + m] * grad_sh[e * n_sh + m];
                 }
-                let dr: f64 = (0..nb)
-                    .map(|k| grad_basis[e * nb + k] * tape.basis_grad[e * nb + k])
-                    .sum();
-                let len = r.length();
-                if len > 0.0 {
-                    g += r * (dr / len);
+                let b = graph.bond[e];
+                if graph.bond_edges[b][0] == e {
+                    let dr: f64 = (0..nb)
+                        .map(|k| grad_basis[b * nb + k] * tape.basis_grad[b * nb + k])
+                        .sum();
+                    let len = r.length();
+                    if len > 0.0 {
+                        g += r * (dr / len);
+                    }
                 }
                 let _ = &tape.basis;
                 g

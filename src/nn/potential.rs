@@ -58,6 +58,8 @@ impl Equivariant {
             edge_start: Vec::with_capacity(n + 1),
             neighbor: Vec::new(),
             vector: Vec::new(),
+            bond: Vec::new(),
+            bond_edges: Vec::new(),
         };
         g.edge_start.push(0);
         for i in 0..n {
@@ -70,6 +72,7 @@ impl Equivariant {
             }
             g.edge_start.push(g.neighbor.len());
         }
+        g.find_bonds();
         g
     }
 }
