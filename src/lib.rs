@@ -5,6 +5,12 @@
 //! `cell`; a `neighbors` list feeds a `potential`; an `integrate` scheme advances the
 //! `simulation`; `io` writes what observers record.
 
+/// mimalloc keeps freed memory for reuse instead of returning large blocks to the system,
+/// so the per-step buffers of the force fields (the network's are tens of megabytes) do
+/// not fault in fresh pages every step. Set here so the binary, tests and benchmarks agree.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod cell;
 pub mod cli;
 pub mod deck;
