@@ -464,6 +464,18 @@ pub fn force_limit(deck: &LoadedDeck) -> Result<f64, DeckError> {
     }
 }
 
+/// A thermostat's target temperature and relaxation time, both positive.
+fn thermostat_target(
+    deck: &LoadedDeck,
+    temperature: &Quantity,
+    damping: &Quantity,
+) -> Result<(f64, f64), DeckError> {
+    let key = "thermostat.temperature";
+    let t = positive_quantity(deck, key, temperature, Dimension::Temperature)?;
+    let tau = positive_quantity(deck, "thermostat.damping", damping, Dimension::Time)?;
+    Ok((t, tau))
+}
+
 /// Builds the integrator (with its thermostat, if any).
 pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckError> {
     let d = &deck.deck;
@@ -489,13 +501,7 @@ pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckEr
             damping,
             seed,
         }) => {
-            let t = positive_quantity(
-                deck,
-                "thermostat.temperature",
-                temperature,
-                Dimension::Temperature,
-            )?;
-            let tau = positive_quantity(deck, "thermostat.damping", damping, Dimension::Time)?;
+            let (t, tau) = thermostat_target(deck, temperature, damping)?;
             Box::new(Langevin::new(
                 dt,
                 t,
@@ -508,13 +514,7 @@ pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckEr
             damping,
             chain,
         }) => {
-            let t = positive_quantity(
-                deck,
-                "thermostat.temperature",
-                temperature,
-                Dimension::Temperature,
-            )?;
-            let tau = positive_quantity(deck, "thermostat.damping", damping, Dimension::Time)?;
+            let (t, tau) = thermostat_target(deck, temperature, damping)?;
             if *chain < 1 {
                 return Err(deck.error("thermostat.chain", "the chain needs at least 1 thermostat"));
             }
