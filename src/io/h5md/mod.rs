@@ -1,0 +1,144 @@
+//! H5MD 1.1 trajectories (<https://www.nongnu.org/h5md/>), written frame by frame and
+//! flushed after every frame, so a run killed with SIGKILL leaves a file readable up to the
+//! last flushed frame; and read back (the last complete frame, to restart from).
+//!
+//! Layout (N atoms, n frames):
+//!
+//! ```text
+//! /h5md                 version = [1, 1]; author (name), creator (name = "eqmd", version)
+//! /particles/all/box    dimension = 3, boundary = "periodic" | "none" per axis
+//!     edges/{step, time, value [n, 3, 3]}   rows = box vectors a, b, c (zeros in vacuum)
+//! /particles/all/{position, velocity, force}/{step [n] int64, time [n], value [n, N, 3]}
+//! /particles/all/species  [N] int32 species indices; attribute `names` lists the names
+//! /observables/{pe, ke, etotal, temp, press}/{step, time, value [n]}
+//! /parameters           attribute `units` = "metal" | "lj" (eqmd's unit system)
+//! ```
+//!
+//! Choices where H5MD leaves room or where eqmd departs from it:
+//! - `species` is Integer (allowed) rather than an HDF5 enumeration; the names are a
+//!   variable-length string attribute `names` on it (index i ↦ `names[i]`).
+//! - `unit` attributes (variable-length ASCII, on every `value` and `time`) use "angstrom",
+//!   not the units module's "Ang"; `lj` runs carry no `unit` attribute (reduced units have no
+//!   unit string), and the unit system is recorded in `/parameters/units` instead.
+//! - `box/edges/step` and `time` are hard links to `position`'s, as H5MD requires; every
+//!   other element has its own `step` and `time`.
+//! - Per-atom `value`s are chunked one frame per chunk; `step`, `time`, observables and
+//!   edges use 1024-row chunks (one frame per chunk would make millions of tiny chunks).
+//! - HDF5 file locking is off, so a live trajectory can be read (h5py, `read_last_frame`)
+//!   while the run writes it; eqmd never writes one file from two processes.
+//!
+//! Crash safety: each frame writes the observables, then every particle element (value,
+//! then time, then step; position last), then flushes. A reader counts as complete only the
+//! frames present in every dataset under `/particles/all`, so a run cut mid-frame loses at
+//! most that frame. The file keeps HDF5's default (oldest) format, which has no "open for
+//! writing" flag, so a killed run's file opens without `h5clear`.
+//!
+//! This file holds the layout's constants, the stored fields, the frame read back, the error
+//! type, the unit strings and the error helpers both halves share; [`H5mdWriter`] (create,
+//! append, write) is in `write`, opening a file and reading its frames in `read`, and their
+//! public items are re-exported here.
+
+mod read;
+mod write;
+
+pub use read::{frame_count, read_last_frame};
+pub use write::H5mdWriter;
+
+use crate::units::Units;
+use glam::{DMat3, DVec3};
+use std::path::{Path, PathBuf};
+
+/// Which per-atom fields to store.
+#[derive(Clone, Copy, Debug)]
+pub struct H5mdFields {
+    /// Positions (needed to restart from the file).
+    pub position: bool,
+    /// Velocities (needed for an exact restart).
+    pub velocity: bool,
+    /// Forces on the atoms.
+    pub force: bool,
+}
+
+/// Why an H5MD file could not be written or read; every message starts with the file name.
+#[derive(Debug, thiserror::Error)]
+pub enum H5mdError {
+    /// The file could not be reached (missing, unreadable).
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The HDF5 library refused an operation (not an HDF5 file, disk full, ...) or the
+    /// data do not fit (shapes, indices).
+    #[error("{}: {source}", path.display())]
+    Hdf5 { path: PathBuf, source: hdf5::Error },
+    /// An HDF5 file that lacks what H5MD (or eqmd's restart) needs.
+    #[error("{}: not a usable H5MD trajectory: {what}", path.display())]
+    NotH5md { path: PathBuf, what: String },
+    /// Data that do not fit the file (atom count, array lengths).
+    #[error("{}: {what}", path.display())]
+    Invalid { path: PathBuf, what: String },
+}
+
+/// The last complete frame of an H5MD file (the frame a run can restart from).
+#[derive(Clone, Debug, PartialEq)]
+pub struct H5mdFrame {
+    /// Integration step of the frame.
+    pub step: u64,
+    /// Simulation time of the frame (time units of the run).
+    pub time: f64,
+    /// Box vectors as the columns (zero for a vacuum cell).
+    pub cell: DMat3,
+    /// Periodicity along a, b, c (`boundary` = "periodic").
+    pub pbc: [bool; 3],
+    /// Species names, indexed by `species`.
+    pub species_names: Vec<String>,
+    /// Species index of every atom.
+    pub species: Vec<usize>,
+    /// Cartesian positions.
+    pub positions: Vec<DVec3>,
+    /// Velocities, when the file stores them.
+    pub velocities: Option<Vec<DVec3>>,
+}
+
+/// Rows per chunk for `step`, `time`, observables and box edges.
+const SMALL_CHUNK: usize = 1024;
+/// The observables under `/observables`, from `Thermo`.
+const OBSERVABLES: [&str; 5] = ["pe", "ke", "etotal", "temp", "press"];
+/// Time-dependent elements under `/particles/all` that count towards complete frames.
+const PARTICLE_ELEMENTS: [&str; 4] = ["position", "velocity", "force", "box/edges"];
+
+/// The `unit` string of a quantity, or None in reduced (lj) units.
+fn unit(units: Units, quantity: &str) -> Option<&'static str> {
+    match units {
+        Units::Lj => None,
+        Units::Metal => Some(match quantity {
+            "time" => "ps",
+            "position" | "edges" => "angstrom",
+            "velocity" => "angstrom ps-1",
+            "force" => "eV angstrom-1",
+            "temp" => "K",
+            "press" => "bar",
+            _ => "eV",
+        }),
+    }
+}
+
+/// An hdf5::Error from a message (string conversions, data that do not fit).
+fn bad(e: impl std::fmt::Display) -> hdf5::Error {
+    hdf5::Error::from(e.to_string())
+}
+
+fn hdf5_err(path: &Path, source: hdf5::Error) -> H5mdError {
+    H5mdError::Hdf5 {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn not_h5md(path: &Path, what: &str) -> H5mdError {
+    H5mdError::NotH5md {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    }
+}

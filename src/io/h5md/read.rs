@@ -1,0 +1,175 @@
+//! The H5MD reader: opens a trajectory read-only without locking (a live run's file too),
+//! counts the frames present in every particle dataset, and reads the last complete frame
+//! (positions, velocities, box, species) for a run to restart from.
+
+use super::{bad, hdf5_err, not_h5md, H5mdError, H5mdFrame, PARTICLE_ELEMENTS};
+use glam::{DMat3, DVec3};
+use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::{File, Group, Hyperslab, SliceOrIndex};
+use std::path::Path;
+
+/// Opens an H5MD file read-only (without locking, so a live run's file opens too).
+pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
+    std::fs::metadata(path).map_err(|source| H5mdError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+        .map_err(|e| hdf5_err(path, e))?;
+    if file.group("h5md").is_err() {
+        return Err(not_h5md(path, "no /h5md group"));
+    }
+    if file.group("particles/all/position").is_err() {
+        return Err(not_h5md(path, "no /particles/all/position element"));
+    }
+    Ok(file)
+}
+
+/// Frames present in every time-dependent dataset under `/particles/all`.
+pub(super) fn complete_frames(file: &File) -> usize {
+    let all = |name: &str| file.group(&format!("particles/all/{name}")).ok();
+    PARTICLE_ELEMENTS
+        .iter()
+        .filter_map(|name| all(name))
+        .flat_map(|g| {
+            ["step", "time", "value"]
+                .into_iter()
+                .filter_map(move |d| g.dataset(d).ok())
+        })
+        .map(|d| d.shape().first().copied().unwrap_or(0))
+        .min()
+        .unwrap_or(0)
+}
+
+/// Number of complete frames (the length of /particles/all/position/step).
+///
+/// A frame counts only when every particle dataset holds it, so a file cut mid-frame
+/// reports the frames before the cut.
+pub fn frame_count(path: &Path) -> Result<usize, H5mdError> {
+    Ok(complete_frames(&open(path)?))
+}
+
+/// Reads the last complete frame of an H5MD file (positions, velocities, box, species).
+pub fn read_last_frame(path: &Path) -> Result<H5mdFrame, H5mdError> {
+    let file = open(path)?;
+    let frames = complete_frames(&file);
+    if frames == 0 {
+        return Err(not_h5md(path, "no complete frame"));
+    }
+    read_frame(&file, frames - 1).map_err(|e| hdf5_err(path, e))
+}
+
+fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
+    let all = file.group("particles/all")?;
+    let pos = all.group("position")?;
+    let step: i64 = pos.dataset("step")?.read_slice_1d(k..k + 1)?[0];
+    let time: f64 = match pos.dataset("time") {
+        Ok(t) => t.read_slice_1d(k..k + 1)?[0],
+        Err(_) => 0.0,
+    };
+    let positions = read_rows(&pos, k)?;
+    let n = positions.len();
+    let velocities = match all.group("velocity") {
+        Ok(g) => {
+            let v_step: i64 = g.dataset("step")?.read_slice_1d(k..k + 1)?[0];
+            if v_step != step {
+                let what = format!("frame {k}: velocity is at step {v_step}, position at {step}");
+                return Err(bad(what));
+            }
+            Some(read_rows(&g, k)?)
+        }
+        Err(_) => None,
+    };
+    if velocities.as_ref().is_some_and(|v| v.len() != n) {
+        return Err(bad("velocity and position differ in atom count"));
+    }
+
+    let cell_box = all.group("box")?;
+    let boundary = read_strings(&cell_box.attr("boundary")?)?;
+    let pbc = [0, 1, 2].map(|i| boundary.get(i).is_some_and(|b| b == "periodic"));
+    let edges: Vec<f64> = match cell_box.group("edges") {
+        Ok(g) => {
+            let value = g.dataset("value")?;
+            let sel = edge_selection(value.ndim(), k);
+            match value.ndim() {
+                3 => value
+                    .read_slice_2d::<f64, _>(sel)?
+                    .iter()
+                    .copied()
+                    .collect(),
+                _ => value.read_slice_1d::<f64, _>(sel)?.to_vec(),
+            }
+        }
+        Err(_) => vec![0.0; 3], // H5MD omits edges when no axis is periodic
+    };
+    let cell = match edges.len() {
+        3 => DMat3::from_diagonal(DVec3::from_slice(&edges)),
+        9 => DMat3::from_cols_slice(&edges), // rows of the file = columns of the matrix
+        l => return Err(bad(format!("box edges hold {l} numbers, not 3 or 9"))),
+    };
+
+    let (species, species_names) = match all.dataset("species") {
+        Ok(d) => {
+            let idx = d.read_raw::<i32>()?;
+            let names = match d.attr("names") {
+                Ok(a) => read_strings(&a)?,
+                Err(_) => {
+                    let m = idx.iter().copied().max().unwrap_or(0).max(0);
+                    (0..=m).map(|i| i.to_string()).collect()
+                }
+            };
+            (idx, names)
+        }
+        Err(_) => (vec![0; n], vec!["X".to_string()]),
+    };
+    let species = species
+        .iter()
+        .map(|&s| usize::try_from(s).ok().filter(|&s| s < species_names.len()))
+        .collect::<Option<Vec<_>>>()
+        .filter(|s| s.len() == n)
+        .ok_or_else(|| bad("species do not match the positions or the species names"))?;
+    Ok(H5mdFrame {
+        step: u64::try_from(step).map_err(bad)?,
+        time,
+        cell,
+        pbc,
+        species_names,
+        species,
+        positions,
+        velocities,
+    })
+}
+
+/// Selection of frame `k` in a `value` of rank `ndim`.
+fn edge_selection(ndim: usize, k: usize) -> Hyperslab {
+    let mut sel: Vec<SliceOrIndex> = vec![k.into()];
+    sel.extend((1..ndim).map(|_| SliceOrIndex::from(..)));
+    Hyperslab::from(sel)
+}
+
+/// Frame `k` of an element's `value` [n, N, 3] as vectors.
+fn read_rows(g: &Group, k: usize) -> hdf5::Result<Vec<DVec3>> {
+    let value = g.dataset("value")?;
+    let shape = value.shape();
+    if shape.len() != 3 || shape[2] != 3 {
+        return Err(bad(format!("{}/value has shape {shape:?}", g.name())));
+    }
+    let a = value.read_slice_2d::<f64, _>(edge_selection(3, k))?;
+    let flat: Vec<f64> = a.iter().copied().collect();
+    Ok(flat.chunks_exact(3).map(DVec3::from_slice).collect())
+}
+
+/// A string array attribute of any HDF5 string type (fixed or variable length).
+fn read_strings(attr: &hdf5::Attribute) -> hdf5::Result<Vec<String>> {
+    fn read<T: hdf5::H5Type + std::fmt::Display>(a: &hdf5::Attribute) -> hdf5::Result<Vec<String>> {
+        Ok(a.read_raw::<T>()?.iter().map(T::to_string).collect())
+    }
+    match attr.dtype()?.to_descriptor()? {
+        TypeDescriptor::VarLenUnicode => read::<VarLenUnicode>(attr),
+        TypeDescriptor::VarLenAscii => read::<VarLenAscii>(attr),
+        TypeDescriptor::FixedUnicode(_) => read::<FixedUnicode<64>>(attr),
+        _ => read::<FixedAscii<64>>(attr),
+    }
+}
