@@ -125,48 +125,93 @@ impl NeighborList {
         self.build(system);
     }
 
-    /// The pairs of this list that are closer than `cutoff` now, as a list of their own.
-    /// Potentials whose per-pair work is costly make several passes over it without
-    /// testing, and mispredicting, the skin pairs each time.
-    pub fn within(&self, system: &System, cutoff: f64) -> NeighborList {
+    /// The pairs of this list that are closer than `cutoff` now, as a list of their own,
+    /// and in the same pass per-atom sums over those pairs: `term(i, j, r²)` gives what the
+    /// pair adds to atom i and to atom j (a full list adds only the first). Potentials whose
+    /// per-pair work is costly (EAM: a density pass, then a force pass) then run over the
+    /// near pairs without testing, and mispredicting, the skin pairs again.
+    pub fn within_summing<F>(
+        &self,
+        system: &System,
+        cutoff: f64,
+        term: F,
+    ) -> (NeighborList, Vec<f64>)
+    where
+        F: Fn(usize, usize, f64) -> (f64, f64) + Sync,
+    {
         let n = system.len();
         let cut2 = cutoff * cutoff;
         let x = &system.positions;
-        const CHUNK: usize = 2048;
-        let chunks: Vec<EntryBlock> = (0..n.div_ceil(CHUNK))
+        let half = self.kind == ListKind::Half;
+        let blocks = if n < 2048 {
+            1
+        } else {
+            2 * rayon::current_num_threads()
+        };
+        // contiguous blocks of atoms holding similar numbers of entries
+        let bounds: Vec<usize> = (0..=blocks)
+            .map(|b| {
+                let target = self.entries.len() * b / blocks;
+                self.offsets.partition_point(|&o| o < target).min(n)
+            })
+            .collect();
+        let parts: Vec<EntryBlock> = (0..blocks)
             .into_par_iter()
-            .map(|c| {
-                let atoms = c * CHUNK..((c + 1) * CHUNK).min(n);
+            .map(|b| {
+                let atoms = bounds[b]..bounds[b + 1].max(bounds[b]);
                 let mut entries =
                     Vec::with_capacity(self.offsets[atoms.end] - self.offsets[atoms.start]);
                 let mut counts = Vec::with_capacity(atoms.len());
+                let mut sums = vec![0.0; n];
                 for i in atoms {
                     let xi = x[i];
                     let before = entries.len();
+                    let mut own = 0.0;
                     for &j in self.direct(i) {
-                        if (x[j as usize] - xi).length_squared() < cut2 {
+                        let r2 = (x[j as usize] - xi).length_squared();
+                        if r2 < cut2 {
                             entries.push(j);
+                            let (a, bj) = term(i, j as usize, r2);
+                            own += a;
+                            if half {
+                                sums[j as usize] += bj;
+                            }
                         }
                     }
                     let direct = entries.len() - before;
                     for &e in self.imaged(i) {
                         let (j, shift) = self.decode(e);
-                        if (x[j] + shift - xi).length_squared() < cut2 {
+                        let r2 = (x[j] + shift - xi).length_squared();
+                        if r2 < cut2 {
                             entries.push(e);
+                            let (a, bj) = term(i, j, r2);
+                            own += a;
+                            if half {
+                                sums[j] += bj;
+                            }
                         }
                     }
+                    sums[i] += own;
                     counts.push((direct, entries.len() - before));
                 }
-                (entries, counts)
+                (entries, counts, sums)
             })
             .collect();
+        let mut sums = vec![0.0; n];
+        sums.par_chunks_mut(4096)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (k, s) in chunk.iter_mut().enumerate() {
+                    *s = parts.iter().map(|p| p.2[c * 4096 + k]).sum();
+                }
+            });
         let mut near = NeighborList {
             kind: self.kind,
             cutoff,
             skin: 0.0,
             offsets: Vec::with_capacity(n + 1),
             direct_end: Vec::with_capacity(n),
-            entries: Vec::with_capacity(chunks.iter().map(|c| c.0.len()).sum()),
+            entries: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()),
             images: self.images.clone(),
             image_bits: self.image_bits,
             reference_positions: Vec::new(),
@@ -174,7 +219,7 @@ impl NeighborList {
             builds: self.builds,
         };
         near.offsets.push(0);
-        for (entries, counts) in chunks {
+        for (entries, counts, _) in parts {
             let base = near.entries.len();
             near.entries.extend_from_slice(&entries);
             let mut at = base;
@@ -184,7 +229,7 @@ impl NeighborList {
                 near.offsets.push(at);
             }
         }
-        near
+        (near, sums)
     }
 
     /// The positions the list was last built from (what `needs_rebuild` compares against).
@@ -385,5 +430,5 @@ impl NeighborList {
     }
 }
 
-/// Entries of a block of atoms with, per atom, its (direct, total) counts.
-type EntryBlock = (Vec<u32>, Vec<(usize, usize)>);
+/// Entries of a block of atoms, per atom its (direct, total) counts, and per-atom sums.
+type EntryBlock = (Vec<u32>, Vec<(usize, usize)>, Vec<f64>);

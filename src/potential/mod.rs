@@ -14,7 +14,7 @@ mod sum;
 pub use eam::Eam;
 pub use lennard_jones::{LennardJones, LjPair, Mixing};
 pub use morse::{Morse, MorsePair};
-pub use pair::{accumulate_pair_sums, compute_pairs, PairKernel, PairSum, PairTable};
+pub use pair::{compute_pairs, PairKernel, PairTable};
 pub use sum::Sum;
 
 use crate::neighbors::{ListKind, NeighborList};

@@ -10,7 +10,7 @@ mod spline;
 pub use file::{EamFileError, Funcfl, Setfl};
 pub use spline::{resample, GridPoint, Spline};
 
-use super::pair::{accumulate_pair_sums, compute_pairs, PairKernel, PairSum, PairTable};
+use super::pair::{compute_pairs, PairKernel, PairTable};
 use super::{ForceOutput, Potential};
 use crate::neighbors::{ListKind, NeighborList};
 use crate::system::System;
@@ -136,30 +136,6 @@ impl Eam {
     }
 }
 
-/// The density pass: ρᵢ = Σⱼ ρ_{sⱼ}(rᵢⱼ).
-struct EamDensity<'a> {
-    eam: &'a Eam,
-}
-
-impl PairSum for EamDensity<'_> {
-    #[inline(always)]
-    fn term(&self, _i: usize, _j: usize, si: usize, sj: usize, r2: f64) -> Option<(f64, f64)> {
-        let eam = self.eam;
-        if r2 >= eam.cut2 {
-            return None;
-        }
-        // every radial table shares one grid: locate r once
-        let at = eam.z2r[0].locate(r2.sqrt());
-        let from_j = eam.density[sj].value_at(at);
-        let from_i = if si == sj {
-            from_j
-        } else {
-            eam.density[si].value_at(at)
-        };
-        Some((from_j, from_i))
-    }
-}
-
 /// The pair pass: φ(r) and the force from φ' and the embedding derivatives.
 struct EamForces<'a> {
     eam: &'a Eam,
@@ -207,10 +183,21 @@ impl Potential for Eam {
     }
 
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
-        // two passes over the same pairs: drop the skin pairs once
-        let near = list.within(system, self.cutoff);
+        // the density pass also keeps the pairs within the cutoff for the force pass
+        let species = &system.species;
+        let (near, rho) = list.within_summing(system, self.cutoff, |i, j, r2| {
+            let (si, sj) = (species[i], species[j]);
+            // every radial table shares one grid: locate r once
+            let at = self.z2r[0].locate(r2.sqrt());
+            let from_j = self.density[sj].value_at(at);
+            let from_i = if si == sj {
+                from_j
+            } else {
+                self.density[si].value_at(at)
+            };
+            (from_j, from_i)
+        });
         let list = &near;
-        let rho = accumulate_pair_sums(system, list, &EamDensity { eam: self });
         let embedded: Vec<(f64, f64)> = rho
             .par_iter()
             .zip(system.species.par_iter())
