@@ -36,6 +36,12 @@ pub struct NeighborList {
     builds: usize,
 }
 
+/// A per-atom sum over pairs, such as the electron density of EAM.
+pub trait PairTerm: Sync {
+    /// What the pair (i, j) at squared distance `r2` adds to atom i and to atom j.
+    fn term(&self, i: usize, j: usize, r2: f64) -> (f64, f64);
+}
+
 /// One neighbour of an atom: its index and the translation that brings the right image of
 /// it next to the atom, so the separation is `positions[j] + shift - positions[i]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -126,19 +132,16 @@ impl NeighborList {
     }
 
     /// The pairs of this list that are closer than `cutoff` now, as a list of their own,
-    /// and in the same pass per-atom sums over those pairs: `term(i, j, r²)` gives what the
-    /// pair adds to atom i and to atom j (a full list adds only the first). Potentials whose
-    /// per-pair work is costly (EAM: a density pass, then a force pass) then run over the
-    /// near pairs without testing, and mispredicting, the skin pairs again.
-    pub fn within_summing<F>(
+    /// and in the same pass per-atom sums over those pairs (see `PairTerm`; a full list adds
+    /// only atom i's share). Potentials whose per-pair work is costly (EAM: a density pass,
+    /// then a force pass) then run over the near pairs without testing, and mispredicting,
+    /// the skin pairs again.
+    pub fn within_summing<T: PairTerm>(
         &self,
         system: &System,
         cutoff: f64,
-        term: F,
-    ) -> (NeighborList, Vec<f64>)
-    where
-        F: Fn(usize, usize, f64) -> (f64, f64) + Sync,
-    {
+        term: &T,
+    ) -> (NeighborList, Vec<f64>) {
         let n = system.len();
         let cut2 = cutoff * cutoff;
         let x = &system.positions;
@@ -171,7 +174,7 @@ impl NeighborList {
                         let r2 = (x[j as usize] - xi).length_squared();
                         if r2 < cut2 {
                             entries.push(j);
-                            let (a, bj) = term(i, j as usize, r2);
+                            let (a, bj) = term.term(i, j as usize, r2);
                             own += a;
                             if half {
                                 sums[j as usize] += bj;
@@ -184,7 +187,7 @@ impl NeighborList {
                         let r2 = (x[j] + shift - xi).length_squared();
                         if r2 < cut2 {
                             entries.push(e);
-                            let (a, bj) = term(i, j, r2);
+                            let (a, bj) = term.term(i, j, r2);
                             own += a;
                             if half {
                                 sums[j] += bj;

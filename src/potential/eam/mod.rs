@@ -12,7 +12,7 @@ pub use spline::{resample, GridPoint, Spline};
 
 use super::pair::{compute_pairs, PairKernel, PairTable};
 use super::{ForceOutput, Potential};
-use crate::neighbors::{ListKind, NeighborList};
+use crate::neighbors::{ListKind, NeighborList, PairTerm};
 use crate::system::System;
 use rayon::prelude::*;
 
@@ -136,6 +136,28 @@ impl Eam {
     }
 }
 
+/// The density pass: ρᵢ = Σⱼ ρ_{sⱼ}(rᵢⱼ).
+struct EamDensity<'a> {
+    eam: &'a Eam,
+    species: &'a [usize],
+}
+
+impl PairTerm for EamDensity<'_> {
+    #[inline(always)]
+    fn term(&self, i: usize, j: usize, r2: f64) -> (f64, f64) {
+        let (si, sj) = (self.species[i], self.species[j]);
+        // every radial table shares one grid: locate r once
+        let at = self.eam.z2r[0].locate(r2.sqrt());
+        let from_j = self.eam.density[sj].value_at(at);
+        let from_i = if si == sj {
+            from_j
+        } else {
+            self.eam.density[si].value_at(at)
+        };
+        (from_j, from_i)
+    }
+}
+
 /// The pair pass: φ(r) and the force from φ' and the embedding derivatives.
 struct EamForces<'a> {
     eam: &'a Eam,
@@ -184,19 +206,11 @@ impl Potential for Eam {
 
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
         // the density pass also keeps the pairs within the cutoff for the force pass
-        let species = &system.species;
-        let (near, rho) = list.within_summing(system, self.cutoff, |i, j, r2| {
-            let (si, sj) = (species[i], species[j]);
-            // every radial table shares one grid: locate r once
-            let at = self.z2r[0].locate(r2.sqrt());
-            let from_j = self.density[sj].value_at(at);
-            let from_i = if si == sj {
-                from_j
-            } else {
-                self.density[si].value_at(at)
-            };
-            (from_j, from_i)
-        });
+        let density = EamDensity {
+            eam: self,
+            species: &system.species,
+        };
+        let (near, rho) = list.within_summing(system, self.cutoff, &density);
         let list = &near;
         let embedded: Vec<(f64, f64)> = rho
             .par_iter()
