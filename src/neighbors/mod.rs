@@ -131,17 +131,20 @@ impl NeighborList {
         self.build(system);
     }
 
-    /// The pairs of this list that are closer than `cutoff` now, as a list of their own,
-    /// and in the same pass per-atom sums over those pairs (see `PairTerm`; a full list adds
-    /// only atom i's share). Potentials whose per-pair work is costly (EAM: a density pass,
-    /// then a force pass) then run over the near pairs without testing, and mispredicting,
-    /// the skin pairs again.
+    /// The pairs of this list that are closer than `cutoff` now, written into `near` as a
+    /// list of their own, and in the same pass per-atom sums over those pairs (see
+    /// `PairTerm`; a full list adds only atom i's share), returned. Potentials whose per-pair
+    /// work is costly (EAM: a density pass, then a force pass) then run over the near pairs
+    /// without testing, and mispredicting, the skin pairs again. `scratch` and `near` keep
+    /// their allocations from call to call.
     pub fn within_summing<T: PairTerm>(
         &self,
         system: &System,
         cutoff: f64,
         term: &T,
-    ) -> (NeighborList, Vec<f64>) {
+        scratch: &mut Vec<EntryBlock>,
+        near: &mut NeighborList,
+    ) -> Vec<f64> {
         let n = system.len();
         let cut2 = cutoff * cutoff;
         let x = &system.positions;
@@ -158,48 +161,47 @@ impl NeighborList {
                 self.offsets.partition_point(|&o| o < target).min(n)
             })
             .collect();
-        let parts: Vec<EntryBlock> = (0..blocks)
-            .into_par_iter()
-            .map(|b| {
-                let atoms = bounds[b]..bounds[b + 1].max(bounds[b]);
-                let mut entries =
-                    Vec::with_capacity(self.offsets[atoms.end] - self.offsets[atoms.start]);
-                let mut counts = Vec::with_capacity(atoms.len());
-                let mut sums = vec![0.0; n];
-                for i in atoms {
-                    let xi = x[i];
-                    let before = entries.len();
-                    let mut own = 0.0;
-                    for &j in self.direct(i) {
-                        let r2 = (x[j as usize] - xi).length_squared();
-                        if r2 < cut2 {
-                            entries.push(j);
-                            let (a, bj) = term.term(i, j as usize, r2);
-                            own += a;
-                            if half {
-                                sums[j as usize] += bj;
-                            }
+        scratch.resize_with(blocks, Default::default);
+        scratch.par_iter_mut().enumerate().for_each(|(b, part)| {
+            let atoms = bounds[b]..bounds[b + 1].max(bounds[b]);
+            let (entries, counts, sums) = part;
+            entries.clear();
+            counts.clear();
+            sums.clear();
+            sums.resize(n, 0.0);
+            for i in atoms {
+                let xi = x[i];
+                let before = entries.len();
+                let mut own = 0.0;
+                for &j in self.direct(i) {
+                    let r2 = (x[j as usize] - xi).length_squared();
+                    if r2 < cut2 {
+                        entries.push(j);
+                        let (a, bj) = term.term(i, j as usize, r2);
+                        own += a;
+                        if half {
+                            sums[j as usize] += bj;
                         }
                     }
-                    let direct = entries.len() - before;
-                    for &e in self.imaged(i) {
-                        let (j, shift) = self.decode(e);
-                        let r2 = (x[j] + shift - xi).length_squared();
-                        if r2 < cut2 {
-                            entries.push(e);
-                            let (a, bj) = term.term(i, j, r2);
-                            own += a;
-                            if half {
-                                sums[j] += bj;
-                            }
-                        }
-                    }
-                    sums[i] += own;
-                    counts.push((direct, entries.len() - before));
                 }
-                (entries, counts, sums)
-            })
-            .collect();
+                let direct = entries.len() - before;
+                for &e in self.imaged(i) {
+                    let (j, shift) = self.decode(e);
+                    let r2 = (x[j] + shift - xi).length_squared();
+                    if r2 < cut2 {
+                        entries.push(e);
+                        let (a, bj) = term.term(i, j, r2);
+                        own += a;
+                        if half {
+                            sums[j] += bj;
+                        }
+                    }
+                }
+                sums[i] += own;
+                counts.push((direct, entries.len() - before));
+            }
+        });
+        let parts = &scratch[..];
         let mut sums = vec![0.0; n];
         sums.par_chunks_mut(4096)
             .enumerate()
@@ -208,31 +210,29 @@ impl NeighborList {
                     *s = parts.iter().map(|p| p.2[c * 4096 + k]).sum();
                 }
             });
-        let mut near = NeighborList {
-            kind: self.kind,
-            cutoff,
-            skin: 0.0,
-            offsets: Vec::with_capacity(n + 1),
-            direct_end: Vec::with_capacity(n),
-            entries: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()),
-            images: self.images.clone(),
-            image_bits: self.image_bits,
-            reference_positions: Vec::new(),
-            reference_cell: self.reference_cell,
-            builds: self.builds,
-        };
+        near.kind = self.kind;
+        near.cutoff = cutoff;
+        near.skin = 0.0;
+        near.images.clone_from(&self.images);
+        near.image_bits = self.image_bits;
+        near.reference_positions.clear();
+        near.reference_cell = self.reference_cell;
+        near.builds = self.builds;
+        near.offsets.clear();
+        near.direct_end.clear();
+        near.entries.clear();
         near.offsets.push(0);
         for (entries, counts, _) in parts {
             let base = near.entries.len();
-            near.entries.extend_from_slice(&entries);
+            near.entries.extend_from_slice(entries);
             let mut at = base;
-            for (direct, total) in counts {
+            for &(direct, total) in counts {
                 near.direct_end.push(at + direct);
                 at += total;
                 near.offsets.push(at);
             }
         }
-        (near, sums)
+        sums
     }
 
     /// The positions the list was last built from (what `needs_rebuild` compares against).
@@ -433,5 +433,6 @@ impl NeighborList {
     }
 }
 
-/// Entries of a block of atoms, per atom its (direct, total) counts, and per-atom sums.
-type EntryBlock = (Vec<u32>, Vec<(usize, usize)>, Vec<f64>);
+/// Working space of `within_summing` for one block of atoms: the near entries, per atom
+/// its (direct, total) counts, and the per-atom sums.
+pub type EntryBlock = (Vec<u32>, Vec<(usize, usize)>, Vec<f64>);

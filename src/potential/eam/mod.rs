@@ -12,9 +12,10 @@ pub use spline::{resample, GridPoint, Spline};
 
 use super::pair::{compute_pairs, PairKernel, PairTable};
 use super::{ForceOutput, Potential};
-use crate::neighbors::{ListKind, NeighborList, PairTerm};
+use crate::neighbors::{EntryBlock, ListKind, NeighborList, PairTerm};
 use crate::system::System;
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// Hartree·Bohr in eV·Å as LAMMPS writes it: φ(r) = 27.2 · 0.529 · Zᵢ(r) Zⱼ(r) / r.
 const HARTREE_BOHR: f64 = 27.2 * 0.529;
@@ -33,6 +34,32 @@ pub struct Eam {
     rho_max: f64,
     cutoff: f64,
     cut2: f64,
+    scratch: Scratch,
+}
+
+/// Buffers reused from call to call (the near-pair list and its working space), so a step
+/// does not fault in fresh pages.
+struct Scratch(Mutex<(Vec<EntryBlock>, NeighborList)>);
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch(Mutex::new((
+            Vec::new(),
+            NeighborList::new(ListKind::Half, 0.0, 0.0),
+        )))
+    }
+}
+
+impl Clone for Scratch {
+    fn clone(&self) -> Scratch {
+        Scratch::default()
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
 }
 
 impl Eam {
@@ -91,6 +118,7 @@ impl Eam {
             rho_max,
             cutoff,
             cut2: cutoff * cutoff,
+            scratch: Scratch::default(),
         }
     }
 
@@ -123,6 +151,7 @@ impl Eam {
             rho_max: (file.nrho - 1) as f64 * file.drho,
             cutoff: file.cutoff,
             cut2: file.cutoff * file.cutoff,
+            scratch: Scratch::default(),
         }
     }
 
@@ -210,8 +239,10 @@ impl Potential for Eam {
             eam: self,
             species: &system.species,
         };
-        let (near, rho) = list.within_summing(system, self.cutoff, &density);
-        let list = &near;
+        let mut guard = self.scratch.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (blocks, near) = &mut *guard;
+        let rho = list.within_summing(system, self.cutoff, &density, blocks, near);
+        let list = &*near;
         let embedded: Vec<(f64, f64)> = rho
             .par_iter()
             .zip(system.species.par_iter())
