@@ -199,3 +199,41 @@ fn energy_is_invariant_under_translation_image_shift_and_permutation() {
         );
     }
 }
+
+/// Several threads split the atoms into blocks with private force buffers; the result
+/// must equal the single-thread one (up to the order of summation) on a large system.
+#[test]
+fn blocked_parallel_forces_equal_serial_ones() {
+    let (cell, sites) = eqmd::lattice::build(eqmd::lattice::LatticeKind::Fcc, 1.6796, [10, 10, 10]);
+    let mut system = System::new(cell, eqmd::units::Units::Lj);
+    let k = system.add_species("A", 1.0);
+    for (n, (_, r)) in sites.into_iter().enumerate() {
+        let wobble = DVec3::new(
+            (n as f64 * 0.37).sin(),
+            (n as f64 * 0.91).cos(),
+            (n as f64 * 0.53).sin(),
+        );
+        system.add_atom(k, r + wobble * 0.05);
+    }
+    let lj = LennardJones::single(1.0, 1.0, 2.5, true);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut s = system.clone();
+            let mut list = NeighborList::new(ListKind::Half, 2.5, 0.3);
+            list.rebuild(&mut s);
+            let mut out = ForceOutput::new(s.len()).with_per_atom_energy();
+            lj.compute(&s, &list, &mut out);
+            out
+        })
+    };
+    let (one, three) = (run(1), run(3));
+    assert!((one.energy - three.energy).abs() < 1e-10 * one.energy.abs());
+    assert!(forces_rel_err(&three.forces, &one.forces) < 1e-12);
+    assert!(mat_rel_err(three.virial, one.virial) < 1e-12);
+    let (a, b) = (one.per_atom_energy.unwrap(), three.per_atom_energy.unwrap());
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-12));
+}

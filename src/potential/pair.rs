@@ -108,17 +108,33 @@ pub fn compute_pairs<K: PairKernel>(
         out.per_atom_energy = atom_energy;
         out.virial += moment(&system.positions, &out.forces) - before;
     } else {
-        let partial: Vec<(Accumulator, Vec<DVec3>, Option<Vec<f64>>)> =
-            balanced_ranges(list, n, blocks)
-                .into_par_iter()
-                .map(|range| {
-                    let mut forces = take_buffer(n);
-                    let mut energies = want_atom_energy.then(|| vec![0.0; n]);
-                    let a = block(range, &mut forces, energies.as_deref_mut());
-                    (a, forces, energies)
-                })
-                .collect();
+        // the first block writes straight into the output, the others into buffers that are
+        // added afterwards; the virial of the first block is the change of Σ x ⊗ F
+        let ranges = balanced_ranges(list, n, blocks);
         let x = &system.positions;
+        let before = moment(x, &out.forces);
+        let mut atom_energy = out.per_atom_energy.take();
+        let forces = &mut out.forces;
+        let (first, partial): (
+            Accumulator,
+            Vec<(Accumulator, Vec<DVec3>, Option<Vec<f64>>)>,
+        ) = rayon::join(
+            || block(ranges[0].clone(), forces, atom_energy.as_deref_mut()),
+            || {
+                ranges[1..]
+                    .par_iter()
+                    .map(|range| {
+                        let mut forces = take_buffer(n);
+                        let mut energies = want_atom_energy.then(|| vec![0.0; n]);
+                        let a = block(range.clone(), &mut forces, energies.as_deref_mut());
+                        (a, forces, energies)
+                    })
+                    .collect()
+            },
+        );
+        out.per_atom_energy = atom_energy;
+        out.virial += moment(x, &out.forces) - before;
+        acc.push(first);
         let moments: Vec<DMat3> = out
             .forces
             .par_chunks_mut(4096)
