@@ -63,6 +63,9 @@ impl<T: Clone> PairTable<T> {
     }
 }
 
+/// A block's partial sums, private forces and (if asked) per-atom energies.
+type BlockResult = (Accumulator, Vec<DVec3>, Option<Vec<f64>>);
+
 /// Partial sums of one block of atoms.
 struct Accumulator {
     energy: f64,
@@ -115,10 +118,7 @@ pub fn compute_pairs<K: PairKernel>(
         let before = moment(x, &out.forces);
         let mut atom_energy = out.per_atom_energy.take();
         let forces = &mut out.forces;
-        let (first, partial): (
-            Accumulator,
-            Vec<(Accumulator, Vec<DVec3>, Option<Vec<f64>>)>,
-        ) = rayon::join(
+        let (first, partial): (Accumulator, Vec<BlockResult>) = rayon::join(
             || block(ranges[0].clone(), forces, atom_energy.as_deref_mut()),
             || {
                 ranges[1..]
