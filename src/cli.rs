@@ -1,4 +1,4 @@
-//! The command line: `eqmd run DECK`, `eqmd model init|show`, `eqmd benchmark`.
+//! The command line: `eqmd run DECK`, `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`.
 
 use crate::nn::{file, model::Hyper, tools};
 use crate::run::{run_deck, RunOptions};
@@ -41,6 +41,18 @@ pub enum Command {
     /// Create or inspect equivariant-network model files.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Report a network model's energy and force errors (MAE, RMSE) on reference frames of
+    /// an extended-XYZ file that carry `energy` and `forces` (eV, eV/Å).
+    Eval {
+        /// The model file.
+        model: PathBuf,
+        /// The reference data.
+        data: PathBuf,
+        /// Print JSON (`n_frames`, `energy_mae_mev`, `energy_mae_mev_per_atom`,
+        /// `energy_rmse_mev`, `force_mae_mev_per_angstrom`, `force_rmse_mev_per_angstrom`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Time energy + forces of a network model on a structure (median µs per call).
     Benchmark {
         /// The model file.
@@ -171,6 +183,36 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Model(ModelCommand::Show { file: path }) => {
             let model = file::load(&path)?;
             print!("{}", tools::describe(&model));
+            Ok(())
+        }
+        Command::Eval { model, data, json } => {
+            let e = tools::evaluate_errors(&file::load(&model)?, &data)?;
+            if json {
+                println!(
+                    "{{\"n_frames\": {}, \"energy_mae_mev\": {}, \"energy_mae_mev_per_atom\": {}, \"energy_rmse_mev\": {}, \"force_mae_mev_per_angstrom\": {}, \"force_rmse_mev_per_angstrom\": {}}}",
+                    e.n_frames,
+                    e.energy_mae_mev,
+                    e.energy_mae_mev_per_atom,
+                    e.energy_rmse_mev,
+                    e.force_mae_mev_per_angstrom,
+                    e.force_rmse_mev_per_angstrom
+                );
+            } else {
+                println!("frames            {}", e.n_frames);
+                println!(
+                    "energy MAE        {:.3} meV ({:.3} meV/atom)",
+                    e.energy_mae_mev, e.energy_mae_mev_per_atom
+                );
+                println!("energy RMSE       {:.3} meV", e.energy_rmse_mev);
+                println!(
+                    "force MAE         {:.3} meV/Å",
+                    e.force_mae_mev_per_angstrom
+                );
+                println!(
+                    "force RMSE        {:.3} meV/Å",
+                    e.force_rmse_mev_per_angstrom
+                );
+            }
             Ok(())
         }
         Command::Benchmark {

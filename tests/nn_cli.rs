@@ -101,3 +101,63 @@ fn init_show_and_benchmark() {
     assert_eq!(show.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&show.stderr).contains("cu.h5"));
 }
+
+/// `eqmd eval` on a model whose energy is a constant per atom (readout zeroed): the errors
+/// must equal those computed by hand from the reference frame.
+#[test]
+fn eval_reports_errors_against_reference_frames() {
+    use eqmd::nn::model::{Hyper, Model};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flat.h5");
+    let mut model = Model::random(
+        Hyper {
+            species: ["H", "C", "O"].map(String::from).to_vec(),
+            lmax: 1,
+            channels: 4,
+            layers: 1,
+            cutoff: 4.0,
+            radial_basis: 4,
+            radial_hidden: vec![8],
+            parity: false,
+            avg_neighbors: 8.0,
+        },
+        2,
+    );
+    model.readout.iter_mut().for_each(|w| *w = 0.0);
+    model.shift = vec![-10.0, -1000.0, -2000.0];
+    eqmd::nn::file::save(&model, &path).unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/structures/ethanol.xyz");
+    let out = eqmd(&["eval", path.to_str().unwrap(), data, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = String::from_utf8_lossy(&out.stdout).to_string();
+    let value = |key: &str| -> f64 {
+        let at = json
+            .find(&format!("\"{key}\": "))
+            .unwrap_or_else(|| panic!("{key} in {json}"));
+        let rest = &json[at + key.len() + 4..];
+        rest[..rest.find([',', '}']).unwrap()]
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let frame = eqmd::io::extxyz::read_last_frame(std::path::Path::new(data)).unwrap();
+    // ethanol: 2 C, 1 O, 6 H
+    let predicted = 6.0 * -10.0 + 2.0 * -1000.0 - 2000.0;
+    let de = (predicted - frame.energy().unwrap()).abs() * 1e3;
+    assert_eq!(value("n_frames"), 1.0);
+    assert!((value("energy_mae_mev") - de).abs() < 1e-6 * de);
+    assert!((value("energy_mae_mev_per_atom") - de / 9.0).abs() < 1e-6 * de);
+    let f = frame.forces().unwrap();
+    let mae = 1e3
+        * f.iter()
+            .map(|v| v.x.abs() + v.y.abs() + v.z.abs())
+            .sum::<f64>()
+        / 27.0;
+    let rmse = 1e3 * (f.iter().map(|v| v.length_squared()).sum::<f64>() / 27.0).sqrt();
+    assert!((value("force_mae_mev_per_angstrom") - mae).abs() < 1e-9 * mae);
+    assert!((value("force_rmse_mev_per_angstrom") - rmse).abs() < 1e-9 * rmse);
+}

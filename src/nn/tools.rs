@@ -1,5 +1,6 @@
 //! The network's command-line tools: writing a model with random weights, describing a
-//! model file, and timing energy + forces on a structure (as nequip-benchmark does).
+//! model file, timing energy + forces on a structure (as nequip-benchmark does), and
+//! measuring a model's errors on reference data.
 
 use super::file;
 use super::model::{Hyper, Model};
@@ -82,16 +83,7 @@ pub struct Benchmark {
 /// `structure` (after one warm-up call).
 pub fn benchmark(model: Model, structure: &Path, repeat: usize) -> anyhow::Result<Benchmark> {
     let frame = extxyz::read_last_frame(structure)?;
-    let cell = match frame.lattice {
-        Some(m) => Cell::from_matrix(m, frame.pbc)
-            .with_context(|| format!("{}: bad lattice", structure.display()))?,
-        None => Cell::vacuum(),
-    };
-    let mut system = System::new(cell, Units::Metal);
-    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
-        let k = system.add_species(name, 1.0);
-        system.add_atom(k, *r);
-    }
+    let mut system = system_of(&frame, structure)?;
     let net = Equivariant::new(model, &system.species_names).map_err(anyhow::Error::msg)?;
     let mut list = NeighborList::new(net.list_kind(), net.cutoff(), 0.0);
     list.rebuild(&mut system);
@@ -115,5 +107,72 @@ pub fn benchmark(model: Model, structure: &Path, repeat: usize) -> anyhow::Resul
         repeat: times.len(),
         median_us_per_call: 1e6 * median,
         atom_evaluations_per_second: n as f64 / median,
+    })
+}
+
+/// Errors of a model against reference energies and forces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Errors {
+    pub n_frames: usize,
+    pub energy_mae_mev: f64,
+    pub energy_mae_mev_per_atom: f64,
+    pub energy_rmse_mev: f64,
+    pub force_mae_mev_per_angstrom: f64,
+    pub force_rmse_mev_per_angstrom: f64,
+}
+
+/// A system (metal units) from an extended-XYZ frame.
+fn system_of(frame: &extxyz::Frame, source: &Path) -> anyhow::Result<System> {
+    let cell = match frame.lattice {
+        Some(m) => Cell::from_matrix(m, frame.pbc)
+            .with_context(|| format!("{}: bad lattice", source.display()))?,
+        None => Cell::vacuum(),
+    };
+    let mut system = System::new(cell, Units::Metal);
+    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
+        let k = system.add_species(name, 1.0);
+        system.add_atom(k, *r);
+    }
+    Ok(system)
+}
+
+/// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
+/// `forces`), as `eqmd eval` reports them.
+pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
+    let frames = extxyz::read_file(data)?;
+    anyhow::ensure!(!frames.is_empty(), "{}: no frames", data.display());
+    let (mut e_abs, mut e_abs_atom, mut e_sq) = (0.0, 0.0, 0.0);
+    let (mut f_abs, mut f_sq, mut f_count) = (0.0, 0.0, 0usize);
+    for (k, frame) in frames.iter().enumerate() {
+        let which = || format!("{} frame {}", data.display(), k + 1);
+        let e_ref = frame
+            .energy()
+            .with_context(|| format!("{}: no energy", which()))?;
+        let f_ref = frame
+            .forces()
+            .with_context(|| format!("{}: no forces", which()))?;
+        let mut system = system_of(frame, data)?;
+        let net = Equivariant::new(model.clone(), &system.species_names)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", which()))?;
+        let out = crate::potential::evaluate(&net, &mut system);
+        let de = out.energy - e_ref;
+        e_abs += de.abs();
+        e_abs_atom += de.abs() / system.len() as f64;
+        e_sq += de * de;
+        for (f, r) in out.forces.iter().zip(&f_ref) {
+            let d = *f - *r;
+            f_abs += d.x.abs() + d.y.abs() + d.z.abs();
+            f_sq += d.length_squared();
+            f_count += 3;
+        }
+    }
+    let n = frames.len() as f64;
+    Ok(Errors {
+        n_frames: frames.len(),
+        energy_mae_mev: 1e3 * e_abs / n,
+        energy_mae_mev_per_atom: 1e3 * e_abs_atom / n,
+        energy_rmse_mev: 1e3 * (e_sq / n).sqrt(),
+        force_mae_mev_per_angstrom: 1e3 * f_abs / f_count as f64,
+        force_rmse_mev_per_angstrom: 1e3 * (f_sq / f_count as f64).sqrt(),
     })
 }
