@@ -53,7 +53,7 @@ pub struct Layer {
     pub radial: Mlp,
     /// Linear map per path into its output block, out_channels(l3) × C.
     pub down: Vec<Vec<f64>>,
-    /// Species-dependent self-connection [species][l], out_channels(l) × C, for the degrees
+    /// Species-dependent self-connection (by species, then l), out_channels(l) × C, for the degrees
     /// present in both input and output.
     pub self_connection: Vec<Vec<Vec<f64>>>,
 }
@@ -62,7 +62,7 @@ pub struct Layer {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub hyper: Hyper,
-    /// Species embedding, [species][C].
+    /// Species embedding, `species × C`.
     pub embedding: Vec<f64>,
     pub layers: Vec<Layer>,
     /// Readout of the last scalars, C.
