@@ -1,9 +1,7 @@
 //! The MD loop: system → neighbour list → potential → integrator → observers. One step is
 //! `initial_integrate`, list update, one force call, `final_integrate`.
 
-use crate::cell::Cell;
 use crate::integrate::Integrator;
-use crate::io::checkpoint::Checkpoint;
 use crate::neighbors::NeighborList;
 use crate::potential::{ForceOutput, Potential};
 use crate::system::System;
@@ -142,62 +140,6 @@ impl Simulation {
         } else {
             3.0 * n
         }
-    }
-
-    /// The full state, for a checkpoint.
-    pub fn checkpoint(&self) -> Checkpoint {
-        let s = &self.system;
-        Checkpoint {
-            step: self.step,
-            time: self.time,
-            units: s.units,
-            cell: s.cell.matrix(),
-            pbc: s.cell.pbc(),
-            species_names: s.species_names.clone(),
-            species_masses: s.species_masses.clone(),
-            species: s.species.clone(),
-            positions: s.positions.clone(),
-            velocities: s.velocities.clone(),
-            neighbor_reference: self.neighbors.reference_positions().to_vec(),
-            integrator: self.integrator.state(),
-        }
-    }
-
-    /// Continues from a checkpoint: the state, the integrator's state and the neighbour list
-    /// exactly as they were, then the forces, so that the run goes on bit for bit (with the
-    /// same number of threads).
-    pub fn restore(&mut self, c: &Checkpoint) -> Result<(), String> {
-        let s = &mut self.system;
-        if c.units != s.units {
-            return Err(format!(
-                "the checkpoint is in {} units, the deck in {}",
-                c.units.name(),
-                s.units.name()
-            ));
-        }
-        if c.species_names != s.species_names || c.positions.len() != s.len() {
-            return Err(format!(
-                "the checkpoint holds {} atoms of species [{}]; the deck builds {} atoms of [{}]",
-                c.positions.len(),
-                c.species_names.join(", "),
-                s.len(),
-                s.species_names.join(", ")
-            ));
-        }
-        s.cell = Cell::from_matrix(c.cell, c.pbc).map_err(|e| e.to_string())?;
-        s.species_masses = c.species_masses.clone();
-        s.species = c.species.clone();
-        s.positions = c.positions.clone();
-        s.velocities = c.velocities.clone();
-        self.integrator.restore(&c.integrator)?;
-        self.neighbors
-            .rebuild_from_reference(&self.system, &c.neighbor_reference);
-        self.forces.reset(self.system.len());
-        self.potential
-            .compute(&self.system, &self.neighbors, &mut self.forces);
-        self.step = c.step;
-        self.time = c.time;
-        Ok(())
     }
 
     /// Checks the current forces: an error names the atom with the largest force if any

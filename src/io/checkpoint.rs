@@ -7,6 +7,8 @@
 //! checksum of everything before it. Files are written to a temporary name and renamed,
 //! so a checkpoint on disk is always complete.
 
+use crate::cell::Cell;
+use crate::simulation::Simulation;
 use crate::units::Units;
 use glam::{DMat3, DVec3};
 use std::path::Path;
@@ -103,6 +105,63 @@ impl Reader<'_> {
 }
 
 impl Checkpoint {
+    /// The full state of a simulation.
+    pub fn of(sim: &Simulation) -> Checkpoint {
+        let s = &sim.system;
+        Checkpoint {
+            step: sim.step,
+            time: sim.time,
+            units: s.units,
+            cell: s.cell.matrix(),
+            pbc: s.cell.pbc(),
+            species_names: s.species_names.clone(),
+            species_masses: s.species_masses.clone(),
+            species: s.species.clone(),
+            positions: s.positions.clone(),
+            velocities: s.velocities.clone(),
+            neighbor_reference: sim.neighbors.reference_positions().to_vec(),
+            integrator: sim.integrator.state(),
+        }
+    }
+
+    /// Puts a simulation back in this state: the atoms, the integrator's state and the
+    /// neighbour list exactly as they were, then the forces, so that the run goes on bit for
+    /// bit (with the same number of threads).
+    pub fn restore(&self, sim: &mut Simulation) -> Result<(), String> {
+        let c = self;
+        let s = &mut sim.system;
+        if c.units != s.units {
+            return Err(format!(
+                "the checkpoint is in {} units, the deck in {}",
+                c.units.name(),
+                s.units.name()
+            ));
+        }
+        if c.species_names != s.species_names || c.positions.len() != s.len() {
+            return Err(format!(
+                "the checkpoint holds {} atoms of species [{}]; the deck builds {} atoms of [{}]",
+                c.positions.len(),
+                c.species_names.join(", "),
+                s.len(),
+                s.species_names.join(", ")
+            ));
+        }
+        s.cell = Cell::from_matrix(c.cell, c.pbc).map_err(|e| e.to_string())?;
+        s.species_masses = c.species_masses.clone();
+        s.species = c.species.clone();
+        s.positions = c.positions.clone();
+        s.velocities = c.velocities.clone();
+        sim.integrator.restore(&c.integrator)?;
+        sim.neighbors
+            .rebuild_from_reference(&sim.system, &c.neighbor_reference);
+        sim.forces.reset(sim.system.len());
+        sim.potential
+            .compute(&sim.system, &sim.neighbors, &mut sim.forces);
+        sim.step = c.step;
+        sim.time = c.time;
+        Ok(())
+    }
+
     fn encode(&self) -> Vec<u8> {
         let mut w = Writer(MAGIC.to_vec());
         w.0.extend_from_slice(&VERSION.to_le_bytes());

@@ -66,7 +66,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     sim.force_limit = deck::force_limit(&deck)?;
     if let Some(file) = &options.restart {
         let c = Checkpoint::read(file)?;
-        sim.restore(&c)
+        c.restore(&mut sim)
             .map_err(|e| anyhow::anyhow!("cannot restart from {}: {e}", file.display()))?;
         log::info!("restarting from {} at step {}", file.display(), sim.step);
     }

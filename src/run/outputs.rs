@@ -195,7 +195,7 @@ impl Outputs {
         }
         let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
         if last || due {
-            self.write_checkpoint(&sim.checkpoint())?;
+            self.write_checkpoint(&Checkpoint::of(sim))?;
         }
         Ok(())
     }
@@ -212,7 +212,7 @@ impl Outputs {
             w.write(sim.step, sim.time, &sim.system, &sim.forces.forces, &thermo)?;
             log::info!("last good frame written to {}", file.display());
         }
-        self.write_checkpoint(&sim.checkpoint())?;
+        self.write_checkpoint(&Checkpoint::of(sim))?;
         Ok(self.checkpoint_file.clone())
     }
 
