@@ -4,8 +4,10 @@
 //! `2l + 1` real numbers that rotate with the Wigner-D matrix `D_l(R)`. The parts, bottom
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
-//! the radial basis of bond lengths, the equivariant interaction layers, the model file and
-//! the training loop.
+//! the radial basis of bond lengths ([`radial`]) and its MLP ([`mlp`]), the weights
+//! ([`model`]), the forward and reverse passes over a graph of bonds ([`network`]), the
+//! `Potential` ([`potential`]), the model file ([`file`]) and the command-line tools
+//! ([`tools`]).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
 //! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are
