@@ -6,7 +6,7 @@
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
 //! the radial basis of bond lengths ([`radial`]) and its MLP ([`mlp`]), the weights
 //! ([`model`]), the forward and reverse passes over a graph of bonds ([`network`]), the
-//! `Potential` ([`potential`]), the model file ([`file`]) and the command-line tools
+//! `Potential` ([`potential`]), the model file ([`file`](mod@file)) and the command-line tools
 //! ([`tools`]).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
