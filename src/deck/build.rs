@@ -38,6 +38,9 @@ fn positive_quantity(
     positive(deck, key, v)
 }
 
+/// Most atoms a system may hold (the neighbour list packs indices into 27 bits).
+const MAX_ATOMS: usize = 1 << 27;
+
 /// Requires a finite, strictly positive number.
 fn positive(deck: &LoadedDeck, key: &str, value: f64) -> Result<f64, DeckError> {
     if value.is_finite() && value > 0.0 {
@@ -208,6 +211,18 @@ fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, 
         ));
     }
     let repeat = l.repeat.map(|n| n as usize);
+    let atoms = repeat
+        .iter()
+        .try_fold(l.kind.basis().len() as u128, |acc, &n| {
+            acc.checked_mul(n as u128)
+        })
+        .unwrap_or(u128::MAX);
+    if atoms > MAX_ATOMS as u128 {
+        return Err(deck.error(
+            "system.lattice.repeat",
+            format!("these repeats give {atoms} atoms; eqmd handles at most {MAX_ATOMS}"),
+        ));
+    }
     let (cell, sites) = lattice::build(l.kind, a, repeat);
     let units = deck.deck.units;
     let mut system = System::new(cell, units);
