@@ -172,33 +172,42 @@ impl NeighborList {
             for i in atoms {
                 let xi = x[i];
                 let before = entries.len();
-                let mut own = 0.0;
+                // first keep the pairs inside without a branch (skin pairs come
+                // unpredictably), then sum over the kept ones
+                entries.resize(before + self.count(i), 0);
+                let mut kept = before;
                 for &j in self.direct(i) {
                     let r2 = (x[j as usize] - xi).length_squared();
-                    if r2 < cut2 {
-                        entries.push(j);
-                        let (a, bj) = term.term(i, j as usize, r2);
-                        own += a;
-                        if half {
-                            sums[j as usize] += bj;
-                        }
-                    }
+                    entries[kept] = j;
+                    kept += (r2 < cut2) as usize;
                 }
-                let direct = entries.len() - before;
+                let direct_end = kept;
                 for &e in self.imaged(i) {
                     let (j, shift) = self.decode(e);
                     let r2 = (x[j] + shift - xi).length_squared();
-                    if r2 < cut2 {
-                        entries.push(e);
-                        let (a, bj) = term.term(i, j, r2);
-                        own += a;
-                        if half {
-                            sums[j] += bj;
-                        }
+                    entries[kept] = e;
+                    kept += (r2 < cut2) as usize;
+                }
+                entries.truncate(kept);
+                let mut own = 0.0;
+                for &j in &entries[before..direct_end] {
+                    let j = j as usize;
+                    let (a, bj) = term.term(i, j, (x[j] - xi).length_squared());
+                    own += a;
+                    if half {
+                        sums[j] += bj;
+                    }
+                }
+                for &e in &entries[direct_end..kept] {
+                    let (j, shift) = self.decode(e);
+                    let (a, bj) = term.term(i, j, (x[j] + shift - xi).length_squared());
+                    own += a;
+                    if half {
+                        sums[j] += bj;
                     }
                 }
                 sums[i] += own;
-                counts.push((direct, entries.len() - before));
+                counts.push((direct_end - before, kept - before));
             }
         });
         let parts = &scratch[..];
