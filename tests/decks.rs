@@ -3,16 +3,10 @@
 //! non-zero exit, no panic, and a message naming the file, the line and the key, as its
 //! `# expect...` header lines say.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn eqmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eqmd"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the eqmd binary runs")
-}
+use common::eqmd;
+use std::path::{Path, PathBuf};
 
 fn decks(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)

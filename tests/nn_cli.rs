@@ -1,15 +1,9 @@
 //! The network's command line: `eqmd model init`, `eqmd model show`, `eqmd benchmark
 //! --json`, and a deck naming a model that does not know the system's species.
 
-use std::process::{Command, Output};
+mod common;
 
-fn eqmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eqmd"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
+use common::eqmd;
 
 #[test]
 fn init_show_and_benchmark() {

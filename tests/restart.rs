@@ -2,20 +2,13 @@
 //! after `--restart`, bit for bit, for NVE and both thermostats; SIGINT and SIGTERM leave
 //! flushed files and a checkpoint that restarts; a blow-up stops cleanly.
 
+mod common;
+
+use common::{eqmd, eqmd_command};
 use eqmd::io::checkpoint::Checkpoint;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn eqmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_eqmd"));
-    c.env("RUST_LOG", "warn");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    eqmd().args(args).output().expect("eqmd runs")
-}
 
 fn deck(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,7 +39,7 @@ fn check_restart(rel: &str, thermostat: &[&str], n: u64) {
             args.extend(["--set", t]);
         }
         args.extend(extra);
-        let out = run(&args);
+        let out = eqmd(&args);
         assert!(
             out.status.success(),
             "{}",
@@ -99,7 +92,7 @@ fn restart_is_bit_identical_for_nose_hoover() {
 fn a_checkpoint_for_another_system_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let out = run(&[
+    let out = eqmd(&[
         "run",
         &deck("tests/decks/good/lj_small.toml"),
         "-q",
@@ -108,7 +101,7 @@ fn a_checkpoint_for_another_system_is_refused() {
     ]);
     assert!(out.status.success());
     let ckpt = checkpoint_of(dir.path(), "lj_small");
-    let out = run(&[
+    let out = eqmd(&[
         "run",
         &deck("inputs/argon_nve.toml"),
         "-q",
@@ -129,7 +122,7 @@ fn a_checkpoint_for_another_system_is_refused() {
 fn interrupt(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_string();
-    let child = eqmd()
+    let child = eqmd_command()
         .args([
             "run",
             &deck("tests/decks/good/lj_small.toml"),
@@ -172,7 +165,7 @@ fn interrupt(signal: &str) {
     assert!(rows.last().unwrap().step <= c.step);
     // the checkpoint restarts
     let target = format!("integrator.steps={}", c.step + 20);
-    let out = run(&[
+    let out = eqmd(&[
         "run",
         &deck("tests/decks/good/lj_small.toml"),
         "-q",
@@ -205,7 +198,7 @@ fn sigterm_leaves_a_checkpoint_that_restarts() {
 fn a_blow_up_stops_cleanly_and_keeps_the_last_good_frame() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let out = run(&[
+    let out = eqmd(&[
         "run",
         &deck("tests/decks/failure/blow_up.toml"),
         "-q",

@@ -2,20 +2,15 @@
 //! restart without repeated frames, readable after SIGKILL, and usable as the starting
 //! structure of the next run.
 
+mod common;
+
+use common::eqmd;
 use eqmd::io::{extxyz, h5md};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const DECK: &str = "tests/decks/good/lj_h5md.toml";
-
-fn eqmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eqmd"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
 
 fn deck() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,7 +97,7 @@ fn a_run_starts_from_the_last_frame_of_an_h5md_or_extxyz_file() {
 fn an_h5md_trajectory_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eqmd"))
+    let mut child = common::eqmd_command()
         .args([
             "run",
             &deck(),

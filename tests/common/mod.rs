@@ -166,3 +166,18 @@ pub fn forces_rel_err(a: &[DVec3], b: &[DVec3]) -> f64 {
         .fold(0.0f64, |m, (x, y)| m.max((*x - *y).abs().max_element()))
         / scale
 }
+
+/// The `eqmd` binary as a command, with logging quietened to warnings.
+pub fn eqmd_command() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_eqmd"));
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+/// Runs `eqmd` with `args` and waits for it.
+pub fn eqmd(args: &[&str]) -> std::process::Output {
+    eqmd_command()
+        .args(args)
+        .output()
+        .expect("the eqmd binary runs")
+}
