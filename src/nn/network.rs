@@ -80,6 +80,8 @@ struct Layout {
     /// Start of each path's message block.
     message: Vec<usize>,
     message_len: usize,
+    /// Factor of the linear map from a path into its output degree l3: 1/√(C · paths into l3).
+    down_scale: Vec<f64>,
 }
 
 impl Layout {
@@ -91,11 +93,19 @@ impl Layout {
             message.push(at);
             at += c * dim(p.l3);
         }
+        let lmax = model.hyper.lmax;
+        let down_scale = (0..=lmax)
+            .map(|l| {
+                let paths = layer.paths.iter().filter(|p| p.l3 == l).count();
+                1.0 / ((c * paths) as f64).sqrt()
+            })
+            .collect();
         Layout {
             channels: c,
-            lmax: model.hyper.lmax,
+            lmax,
             message,
             message_len: at,
+            down_scale,
         }
     }
     /// Features of degree ≤ l: C (l+1)².
@@ -123,17 +133,15 @@ impl Layout {
 pub struct Tape {
     sh: Vec<f64>,
     sh_grad: Vec<DVec3>,
-    basis: Vec<f64>,
     basis_grad: Vec<f64>,
     layers: Vec<LayerTape>,
-    last_features: Vec<f64>,
 }
 
+/// One layer's share of the tape: its up-projected features, radial weights (with the
+/// MLP's activations) and pre-gate outputs.
 struct LayerTape {
-    input: Vec<f64>,
     up: Vec<f64>,
     radial: MlpTape,
-    message: Vec<f64>,
     pre_gate: Vec<f64>,
 }
 
@@ -290,9 +298,6 @@ impl Evaluator {
             let gl = lay.gate_len();
             let mut pre_gate = vec![0.0; n * gl];
             let mut next = vec![0.0; n * fout];
-            let into_l3: Vec<usize> = (0..=lmax)
-                .map(|l| layer.paths.iter().filter(|p| p.l3 == l).count())
-                .collect();
             pre_gate
                 .par_chunks_mut(gl)
                 .zip(next.par_chunks_mut(fout))
@@ -302,7 +307,7 @@ impl Evaluator {
                     for (p, path) in layer.paths.iter().enumerate() {
                         let (l3, d3) = (path.l3, dim(path.l3));
                         let rows = h.out_channels(l3);
-                        let s = 1.0 / ((c * into_l3[l3]) as f64).sqrt();
+                        let s = lay.down_scale[l3];
                         let go = lay.gate_offset(l3);
                         let mp = &m[lay.message[p]..lay.message[p] + c * d3];
                         linear(
@@ -344,11 +349,10 @@ impl Evaluator {
                         }
                     }
                 });
+            features = next;
             tapes.push(LayerTape {
-                input: std::mem::replace(&mut features, next),
                 up,
                 radial,
-                message,
                 pre_gate,
             });
         }
@@ -367,10 +371,8 @@ impl Evaluator {
         let tape = Tape {
             sh,
             sh_grad,
-            basis,
             basis_grad,
             layers: tapes,
-            last_features: features,
         };
         (energies, tape)
     }
@@ -386,7 +388,6 @@ impl Evaluator {
         let norm = 1.0 / h.avg_neighbors.sqrt();
         let inv_c = 1.0 / (c as f64).sqrt();
         let fout = c * total_dim(lmax);
-        let _ = &tape.last_features;
 
         // ∂E/∂(last features): only the scalars are read out
         let mut grad = vec![0.0; n * fout];
@@ -404,9 +405,6 @@ impl Evaluator {
             let fin = lay.features(layer.lmax_in);
             let gl = lay.gate_len();
             let n_w = layer.paths.len() * c;
-            let into_l3: Vec<usize> = (0..=lmax)
-                .map(|l| layer.paths.iter().filter(|p| p.l3 == l).count())
-                .collect();
             // 4'. gate, self-connection and linear per path
             let mut grad_in = vec![0.0; n * fin];
             let mut grad_message = vec![0.0; n * lay.message_len];
@@ -439,7 +437,7 @@ impl Evaluator {
                     for (p, path) in layer.paths.iter().enumerate() {
                         let (l3, d3) = (path.l3, dim(path.l3));
                         let rows = h.out_channels(l3);
-                        let s = 1.0 / ((c * into_l3[l3]) as f64).sqrt();
+                        let s = lay.down_scale[l3];
                         let po = lay.gate_offset(l3);
                         let gmp = &mut gm[lay.message[p]..lay.message[p] + c * d3];
                         linear_t(&layer.down[p], rows, c, &go[po..po + rows * d3], gmp, d3, s);
@@ -564,8 +562,6 @@ impl Evaluator {
                         );
                     }
                 });
-            let _ = &lt.input;
-            let _ = &lt.message;
             grad = grad_in;
         }
         // edge vectors: through the spherical harmonics, and through the bond length on the
@@ -588,7 +584,6 @@ impl Evaluator {
                         g += r * (dr / len);
                     }
                 }
-                let _ = &tape.basis;
                 g
             })
             .collect()
