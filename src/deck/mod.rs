@@ -73,12 +73,7 @@ impl LoadedDeck {
         path: &Path,
         overrides: &[String],
     ) -> Result<LoadedDeck, DeckError> {
-        let mut loaded = LoadedDeck {
-            deck: placeholder_deck(),
-            path: path.to_path_buf(),
-            text: text.to_string(),
-            overridden: Vec::new(),
-        };
+        let mut overridden = Vec::new();
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e.span().map(|s| line_of_offset(text, s.start));
             DeckError {
@@ -97,7 +92,7 @@ impl LoadedDeck {
                 message,
                 from_command_line: true,
             })?;
-            loaded.overridden.push(key);
+            overridden.push(key);
         }
         let deck: Deck = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
             |e: serde_path_to_error::Error<toml::de::Error>| {
@@ -117,35 +112,36 @@ impl LoadedDeck {
                         };
                     }
                 }
-                loaded.error(&key, message)
+                locate_error(path, text, &overridden, &key, message)
             },
         )?;
-        if deck.version != 1 {
+        let loaded = LoadedDeck {
+            deck,
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            overridden,
+        };
+        if loaded.deck.version != 1 {
             return Err(loaded.error(
                 "version",
                 format!(
                     "deck version {} is not supported (this eqmd reads version 1)",
-                    deck.version
+                    loaded.deck.version
                 ),
             ));
         }
-        loaded.deck = deck;
         Ok(loaded)
     }
 
     /// An error about `key`, located in the deck text (or on the command line).
     pub fn error(&self, key: &str, message: impl Into<String>) -> DeckError {
-        let from_command_line = self
-            .overridden
-            .iter()
-            .any(|o| key == o || key.starts_with(&format!("{o}.")));
-        DeckError {
-            file: self.path.clone(),
-            line: locate::line_of_key(&self.text, key),
-            key: key.to_string(),
-            message: message.into(),
-            from_command_line,
-        }
+        locate_error(
+            &self.path,
+            &self.text,
+            &self.overridden,
+            key,
+            message.into(),
+        )
     }
 
     /// The folder relative paths in the deck are resolved against.
@@ -175,30 +171,24 @@ impl LoadedDeck {
     }
 }
 
-fn placeholder_deck() -> Deck {
-    Deck {
-        version: 1,
-        units: Default::default(),
-        system: SystemSection {
-            structure: None,
-            lattice: None,
-            temperature: None,
-            seed: 0,
-            masses: Default::default(),
-        },
-        potential: PotentialSection::Sum { terms: Vec::new() },
-        neighbors: Default::default(),
-        integrator: IntegratorSection {
-            kind: String::new(),
-            timestep: Quantity::Number(0.0),
-            steps: 0,
-            max_force: None,
-        },
-        thermostat: None,
-        thermo: Default::default(),
-        trajectory: None,
-        h5md: None,
-        checkpoint: Default::default(),
+/// An error about `key` of the deck `text` read from `path`, located on its line, or on the
+/// command line if `--set` gave the key (or a table holding it).
+fn locate_error(
+    path: &Path,
+    text: &str,
+    overridden: &[String],
+    key: &str,
+    message: String,
+) -> DeckError {
+    let from_command_line = overridden
+        .iter()
+        .any(|o| key == o || key.starts_with(&format!("{o}.")));
+    DeckError {
+        file: path.to_path_buf(),
+        line: locate::line_of_key(text, key),
+        key: key.to_string(),
+        message,
+        from_command_line,
     }
 }
 
