@@ -13,12 +13,6 @@ pub enum Quantity {
     Text(String),
 }
 
-impl From<f64> for Quantity {
-    fn from(v: f64) -> Quantity {
-        Quantity::Number(v)
-    }
-}
-
 /// What a quantity measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dimension {
