@@ -13,6 +13,7 @@
 //! row-major `[sizes[l] × sizes[l+1]]` matrix, so a batch `[batch × in]` times it is
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
+use num_dual::Dual64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -123,6 +124,32 @@ fn gemm(
                 );
             }
         });
+}
+
+/// `g[k × m] += scale · xᵀ · delta` for `x` `[batch × k]` and `delta` `[batch × m]`.
+fn gemm_tn(x: &[f64], k: usize, delta: &[f64], m: usize, scale: f64, g: &mut [f64]) {
+    let batch = delta.len() / m.max(1);
+    assert!(x.len() == batch * k && g.len() == k * m);
+    // SAFETY: xᵀ is [k × batch] (x is [batch × k] row-major), delta is [batch × m], g is
+    // [k × m]; all lengths were checked above.
+    unsafe {
+        matrixmultiply::dgemm(
+            k,
+            batch,
+            m,
+            scale,
+            x.as_ptr(),
+            1,
+            k as isize,
+            delta.as_ptr(),
+            m as isize,
+            1,
+            1.0,
+            g.as_mut_ptr(),
+            m as isize,
+            1,
+        );
+    }
 }
 
 fn matmul(x: &[f64], w: &[f64], k: usize, m: usize, scale: f64, out: &mut [f64]) {
@@ -276,27 +303,7 @@ impl Mlp {
             let w = &self.weights[l];
             let x = &tape.inputs[l];
             if let Some(g) = grad_weights.as_deref_mut() {
-                // ∂L/∂W += scale · xᵀ · delta
-                // SAFETY: xᵀ is [k × batch] (x is [batch × k] row-major), delta is
-                // [batch × m], g[l] is [k × m]; all lengths match the sizes.
-                unsafe {
-                    matrixmultiply::dgemm(
-                        k,
-                        batch,
-                        m,
-                        scale,
-                        x.as_ptr(),
-                        1,
-                        k as isize,
-                        delta.as_ptr(),
-                        m as isize,
-                        1,
-                        1.0,
-                        g[l].as_mut_ptr(),
-                        m as isize,
-                        1,
-                    );
-                }
+                gemm_tn(x, k, &delta, m, scale, &mut g[l]);
             }
             // ∂L/∂x = scale · delta · Wᵀ
             let out: &mut [f64] = if l == 0 {
@@ -315,5 +322,114 @@ impl Mlp {
                 std::mem::swap(&mut delta, &mut below);
             }
         }
+    }
+}
+
+/// What the weight gradients of a dual-number pass need: the real pass's tape and the
+/// tangents (ε parts) of every layer's input and pre-activation.
+#[derive(Debug, Clone, Default)]
+pub struct DualMlpTape {
+    real: MlpTape,
+    /// Tangent of the input of layer l, `[batch × sizes[l]]`.
+    inputs: Vec<Vec<f64>>,
+    /// Tangent of the pre-activation of hidden layer l.
+    pre: Vec<Vec<f64>>,
+    output: Vec<Dual64>,
+}
+
+impl DualMlpTape {
+    /// Output of the last dual forward pass.
+    pub fn output(&self) -> &[Dual64] {
+        &self.output
+    }
+}
+
+impl Mlp {
+    /// Forward pass in dual numbers, inputs given as real parts `re` and tangents `eps`:
+    /// the real part is the ordinary pass, the tangent z' = s·a'W, a' = SiLU'(z)·z'.
+    pub fn forward_batch_dual(
+        &self,
+        re: &[f64],
+        eps: &[f64],
+        batch: usize,
+        tape: &mut DualMlpTape,
+    ) {
+        let layers = self.weights.len();
+        self.forward_batch(re, batch, &mut tape.real);
+        tape.inputs.resize_with(layers, Vec::new);
+        tape.pre.resize_with(layers - 1, Vec::new);
+        tape.inputs[0].clear();
+        tape.inputs[0].extend_from_slice(eps);
+        let mut out_eps = Vec::new();
+        for l in 0..layers {
+            let (k, m) = (self.sizes[l], self.sizes[l + 1]);
+            let scale = 1.0 / (k as f64).sqrt();
+            let mut z = vec![0.0; batch * m];
+            matmul(&tape.inputs[l], &self.weights[l], k, m, scale, &mut z);
+            if l + 1 == layers {
+                out_eps = z;
+            } else {
+                let (zr, s) = (&tape.real.pre[l], &tape.real.sigmoid[l]);
+                tape.inputs[l + 1] = z
+                    .iter()
+                    .zip(zr)
+                    .zip(s)
+                    .map(|((&dz, &z), &s)| s * (1.0 + z * (1.0 - s)) * dz)
+                    .collect();
+                tape.pre[l] = z;
+            }
+        }
+        tape.output = tape
+            .real
+            .output
+            .iter()
+            .zip(&out_eps)
+            .map(|(&r, &e)| Dual64::new(r, e))
+            .collect();
+    }
+
+    /// Weight gradients (real parts, tangents) of a dual forward pass for the dual
+    /// `∂E/∂output` given as `grad_re`, `grad_eps`.
+    pub fn backward_weights_dual(
+        &self,
+        tape: &DualMlpTape,
+        grad_re: &[f64],
+        grad_eps: &[f64],
+    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let layers = self.weights.len();
+        let batch = tape.real.batch;
+        let (mut g_re, mut g_eps) = (self.zero_gradients(), self.zero_gradients());
+        let (mut delta, mut delta_eps) = (grad_re.to_vec(), grad_eps.to_vec());
+        for l in (0..layers).rev() {
+            let (k, m) = (self.sizes[l], self.sizes[l + 1]);
+            let scale = 1.0 / (k as f64).sqrt();
+            let (x, x_eps) = (&tape.real.inputs[l], &tape.inputs[l]);
+            gemm_tn(x, k, &delta, m, scale, &mut g_re[l]);
+            gemm_tn(x_eps, k, &delta, m, scale, &mut g_eps[l]);
+            gemm_tn(x, k, &delta_eps, m, scale, &mut g_eps[l]);
+            if l == 0 {
+                break;
+            }
+            let w = &self.weights[l];
+            let mut below = vec![0.0; batch * k];
+            let mut below_eps = vec![0.0; batch * k];
+            gemm(&delta, m, w, k, true, scale, 0.0, &mut below);
+            gemm(&delta_eps, m, w, k, true, scale, 0.0, &mut below_eps);
+            let (z, s, z_eps) = (
+                &tape.real.pre[l - 1],
+                &tape.real.sigmoid[l - 1],
+                &tape.pre[l - 1],
+            );
+            for q in 0..batch * k {
+                let (z, s) = (z[q], s[q]);
+                let d1 = s * (1.0 + z * (1.0 - s));
+                let d2 = s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s));
+                below_eps[q] = below_eps[q] * d1 + below[q] * d2 * z_eps[q];
+                below[q] *= d1;
+            }
+            delta = below;
+            delta_eps = below_eps;
+        }
+        (g_re, g_eps)
     }
 }

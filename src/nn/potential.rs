@@ -51,30 +51,36 @@ impl Equivariant {
 
     /// The bonds within the cutoff, from a full list.
     pub fn graph(&self, system: &System, list: &NeighborList) -> Graph {
-        let cut2 = self.model.hyper.cutoff.powi(2);
-        let n = system.len();
-        let mut g = Graph {
-            species: system.species.iter().map(|&s| self.species[s]).collect(),
-            edge_start: Vec::with_capacity(n + 1),
-            neighbor: Vec::new(),
-            vector: Vec::new(),
-            bond: Vec::new(),
-            bond_edges: Vec::new(),
-        };
-        g.edge_start.push(0);
-        for i in 0..n {
-            for nb in list.neighbors(i) {
-                let r = system.positions[nb.j] + nb.shift - system.positions[i];
-                if r.length_squared() < cut2 {
-                    g.neighbor.push(nb.j);
-                    g.vector.push(r);
-                }
-            }
-            g.edge_start.push(g.neighbor.len());
-        }
-        g.find_bonds();
-        g
+        build_graph(system, list, &self.species, self.model.hyper.cutoff)
     }
+}
+
+/// The graph of bonds shorter than `cutoff` from a full list, atoms labelled by the model
+/// species `species[system species]`.
+pub fn build_graph(system: &System, list: &NeighborList, species: &[usize], cutoff: f64) -> Graph {
+    let cut2 = cutoff * cutoff;
+    let n = system.len();
+    let mut g = Graph {
+        species: system.species.iter().map(|&s| species[s]).collect(),
+        edge_start: Vec::with_capacity(n + 1),
+        neighbor: Vec::new(),
+        vector: Vec::new(),
+        bond: Vec::new(),
+        bond_edges: Vec::new(),
+    };
+    g.edge_start.push(0);
+    for i in 0..n {
+        for nb in list.neighbors(i) {
+            let r = system.positions[nb.j] + nb.shift - system.positions[i];
+            if r.length_squared() < cut2 {
+                g.neighbor.push(nb.j);
+                g.vector.push(r);
+            }
+        }
+        g.edge_start.push(g.neighbor.len());
+    }
+    g.find_bonds();
+    g
 }
 
 impl Potential for Equivariant {

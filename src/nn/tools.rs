@@ -122,7 +122,7 @@ pub struct Errors {
 }
 
 /// A system (metal units) from an extended-XYZ frame.
-fn system_of(frame: &extxyz::Frame, source: &Path) -> anyhow::Result<System> {
+pub(crate) fn system_of(frame: &extxyz::Frame, source: &Path) -> anyhow::Result<System> {
     let cell = match frame.lattice {
         Some(m) => Cell::from_matrix(m, frame.pbc)
             .with_context(|| format!("{}: bad lattice", source.display()))?,

@@ -1,0 +1,171 @@
+//! Reference data for training: frames of an extended-XYZ file turned into graphs with
+//! labels, the seeded train/validation split, and the statistics a model starts from (the
+//! per-species energy shift by least squares, the force scale, the average neighbour count).
+
+use super::loss::Sample;
+use crate::io::extxyz;
+use crate::neighbors::{ListKind, NeighborList};
+use crate::nn::potential::build_graph;
+use crate::nn::tools::system_of;
+use anyhow::Context;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// The species of a data file, in order of first appearance.
+pub fn species_of(path: &Path) -> anyhow::Result<Vec<String>> {
+    let frames = extxyz::read_file(path)?;
+    let mut species: Vec<String> = Vec::new();
+    for f in &frames {
+        for s in &f.symbols {
+            if !species.contains(s) {
+                species.push(s.clone());
+            }
+        }
+    }
+    Ok(species)
+}
+
+/// Every frame of `path` as a sample: graph within `cutoff`, atoms labelled by their index
+/// in `species`; energy and forces are required, stress is used when the frame is periodic
+/// and carries one.
+pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Result<Vec<Sample>> {
+    let frames = extxyz::read_file(path)?;
+    anyhow::ensure!(!frames.is_empty(), "{}: no frames", path.display());
+    frames
+        .iter()
+        .enumerate()
+        .map(|(k, frame)| {
+            let which = || format!("{} frame {}", path.display(), k + 1);
+            let energy = frame
+                .energy()
+                .with_context(|| format!("{}: no `energy`", which()))?;
+            let forces = frame
+                .forces()
+                .with_context(|| format!("{}: no `forces` array", which()))?;
+            let mut system = system_of(frame, path)?;
+            let map = system
+                .species_names
+                .iter()
+                .map(|n| {
+                    species.iter().position(|s| s == n).with_context(|| {
+                        format!(
+                            "{}: species `{n}` is not one of {}",
+                            which(),
+                            species.join(", ")
+                        )
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut list = NeighborList::new(ListKind::Full, cutoff, 0.0);
+            list.rebuild(&mut system);
+            let graph = build_graph(&system, &list, &map, cutoff);
+            let stress = match frame.stress() {
+                Some(s) if system.cell.is_periodic() => Some((s, system.cell.volume())),
+                _ => None,
+            };
+            Ok(Sample {
+                graph,
+                energy,
+                forces,
+                stress,
+            })
+        })
+        .collect()
+}
+
+/// A seeded shuffle of `0..n` cut into `n_train` training and `n_val` validation indices.
+pub fn split(
+    n: usize,
+    n_train: usize,
+    n_val: usize,
+    seed: u64,
+) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
+    anyhow::ensure!(
+        n_train + n_val <= n,
+        "{n_train} training + {n_val} validation frames asked of {n} frames"
+    );
+    anyhow::ensure!(n_train > 0, "no training frames");
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let val = order[n_train..n_train + n_val].to_vec();
+    order.truncate(n_train);
+    Ok((order, val))
+}
+
+/// Per-species energies μ_s minimising Σ_frames (E − Σ_s n_s μ_s)², with a tiny ridge so
+/// that a single composition (one molecule) gets the minimum-norm answer, all species at
+/// the mean energy per atom.
+pub fn energy_shift(samples: &[&Sample], n_species: usize) -> Vec<f64> {
+    let k = n_species;
+    let mut a = vec![0.0; k * k];
+    let mut b = vec![0.0; k];
+    let mut counts_total = 0.0;
+    for s in samples {
+        let mut n = vec![0.0; k];
+        for &sp in &s.graph.species {
+            n[sp] += 1.0;
+        }
+        for p in 0..k {
+            b[p] += n[p] * s.energy;
+            for q in 0..k {
+                a[p * k + q] += n[p] * n[q];
+            }
+        }
+        counts_total += n.iter().map(|x| x * x).sum::<f64>();
+    }
+    let ridge = 1e-8 * counts_total.max(1.0) / k as f64;
+    for p in 0..k {
+        a[p * k + p] += ridge;
+    }
+    solve(&mut a, &mut b, k);
+    b
+}
+
+/// Gaussian elimination with partial pivoting on a small dense system (overwrites b).
+fn solve(a: &mut [f64], b: &mut [f64], k: usize) {
+    for col in 0..k {
+        let piv = (col..k)
+            .max_by(|&x, &y| a[x * k + col].abs().total_cmp(&a[y * k + col].abs()))
+            .expect("non-empty");
+        if a[piv * k + col] == 0.0 {
+            continue;
+        }
+        for q in 0..k {
+            a.swap(col * k + q, piv * k + q);
+        }
+        b.swap(col, piv);
+        for row in col + 1..k {
+            let f = a[row * k + col] / a[col * k + col];
+            for q in col..k {
+                a[row * k + q] -= f * a[col * k + q];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    for col in (0..k).rev() {
+        let d = a[col * k + col];
+        let sum: f64 = (col + 1..k).map(|q| a[col * k + q] * b[q]).sum();
+        b[col] = if d == 0.0 { 0.0 } else { (b[col] - sum) / d };
+    }
+}
+
+/// Root mean square of the reference force components (the model's energy scale per Å).
+pub fn force_rms(samples: &[&Sample]) -> f64 {
+    let (mut sq, mut n) = (0.0, 0usize);
+    for s in samples {
+        for f in &s.forces {
+            sq += f.length_squared();
+            n += 3;
+        }
+    }
+    (sq / n.max(1) as f64).sqrt()
+}
+
+/// Mean number of neighbours within the cutoff per atom.
+pub fn average_neighbors(samples: &[&Sample]) -> f64 {
+    let edges: usize = samples.iter().map(|s| s.graph.vector.len()).sum();
+    let atoms: usize = samples.iter().map(|s| s.graph.atoms()).sum();
+    edges as f64 / atoms.max(1) as f64
+}

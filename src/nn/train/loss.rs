@@ -1,0 +1,195 @@
+//! The loss of one frame and its exact gradient with respect to every trainable weight.
+//!
+//! L = w_E (ΔE/N)² + w_F/(3N) Σ_i |ΔF_i|² + w_S/9 Σ_ab Δσ_ab², Δ = predicted − reference.
+//! The force and stress terms depend on θ through ∂E/∂r. With v_i = ΔF_i and u = Δσ held
+//! fixed, their θ-gradient is the θ-gradient of the directional derivative Σ_e t_e·∂E/∂r_e
+//! along the edge tangents t_e = −(2w_F/3N)(v_j − v_i) + (2w_S/9V) uᵀr_e. One forward and
+//! reverse pass in dual numbers, with the edge embedding moved along t_e in its ε part,
+//! gives ∂E/∂θ (real part) and that gradient (ε part) at once:
+//! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ.
+
+use crate::nn::model::Model;
+use crate::nn::network::{Evaluator, Graph};
+use crate::nn::parameters::ParameterLayout;
+use crate::nn::spherical_harmonics::total_dim;
+use glam::{DMat3, DVec3};
+use num_dual::Dual64;
+
+/// One training frame: its graph and reference labels (eV, eV/Å, eV/Å³).
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub graph: Graph,
+    pub energy: f64,
+    pub forces: Vec<DVec3>,
+    /// Stress with ASE's sign (positive = tensile) and the cell volume, for periodic frames
+    /// that carry it.
+    pub stress: Option<(DMat3, f64)>,
+}
+
+/// Weights of the three terms of the loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossWeights {
+    pub energy: f64,
+    pub forces: f64,
+    pub stress: f64,
+}
+
+/// The loss of a frame and the errors behind it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameErrors {
+    pub loss: f64,
+    pub atoms: usize,
+    /// Predicted − reference total energy (eV).
+    pub energy_error: f64,
+    /// Σ |ΔF| components and Σ ΔF² over the frame's 3N components (eV/Å, eV²/Å²).
+    pub force_abs: f64,
+    pub force_sq: f64,
+    /// Σ Δσ² over the 9 components (eV²/Å⁶), when the frame has a stress.
+    pub stress_sq: Option<f64>,
+}
+
+/// Prediction of energy, forces and stress, and the edge gradients ∂E/∂r_e.
+struct Prediction {
+    energy: f64,
+    forces: Vec<DVec3>,
+    edge_grad: Vec<DVec3>,
+}
+
+fn predict(ev: &Evaluator, model: &Model, graph: &Graph) -> Prediction {
+    let (energies, tape) = ev.forward(model, graph);
+    let edge_grad = ev.backward(model, graph, &tape);
+    let mut forces = vec![DVec3::ZERO; graph.atoms()];
+    for i in 0..graph.atoms() {
+        for e in graph.edge_start[i]..graph.edge_start[i + 1] {
+            forces[i] += edge_grad[e];
+            forces[graph.neighbor[e]] -= edge_grad[e];
+        }
+    }
+    Prediction {
+        energy: energies.iter().sum(),
+        forces,
+        edge_grad,
+    }
+}
+
+/// σ = (1/V) Σ_e r_e ⊗ ∂E/∂r_e (ASE's sign: positive = tensile).
+fn stress_of(graph: &Graph, edge_grad: &[DVec3], volume: f64) -> DMat3 {
+    let mut s = DMat3::ZERO;
+    for (r, g) in graph.vector.iter().zip(edge_grad) {
+        s += DMat3::from_cols(*r * g.x, *r * g.y, *r * g.z);
+    }
+    s * (1.0 / volume)
+}
+
+/// The loss and errors of `sample`, and per-term factors for the gradient.
+fn errors(p: &Prediction, sample: &Sample, w: &LossWeights) -> (FrameErrors, Option<DMat3>) {
+    let n = sample.graph.atoms();
+    let nf = n as f64;
+    let de = p.energy - sample.energy;
+    let (mut force_abs, mut force_sq) = (0.0, 0.0);
+    for (f, r) in p.forces.iter().zip(&sample.forces) {
+        let d = *f - *r;
+        force_abs += d.abs().element_sum();
+        force_sq += d.length_squared();
+    }
+    let mut loss = w.energy * (de / nf).powi(2) + w.forces * force_sq / (3.0 * nf);
+    let (mut stress_sq, mut du) = (None, None);
+    if let Some((reference, volume)) = sample.stress {
+        let d = stress_of(&sample.graph, &p.edge_grad, volume) - reference;
+        let sq: f64 = d.to_cols_array().iter().map(|x| x * x).sum();
+        loss += w.stress * sq / 9.0;
+        stress_sq = Some(sq);
+        du = Some(d);
+    }
+    let e = FrameErrors {
+        loss,
+        atoms: n,
+        energy_error: de,
+        force_abs,
+        force_sq,
+        stress_sq,
+    };
+    (e, du)
+}
+
+/// The loss and errors of `model` on `sample`, without gradients (validation).
+pub fn frame_errors(
+    ev: &Evaluator,
+    model: &Model,
+    sample: &Sample,
+    w: &LossWeights,
+) -> FrameErrors {
+    let p = predict(ev, model, &sample.graph);
+    errors(&p, sample, w).0
+}
+
+/// The loss of `model` on `sample`, its gradient added into `grad` (laid out by `layout`).
+pub fn frame_gradient(
+    ev: &Evaluator,
+    model: &Model,
+    layout: &ParameterLayout,
+    sample: &Sample,
+    w: &LossWeights,
+    grad: &mut [f64],
+) -> FrameErrors {
+    let graph = &sample.graph;
+    let p = predict(ev, model, graph);
+    let (err, stress_error) = errors(&p, sample, w);
+    let nf = graph.atoms() as f64;
+    let energy_factor = 2.0 * w.energy * err.energy_error / (nf * nf);
+    let force_factor = -2.0 * w.forces / (3.0 * nf);
+    let strain = stress_error.map(|u| {
+        let volume = sample.stress.expect("a stress error needs a stress").1;
+        u.transpose() * (2.0 * w.stress / (9.0 * volume))
+    });
+    let tangent: Vec<DVec3> = (0..graph.atoms())
+        .flat_map(|i| {
+            let (p, s) = (&p, &sample.forces);
+            (graph.edge_start[i]..graph.edge_start[i + 1]).map(move |e| {
+                let j = graph.neighbor[e];
+                let dv = (p.forces[j] - s[j]) - (p.forces[i] - s[i]);
+                let mut t = dv * force_factor;
+                if let Some(m) = strain {
+                    t += m * graph.vector[e];
+                }
+                t
+            })
+        })
+        .collect();
+
+    // the edge embedding moved along the tangents, in its ε part
+    let emb = ev.embed(model, graph);
+    let n_sh = total_dim(model.hyper.lmax);
+    let nb = model.hyper.radial_basis;
+    let sh: Vec<Dual64> = emb
+        .sh
+        .iter()
+        .zip(&emb.sh_grad)
+        .enumerate()
+        .map(|(k, (&y, g))| Dual64::new(y, g.dot(tangent[k / n_sh])))
+        .collect();
+    let basis: Vec<Dual64> = emb
+        .basis
+        .iter()
+        .zip(&emb.basis_grad)
+        .enumerate()
+        .map(|(k, (&b, &db))| {
+            let e = graph.bond_edges[k / nb][0];
+            let r = graph.vector[e];
+            let len = r.length();
+            let dr = if len > 0.0 {
+                r.dot(tangent[e]) / len
+            } else {
+                0.0
+            };
+            Dual64::new(b, db * dr)
+        })
+        .collect();
+    let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
+    let mut g = vec![Dual64::new(0.0, 0.0); layout.len];
+    ev.reverse(model, graph, &tape, Some((layout, &mut g)));
+    for (a, d) in grad.iter_mut().zip(&g) {
+        *a += energy_factor * d.re + d.eps;
+    }
+    err
+}

@@ -1,0 +1,4 @@
+//! Training the network on reference energies, forces and stress.
+
+pub mod data;
+pub mod loss;

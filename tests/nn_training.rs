@@ -1,0 +1,207 @@
+//! Training gradients: the exact gradient of the loss (energy, force and stress terms, the
+//! latter two through dual numbers over the reverse pass) against central finite
+//! differences of the loss in every kind of weight.
+
+use eqmd::io::extxyz::{self, Frame};
+use eqmd::nn::model::{Hyper, Model};
+use eqmd::nn::network::Evaluator;
+use eqmd::nn::parameters::ParameterLayout;
+use eqmd::nn::train::data::load_samples;
+use eqmd::nn::train::loss::{frame_errors, frame_gradient, LossWeights, Sample};
+use glam::{DMat3, DVec3};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn hyper(lmax: usize) -> Hyper {
+    Hyper {
+        species: vec!["H".into(), "C".into(), "O".into()],
+        lmax,
+        channels: 4,
+        layers: 2,
+        cutoff: 3.5,
+        radial_basis: 6,
+        radial_hidden: vec![8],
+        parity: false,
+        avg_neighbors: 5.0,
+    }
+}
+
+fn random_vec(rng: &mut ChaCha8Rng, scale: f64) -> DVec3 {
+    DVec3::new(
+        rng.random::<f64>() - 0.5,
+        rng.random::<f64>() - 0.5,
+        rng.random::<f64>() - 0.5,
+    ) * scale
+}
+
+/// A molecule-like cluster of 7 atoms (no cell) and a periodic triclinic box of 8 atoms
+/// with a stress, both with random labels so every term of the loss is non-zero.
+fn samples(dir: &std::path::Path) -> Vec<Sample> {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let names = ["C", "C", "O", "H", "H", "H", "H", "C"];
+    let mut frames = Vec::new();
+    // molecule: atoms on a jittered chain
+    let positions: Vec<DVec3> = (0..7)
+        .map(|k| DVec3::new(1.1 * k as f64, 0.3 * (k % 2) as f64, 0.0) + random_vec(&mut rng, 0.4))
+        .collect();
+    let mut f = Frame::new(
+        names[..7].iter().map(|s| s.to_string()).collect(),
+        positions,
+    );
+    f.set_energy(-3.0);
+    f.set_forces(
+        &(0..7)
+            .map(|_| random_vec(&mut rng, 2.0))
+            .collect::<Vec<_>>(),
+    );
+    frames.push(f);
+    // crystal
+    let lattice = DMat3::from_cols(
+        DVec3::new(4.4, 0.0, 0.0),
+        DVec3::new(0.7, 4.1, 0.0),
+        DVec3::new(-0.3, 0.5, 4.6),
+    );
+    let positions: Vec<DVec3> = (0..8)
+        .map(|k| {
+            let frac = DVec3::new((k % 2) as f64, ((k / 2) % 2) as f64, (k / 4) as f64) * 0.5;
+            lattice * frac + random_vec(&mut rng, 0.5)
+        })
+        .collect();
+    let mut f = Frame::new(names.iter().map(|s| s.to_string()).collect(), positions);
+    f.lattice = Some(lattice);
+    f.pbc = [true; 3];
+    f.set_energy(2.0);
+    f.set_forces(
+        &(0..8)
+            .map(|_| random_vec(&mut rng, 2.0))
+            .collect::<Vec<_>>(),
+    );
+    let a = DMat3::from_cols(
+        random_vec(&mut rng, 0.1),
+        random_vec(&mut rng, 0.1),
+        random_vec(&mut rng, 0.1),
+    );
+    f.set_stress(a + a.transpose());
+    frames.push(f);
+    let path = dir.join("frames.xyz");
+    extxyz::write_file(&path, &frames).unwrap();
+    load_samples(&path, &hyper(0).species, 3.5).unwrap()
+}
+
+/// Indices to probe: a few in every block of the layout.
+fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut starts = vec![layout.embedding, layout.readout];
+    for l in &layout.layers {
+        starts.extend(&l.up);
+        starts.push(l.radial);
+        starts.extend(&l.down);
+        starts.extend(l.self_connection.iter().flatten());
+    }
+    starts.sort();
+    starts.dedup();
+    let mut out = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(layout.len);
+        for _ in 0..2 {
+            out.push(s + rng.random_range(0..end - s));
+        }
+    }
+    out
+}
+
+fn check(lmax: usize, weights: LossWeights, sample: &Sample, what: &str) {
+    let mut model = Model::random(hyper(lmax), 11 + lmax as u64);
+    model.scale = vec![0.7, 1.3, 0.9];
+    model.shift = vec![-0.2, 0.1, 0.3];
+    let ev = Evaluator::new(&model);
+    let layout = ParameterLayout::of(&model);
+    let theta = model.trainable();
+    assert_eq!(theta.len(), layout.len);
+    let mut grad = vec![0.0; layout.len];
+    let e = frame_gradient(&ev, &model, &layout, sample, &weights, &mut grad);
+    let e2 = frame_errors(&ev, &model, sample, &weights);
+    assert_eq!(e.loss, e2.loss);
+    assert!(e.loss > 0.0);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let h = 1e-5;
+    let mut worst: f64 = 0.0;
+    let scale = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    for k in probes(&layout, &mut rng) {
+        let mut m = model.clone();
+        let mut t = theta.clone();
+        t[k] += h;
+        m.set_trainable(&t);
+        let up = frame_errors(&ev, &m, sample, &weights).loss;
+        t[k] -= 2.0 * h;
+        m.set_trainable(&t);
+        let down = frame_errors(&ev, &m, sample, &weights).loss;
+        let fd = (up - down) / (2.0 * h);
+        let err = (fd - grad[k]).abs() / (grad[k].abs() + 1e-3 * scale);
+        worst = worst.max(err);
+        assert!(
+            err < 1e-5,
+            "{what}, L = {lmax}: parameter {k}: exact {} vs finite difference {fd}",
+            grad[k]
+        );
+    }
+    println!("{what}, L = {lmax}: worst relative error {worst:.2e}, largest gradient {scale:.3e}");
+}
+
+const ENERGY: LossWeights = LossWeights {
+    energy: 1.0,
+    forces: 0.0,
+    stress: 0.0,
+};
+const FORCES: LossWeights = LossWeights {
+    energy: 0.0,
+    forces: 1.0,
+    stress: 0.0,
+};
+const STRESS: LossWeights = LossWeights {
+    energy: 0.0,
+    forces: 0.0,
+    stress: 10.0,
+};
+const ALL: LossWeights = LossWeights {
+    energy: 1.0,
+    forces: 3.0,
+    stress: 10.0,
+};
+
+#[test]
+fn energy_term_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    for lmax in 0..=2 {
+        check(lmax, ENERGY, &s[0], "energy, molecule");
+        check(lmax, ENERGY, &s[1], "energy, crystal");
+    }
+}
+
+#[test]
+fn force_term_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    for lmax in 0..=2 {
+        check(lmax, FORCES, &s[0], "forces, molecule");
+        check(lmax, FORCES, &s[1], "forces, crystal");
+    }
+}
+
+#[test]
+fn stress_term_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    assert!(s[1].stress.is_some() && s[0].stress.is_none());
+    for lmax in 0..=2 {
+        check(lmax, STRESS, &s[1], "stress, crystal");
+    }
+}
+
+#[test]
+fn whole_loss_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    check(2, ALL, &s[0], "all terms, molecule");
+    check(3, ALL, &s[1], "all terms, crystal");
+}
