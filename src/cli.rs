@@ -38,6 +38,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         restart: Option<PathBuf>,
     },
+    /// Fit an equivariant network to reference energies, forces and stress (extended XYZ)
+    /// as a training deck (TOML) describes: seeded train/validation split, Adam with exact
+    /// gradients, moving-average weights, learning-rate schedule, early stopping. Writes the
+    /// best model (by validation loss), a CSV of metrics per epoch and a checkpoint after
+    /// every epoch. Set RUST_LOG=info for a line per epoch.
+    Train {
+        /// The training deck.
+        deck: PathBuf,
+        /// Override a deck value, e.g. `--set optimizer.epochs=10` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Continue from the deck's checkpoint exactly where it stopped.
+        #[arg(long)]
+        resume: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Create or inspect equivariant-network model files.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -183,6 +201,27 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Model(ModelCommand::Show { file: path }) => {
             let model = file::load(&path)?;
             print!("{}", tools::describe(&model));
+            Ok(())
+        }
+        Command::Train {
+            deck,
+            overrides,
+            resume,
+            quiet,
+        } => {
+            let training = crate::nn::train::trainer::Training::load(&deck, &overrides)?;
+            let o = training.run(resume, !quiet)?;
+            println!("model             {}", o.model.display());
+            println!("weights           {}", o.parameters);
+            println!("epochs            {} (best {})", o.epochs, o.best_epoch);
+            println!("training time     {:.1} s", o.seconds);
+            println!(
+                "validation        E MAE {:.3} meV ({:.3} meV/atom), F MAE {:.3} meV/Å, F RMSE {:.3} meV/Å",
+                o.best.energy_mae_mev, o.best.energy_mae_mev_per_atom, o.best.force_mae, o.best.force_rmse
+            );
+            if let Some(s) = o.best.stress_rmse {
+                println!("validation stress RMSE {s:.4} meV/Å³");
+            }
             Ok(())
         }
         Command::Eval { model, data, json } => {

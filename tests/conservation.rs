@@ -5,7 +5,7 @@
 //! deviation 1.7e-5; over 20,000 steps drift +6.4e-7 per 1,000 steps, RMS 8.9e-6, max
 //! deviation 2.8e-5 (all relative to |E|).
 
-use eqmd::deck::LoadedDeck;
+use eqmd::deck::{Deck, LoadedDeck};
 use eqmd::run::prepare;
 use std::path::Path;
 
@@ -26,7 +26,7 @@ fn run_deck_nve(deck: &str, steps: u64, every: u64, extra: &[&str]) -> Conservat
     let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join(deck);
     let mut overrides = vec![format!("integrator.steps={steps}")];
     overrides.extend(extra.iter().map(|s| s.to_string()));
-    let deck = LoadedDeck::load(&deck, &overrides).unwrap();
+    let deck = LoadedDeck::<Deck>::load(&deck, &overrides).unwrap();
     let mut sim = prepare(&deck).unwrap();
     let mut samples = vec![(0.0, sim.thermo().etotal)];
     for _ in 0..steps {

@@ -1,7 +1,7 @@
 //! Bad input never panics: random and mangled text fed to every reader gives an error (or,
 //! by chance, a valid result), never a panic.
 
-use eqmd::deck::LoadedDeck;
+use eqmd::deck::{Deck, LoadedDeck};
 use eqmd::io::extxyz;
 use eqmd::potential::eam::file::{parse_funcfl, parse_setfl};
 use proptest::prelude::*;
@@ -30,12 +30,12 @@ proptest! {
     #[test]
     fn decks_never_panic(at in 0usize..2000, len in 0usize..40, with in "[ -~\n]{0,30}") {
         let text = mangle(DECK, at, len, &with);
-        let _ = LoadedDeck::from_str(&text, Path::new("mangled.toml"), &[]);
+        let _ = LoadedDeck::<Deck>::from_str(&text, Path::new("mangled.toml"), &[]);
     }
 
     #[test]
     fn overrides_never_panic(set in "[ -~]{0,40}") {
-        let _ = LoadedDeck::from_str(DECK, Path::new("deck.toml"), &[set]);
+        let _ = LoadedDeck::<Deck>::from_str(DECK, Path::new("deck.toml"), &[set]);
     }
 
     #[test]
@@ -66,7 +66,7 @@ proptest! {
 
     #[test]
     fn random_text_never_panics(text in "[ -~\n]{0,400}") {
-        let _ = LoadedDeck::from_str(&text, Path::new("random.toml"), &[]);
+        let _ = LoadedDeck::<Deck>::from_str(&text, Path::new("random.toml"), &[]);
         let _ = extxyz::read_str(&text, "random.xyz");
         let _ = parse_funcfl(&text, "random.eam");
         let _ = parse_setfl(&text, "random.eam.alloy");

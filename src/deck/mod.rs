@@ -43,20 +43,32 @@ impl DeckError {
     }
 }
 
+/// A TOML input of some kind (a run deck, a training deck) that states its format version.
+pub trait Versioned: serde::de::DeserializeOwned {
+    /// The format version the file declares.
+    fn version(&self) -> u32;
+}
+
+impl Versioned for Deck {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
 /// A deck read from disk with the context needed to report errors and resolve paths.
 #[derive(Clone, Debug)]
-pub struct LoadedDeck {
+pub struct LoadedDeck<D = Deck> {
     /// The typed deck after overrides.
-    pub deck: Deck,
+    pub deck: D,
     /// Where it was read from.
     pub path: PathBuf,
     text: String,
     overridden: Vec<String>,
 }
 
-impl LoadedDeck {
+impl<D: Versioned> LoadedDeck<D> {
     /// Reads `path`, applies `overrides` (`key.path=value`) and checks every value.
-    pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedDeck, DeckError> {
+    pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedDeck<D>, DeckError> {
         let text = std::fs::read_to_string(path).map_err(|e| DeckError {
             file: path.to_path_buf(),
             line: None,
@@ -72,7 +84,7 @@ impl LoadedDeck {
         text: &str,
         path: &Path,
         overrides: &[String],
-    ) -> Result<LoadedDeck, DeckError> {
+    ) -> Result<LoadedDeck<D>, DeckError> {
         let mut overridden = Vec::new();
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e.span().map(|s| line_of_offset(text, s.start));
@@ -94,7 +106,7 @@ impl LoadedDeck {
             })?;
             overridden.push(key);
         }
-        let deck: Deck = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
+        let deck: D = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
             |e: serde_path_to_error::Error<toml::de::Error>| {
                 let key = e.path().to_string();
                 let mut key = if key == "." { String::new() } else { key };
@@ -121,12 +133,12 @@ impl LoadedDeck {
             text: text.to_string(),
             overridden,
         };
-        if loaded.deck.version != 1 {
+        if loaded.deck.version() != 1 {
             return Err(loaded.error(
                 "version",
                 format!(
                     "deck version {} is not supported (this eqmd reads version 1)",
-                    loaded.deck.version
+                    loaded.deck.version()
                 ),
             ));
         }

@@ -8,6 +8,7 @@
 //! so a checkpoint on disk is always complete.
 
 use crate::cell::Cell;
+use crate::io::binary::{fnv1a, write_atomically, Reader, Writer};
 use crate::simulation::Simulation;
 use crate::units::Units;
 use glam::{DMat3, DVec3};
@@ -41,67 +42,6 @@ pub struct Checkpoint {
 pub struct CheckpointError {
     pub file: String,
     pub message: String,
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn f64(&mut self, v: f64) {
-        self.u64(v.to_bits());
-    }
-    fn vectors(&mut self, v: &[DVec3]) {
-        self.u64(v.len() as u64);
-        for x in v {
-            self.f64(x.x);
-            self.f64(x.y);
-            self.f64(x.z);
-        }
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or("the file is truncated")?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
-    }
-    fn f64(&mut self) -> Result<f64, String> {
-        Ok(f64::from_bits(self.u64()?))
-    }
-    fn len(&mut self, limit: usize) -> Result<usize, String> {
-        let n = self.u64()? as usize;
-        if n > limit {
-            return Err(format!("a length of {n} is larger than the file"));
-        }
-        Ok(n)
-    }
-    fn vectors(&mut self) -> Result<Vec<DVec3>, String> {
-        let n = self.len(self.bytes.len() / 24)?;
-        (0..n)
-            .map(|_| Ok(DVec3::new(self.f64()?, self.f64()?, self.f64()?)))
-            .collect()
-    }
 }
 
 impl Checkpoint {
@@ -281,14 +221,7 @@ impl Checkpoint {
 
     /// Writes the checkpoint to `path` atomically (temporary file, then rename).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, self.encode())?;
-        std::fs::rename(&tmp, path)
+        write_atomically(path, &self.encode())
     }
 
     /// Reads a checkpoint, checking its magic, version and checksum.

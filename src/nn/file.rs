@@ -274,7 +274,7 @@ fn check_model(model: &Model, entries: &[Entry], arrays: &[&[f64]]) -> Result<()
     ensure!(n == m, "{what}: {n} weight arrays, expected {m}");
     for (e, data) in entries.iter().zip(arrays) {
         let (n, name, shape) = (data.len(), &e.name, &e.shape);
-        let ok = n == shape.iter().product();
+        let ok = n == shape.iter().product::<usize>();
         ensure!(ok, "{what}: {name} holds {n} numbers, expected {shape:?}");
         check_finite(name, data)?;
     }

@@ -61,7 +61,7 @@ pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
 
 /// Runs the deck at `path` to the step the deck names (from a checkpoint if asked).
 pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary> {
-    let deck = LoadedDeck::load(path, &options.overrides)?;
+    let deck = LoadedDeck::<crate::deck::Deck>::load(path, &options.overrides)?;
     let mut sim = prepare(&deck)?;
     sim.force_limit = deck::force_limit(&deck)?;
     if let Some(file) = &options.restart {

@@ -1,0 +1,240 @@
+//! The training deck, version 1, as TOML: data and split, model shape, loss weights,
+//! optimiser, schedule, stopping and outputs. Unknown keys are errors; paths are relative
+//! to the deck.
+
+use crate::deck::Versioned;
+use serde::Deserialize;
+
+/// A whole training deck.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainDeck {
+    #[serde(default = "one")]
+    pub version: u32,
+    pub data: DataSection,
+    pub model: ModelSection,
+    #[serde(default)]
+    pub loss: LossSection,
+    #[serde(default)]
+    pub optimizer: OptimizerSection,
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    pub output: OutputSection,
+}
+
+impl Versioned for TrainDeck {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where the frames come from and how they are split.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Extended XYZ with `energy` and `forces` (and `stress` for periodic frames).
+    pub file: String,
+    /// Frames drawn (seeded shuffle) to train on.
+    pub train: usize,
+    /// Frames drawn to validate on, from the rest of `file` unless `validation_file` is set.
+    pub validation: usize,
+    /// A separate validation file (its first `validation` frames are used).
+    pub validation_file: Option<String>,
+    /// Seed of the split.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// The model's shape; scale, shift and average neighbour count come from the data.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Species in embedding order (default: as they appear in the data).
+    pub species: Option<Vec<String>>,
+    #[serde(default = "two")]
+    pub lmax: usize,
+    #[serde(default = "thirty_two")]
+    pub channels: usize,
+    #[serde(default = "three")]
+    pub layers: usize,
+    /// Cutoff (Å).
+    #[serde(default = "five")]
+    pub cutoff: f64,
+    #[serde(default = "eight")]
+    pub radial_basis: usize,
+    #[serde(default = "hidden")]
+    pub radial_hidden: Vec<usize>,
+    #[serde(default)]
+    pub parity: bool,
+    /// Seed of the initial weights.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn two() -> usize {
+    2
+}
+fn three() -> usize {
+    3
+}
+fn eight() -> usize {
+    8
+}
+fn thirty_two() -> usize {
+    32
+}
+fn five() -> f64 {
+    5.0
+}
+fn hidden() -> Vec<usize> {
+    vec![64, 64]
+}
+
+/// Weights of the per-atom energy, force and stress terms (stress in eV/Å³).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSection {
+    #[serde(default = "unit")]
+    pub energy: f64,
+    #[serde(default = "unit")]
+    pub forces: f64,
+    #[serde(default)]
+    pub stress: f64,
+}
+
+impl Default for LossSection {
+    fn default() -> Self {
+        LossSection {
+            energy: 1.0,
+            forces: 1.0,
+            stress: 0.0,
+        }
+    }
+}
+
+fn unit() -> f64 {
+    1.0
+}
+
+/// The optimiser and the length of training.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSection {
+    /// `adam` or `amsgrad`.
+    #[serde(default = "adam")]
+    pub kind: String,
+    #[serde(default = "learning_rate")]
+    pub learning_rate: f64,
+    /// Frames per step.
+    #[serde(default = "batch")]
+    pub batch: usize,
+    #[serde(default = "epochs")]
+    pub epochs: usize,
+    /// Stop after this many minutes of training, whatever the epoch (0: no limit).
+    #[serde(default)]
+    pub max_minutes: f64,
+    /// Largest gradient norm; longer gradients are scaled down to it (0: no clipping).
+    #[serde(default = "clip")]
+    pub clip: f64,
+    /// Decay of the exponential moving average of the weights (0: none).
+    #[serde(default = "ema")]
+    pub ema: f64,
+    /// Stop when the validation loss has not improved for this many epochs (0: never).
+    #[serde(default)]
+    pub early_stopping: usize,
+    /// Seed of the frame order.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl Default for OptimizerSection {
+    fn default() -> Self {
+        OptimizerSection {
+            kind: adam(),
+            learning_rate: learning_rate(),
+            batch: batch(),
+            epochs: epochs(),
+            max_minutes: 0.0,
+            clip: clip(),
+            ema: ema(),
+            early_stopping: 0,
+            seed: 0,
+        }
+    }
+}
+
+fn adam() -> String {
+    "adam".into()
+}
+fn learning_rate() -> f64 {
+    0.01
+}
+fn batch() -> usize {
+    5
+}
+fn epochs() -> usize {
+    100
+}
+fn clip() -> f64 {
+    100.0
+}
+fn ema() -> f64 {
+    0.99
+}
+
+/// How the learning rate changes: `constant`, `plateau` (multiply by `factor` after
+/// `patience` epochs without a better validation loss) or `cosine` (to `min` over the
+/// epochs).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    #[serde(default = "plateau")]
+    pub kind: String,
+    #[serde(default = "factor")]
+    pub factor: f64,
+    #[serde(default = "patience")]
+    pub patience: usize,
+    /// Smallest learning rate.
+    #[serde(default = "min_lr")]
+    pub min: f64,
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        ScheduleSection {
+            kind: plateau(),
+            factor: factor(),
+            patience: patience(),
+            min: min_lr(),
+        }
+    }
+}
+
+fn plateau() -> String {
+    "plateau".into()
+}
+fn factor() -> f64 {
+    0.8
+}
+fn patience() -> usize {
+    10
+}
+fn min_lr() -> f64 {
+    1e-5
+}
+
+/// Where the results go.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// The trained model (HDF5): the moving-average weights of the best validation epoch.
+    pub model: String,
+    /// Metrics per epoch (CSV); default: the model path with `.csv`.
+    pub metrics: Option<String>,
+    /// Training state for `--resume`; default: the model path with `.ckpt`.
+    pub checkpoint: Option<String>,
+}

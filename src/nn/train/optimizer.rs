@@ -1,0 +1,189 @@
+//! Adam (and AMSGrad) with gradient-norm clipping, an exponential moving average of the
+//! weights, and the learning-rate schedules.
+
+/// Adam's state: first and second moments (and AMSGrad's running maximum).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam {
+    pub amsgrad: bool,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+    pub step: u64,
+    pub m: Vec<f64>,
+    pub v: Vec<f64>,
+    pub v_max: Vec<f64>,
+}
+
+impl Adam {
+    /// Zero moments for `n` weights; β = (0.9, 0.999), ε = 1e-8.
+    pub fn new(n: usize, amsgrad: bool) -> Adam {
+        Adam {
+            amsgrad,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            step: 0,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            v_max: if amsgrad { vec![0.0; n] } else { Vec::new() },
+        }
+    }
+
+    /// One step of size `lr` along the bias-corrected moments of `grad`.
+    pub fn update(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
+        self.step += 1;
+        let t = self.step as i32;
+        let c1 = 1.0 - self.beta1.powi(t);
+        let c2 = 1.0 - self.beta2.powi(t);
+        for k in 0..theta.len() {
+            let g = grad[k];
+            self.m[k] = self.beta1 * self.m[k] + (1.0 - self.beta1) * g;
+            self.v[k] = self.beta2 * self.v[k] + (1.0 - self.beta2) * g * g;
+            let v = if self.amsgrad {
+                self.v_max[k] = self.v_max[k].max(self.v[k]);
+                self.v_max[k]
+            } else {
+                self.v[k]
+            };
+            theta[k] -= lr * (self.m[k] / c1) / ((v / c2).sqrt() + self.epsilon);
+        }
+    }
+}
+
+/// Scales `grad` down to Euclidean norm `max` if it is longer (`max` ≤ 0: no clipping);
+/// returns the norm before clipping.
+pub fn clip_norm(grad: &mut [f64], max: f64) -> f64 {
+    let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+    if max > 0.0 && norm > max {
+        let f = max / norm;
+        grad.iter_mut().for_each(|g| *g *= f);
+    }
+    norm
+}
+
+/// θ̄ ← d θ̄ + (1 − d) θ, with the decay warmed up as min(d, (1 + t)/(10 + t)) so the first
+/// steps are not dominated by the initial weights.
+pub fn update_average(average: &mut [f64], theta: &[f64], decay: f64, step: u64) {
+    let t = step as f64;
+    let d = decay.min((1.0 + t) / (10.0 + t));
+    for (a, &x) in average.iter_mut().zip(theta) {
+        *a = d * *a + (1.0 - d) * x;
+    }
+}
+
+/// The learning-rate schedule and its state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    Constant,
+    /// Multiply by `factor` after `patience` epochs without improvement, down to `min`.
+    Plateau {
+        factor: f64,
+        patience: usize,
+        min: f64,
+        best: f64,
+        bad_epochs: usize,
+    },
+    /// Half a cosine from the initial rate to `min` over `epochs`.
+    Cosine {
+        initial: f64,
+        min: f64,
+        epochs: usize,
+    },
+}
+
+impl Schedule {
+    /// The learning rate for the next epoch, after one with validation loss `val_loss`
+    /// (`epoch` epochs done, current rate `lr`).
+    pub fn next(&mut self, lr: f64, epoch: usize, val_loss: f64) -> f64 {
+        match self {
+            Schedule::Constant => lr,
+            Schedule::Plateau {
+                factor,
+                patience,
+                min,
+                best,
+                bad_epochs,
+            } => {
+                if val_loss < *best {
+                    *best = val_loss;
+                    *bad_epochs = 0;
+                    lr
+                } else {
+                    *bad_epochs += 1;
+                    if *bad_epochs > *patience {
+                        *bad_epochs = 0;
+                        (lr * *factor).max(*min)
+                    } else {
+                        lr
+                    }
+                }
+            }
+            Schedule::Cosine {
+                initial,
+                min,
+                epochs,
+            } => {
+                let x = (epoch as f64 / (*epochs).max(1) as f64).min(1.0);
+                *min + 0.5 * (*initial - *min) * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adam_minimises_a_quadratic() {
+        let mut theta = vec![3.0, -2.0];
+        let mut adam = Adam::new(2, false);
+        for _ in 0..2000 {
+            let g: Vec<f64> = theta.iter().map(|x| 2.0 * x).collect();
+            adam.update(&mut theta, &g, 0.05);
+        }
+        assert!(theta.iter().all(|x| x.abs() < 1e-3), "{theta:?}");
+    }
+
+    #[test]
+    fn first_adam_step_has_the_learning_rate_as_length() {
+        let mut theta = vec![0.0];
+        let mut adam = Adam::new(1, true);
+        adam.update(&mut theta, &[123.0], 0.01);
+        assert!((theta[0] + 0.01).abs() < 1e-9);
+    }
+
+    #[test]
+    fn clipping_keeps_direction_and_caps_norm() {
+        let mut g = vec![3.0, 4.0];
+        assert_eq!(clip_norm(&mut g, 1.0), 5.0);
+        assert!((g[0] - 0.6).abs() < 1e-15 && (g[1] - 0.8).abs() < 1e-15);
+    }
+
+    #[test]
+    fn plateau_lowers_the_rate_after_patience() {
+        let mut s = Schedule::Plateau {
+            factor: 0.5,
+            patience: 2,
+            min: 0.1,
+            best: f64::INFINITY,
+            bad_epochs: 0,
+        };
+        let mut lr = 1.0;
+        for (e, loss) in [1.0, 2.0, 2.0, 2.0].iter().enumerate() {
+            lr = s.next(lr, e, *loss);
+        }
+        assert_eq!(lr, 0.5);
+    }
+
+    #[test]
+    fn cosine_ends_at_its_minimum() {
+        let mut s = Schedule::Cosine {
+            initial: 1.0,
+            min: 0.01,
+            epochs: 10,
+        };
+        assert!((s.next(1.0, 10, 0.0) - 0.01).abs() < 1e-15);
+        assert!((s.next(1.0, 5, 0.0) - 0.505).abs() < 1e-12);
+    }
+}

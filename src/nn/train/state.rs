@@ -1,0 +1,163 @@
+//! The training checkpoint: the optimiser's whole state next to the current model, so that
+//! `eqmd train DECK --resume` continues exactly where the run stopped. Two files: the model
+//! (`<checkpoint>.h5`, the usual model format) and the state (`<checkpoint>`: magic
+//! `EQMDTRN1`, version, little-endian fields, FNV-1a checksum), each written atomically.
+
+use super::optimizer::{Adam, Schedule};
+use crate::io::binary::{fnv1a, write_atomically, Reader, Writer};
+use crate::nn::file;
+use crate::nn::model::Model;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"EQMDTRN1";
+const VERSION: u64 = 1;
+
+/// Everything besides the model that the next epoch depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epoch: usize,
+    pub learning_rate: f64,
+    /// Moving average of the weights.
+    pub average: Vec<f64>,
+    pub adam: Adam,
+    pub schedule: Schedule,
+    pub best_validation: f64,
+    pub epochs_since_best: usize,
+    /// Seconds of training so far.
+    pub elapsed: f64,
+}
+
+/// Where the model of a checkpoint lives.
+pub fn model_path(checkpoint: &Path) -> PathBuf {
+    let mut s = checkpoint.as_os_str().to_owned();
+    s.push(".h5");
+    PathBuf::from(s)
+}
+
+impl TrainState {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer(MAGIC.to_vec());
+        w.u64(VERSION);
+        w.u64(self.epoch as u64);
+        w.f64(self.learning_rate);
+        w.f64s(&self.average);
+        w.u64(u64::from(self.adam.amsgrad));
+        w.u64(self.adam.step);
+        w.f64s(&self.adam.m);
+        w.f64s(&self.adam.v);
+        w.f64s(&self.adam.v_max);
+        match &self.schedule {
+            Schedule::Constant => w.u64(0),
+            Schedule::Plateau {
+                factor,
+                patience,
+                min,
+                best,
+                bad_epochs,
+            } => {
+                w.u64(1);
+                w.f64(*factor);
+                w.u64(*patience as u64);
+                w.f64(*min);
+                w.f64(*best);
+                w.u64(*bad_epochs as u64);
+            }
+            Schedule::Cosine {
+                initial,
+                min,
+                epochs,
+            } => {
+                w.u64(2);
+                w.f64(*initial);
+                w.f64(*min);
+                w.u64(*epochs as u64);
+            }
+        }
+        w.f64(self.best_validation);
+        w.u64(self.epochs_since_best as u64);
+        w.f64(self.elapsed);
+        let sum = fnv1a(&w.0);
+        w.u64(sum);
+        w.0
+    }
+
+    fn decode(bytes: &[u8]) -> Result<TrainState, String> {
+        if bytes.len() < 16 || &bytes[..8] != MAGIC {
+            return Err("not an eqmd training checkpoint".into());
+        }
+        let (body, tail) = bytes.split_at(bytes.len() - 8);
+        if fnv1a(body) != u64::from_le_bytes(tail.try_into().expect("8 bytes")) {
+            return Err("checksum mismatch (damaged file)".into());
+        }
+        let mut r = Reader { bytes: body, at: 8 };
+        let version = r.u64()?;
+        if version != VERSION {
+            return Err(format!("format version {version} is not supported"));
+        }
+        let epoch = r.u64()? as usize;
+        let learning_rate = r.f64()?;
+        let average = r.f64s()?;
+        let amsgrad = r.u64()? != 0;
+        let step = r.u64()?;
+        let (m, v, v_max) = (r.f64s()?, r.f64s()?, r.f64s()?);
+        let mut adam = Adam::new(0, amsgrad);
+        adam.step = step;
+        adam.m = m;
+        adam.v = v;
+        adam.v_max = v_max;
+        let schedule = match r.u64()? {
+            0 => Schedule::Constant,
+            1 => Schedule::Plateau {
+                factor: r.f64()?,
+                patience: r.u64()? as usize,
+                min: r.f64()?,
+                best: r.f64()?,
+                bad_epochs: r.u64()? as usize,
+            },
+            2 => Schedule::Cosine {
+                initial: r.f64()?,
+                min: r.f64()?,
+                epochs: r.u64()? as usize,
+            },
+            k => return Err(format!("unknown schedule kind {k}")),
+        };
+        Ok(TrainState {
+            epoch,
+            learning_rate,
+            average,
+            adam,
+            schedule,
+            best_validation: r.f64()?,
+            epochs_since_best: r.u64()? as usize,
+            elapsed: r.f64()?,
+        })
+    }
+
+    /// Writes the state to `path` and the model next to it.
+    pub fn save(&self, model: &Model, path: &Path) -> anyhow::Result<()> {
+        let mp = model_path(path);
+        let tmp = mp.with_extension("tmp.h5");
+        file::save(model, &tmp)?;
+        std::fs::rename(&tmp, &mp).with_context(|| format!("cannot write {}", mp.display()))?;
+        write_atomically(path, &self.encode())
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Reads a checkpoint written by [`TrainState::save`]: the state and the model.
+    pub fn load(path: &Path) -> anyhow::Result<(TrainState, Model)> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
+        let state = TrainState::decode(&bytes)
+            .map_err(|e| anyhow::anyhow!("checkpoint {}: {e}", path.display()))?;
+        let model = file::load(&model_path(path))?;
+        let n = model.trainable().len();
+        anyhow::ensure!(
+            state.average.len() == n && state.adam.m.len() == n && state.adam.v.len() == n,
+            "checkpoint {}: the optimiser state does not fit the model ({n} weights)",
+            path.display()
+        );
+        Ok((state, model))
+    }
+}

@@ -1,0 +1,382 @@
+//! The training loop: mini-batches of frames in parallel, Adam on the exact gradient of
+//! the loss, a moving average of the weights that is what gets validated and saved, the
+//! learning-rate schedule, early stopping, a checkpoint after every epoch.
+
+use super::config::TrainDeck;
+use super::data::{average_neighbors, energy_shift, force_rms, load_samples, species_of, split};
+use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
+use super::metrics::{csv_row, open_csv, Summary};
+use super::optimizer::{clip_norm, update_average, Adam, Schedule};
+use super::state::TrainState;
+use crate::deck::{DeckError, LoadedDeck};
+use crate::nn::file;
+use crate::nn::model::{Hyper, Model};
+use crate::nn::network::Evaluator;
+use crate::nn::parameters::ParameterLayout;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What a finished training reports.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub epochs: usize,
+    pub best_epoch: usize,
+    pub best: Summary,
+    pub seconds: f64,
+    pub model: PathBuf,
+    pub parameters: usize,
+}
+
+/// A training deck read and checked, with its data loaded.
+pub struct Training {
+    pub deck: LoadedDeck<TrainDeck>,
+    pub train: Vec<Sample>,
+    pub validation: Vec<Sample>,
+    pub species: Vec<String>,
+}
+
+fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
+    let d = &deck.deck;
+    let positive = [
+        ("data.train", d.data.train as f64),
+        ("model.channels", d.model.channels as f64),
+        ("model.layers", d.model.layers as f64),
+        ("model.cutoff", d.model.cutoff),
+        ("model.radial_basis", d.model.radial_basis as f64),
+        ("optimizer.learning_rate", d.optimizer.learning_rate),
+        ("optimizer.batch", d.optimizer.batch as f64),
+        ("optimizer.epochs", d.optimizer.epochs as f64),
+    ];
+    for (key, v) in positive {
+        if v <= 0.0 || !v.is_finite() {
+            return Err(deck.error(key, format!("must be positive, got {v}")));
+        }
+    }
+    if d.model.lmax > 3 {
+        return Err(deck.error("model.lmax", "must be at most 3"));
+    }
+    if d.model.radial_hidden.contains(&0) {
+        return Err(deck.error("model.radial_hidden", "widths must be positive"));
+    }
+    for (key, v) in [
+        ("loss.energy", d.loss.energy),
+        ("loss.forces", d.loss.forces),
+        ("loss.stress", d.loss.stress),
+        ("optimizer.clip", d.optimizer.clip),
+        ("optimizer.max_minutes", d.optimizer.max_minutes),
+    ] {
+        if v < 0.0 || !v.is_finite() {
+            return Err(deck.error(key, format!("must be zero or positive, got {v}")));
+        }
+    }
+    if !(0.0..1.0).contains(&d.optimizer.ema) {
+        return Err(deck.error("optimizer.ema", "must be in [0, 1)"));
+    }
+    if !["adam", "amsgrad"].contains(&d.optimizer.kind.as_str()) {
+        return Err(deck.error("optimizer.kind", "must be `adam` or `amsgrad`"));
+    }
+    if !["constant", "plateau", "cosine"].contains(&d.schedule.kind.as_str()) {
+        return Err(deck.error("schedule.kind", "must be `constant`, `plateau` or `cosine`"));
+    }
+    if !(d.schedule.factor > 0.0 && d.schedule.factor <= 1.0) {
+        return Err(deck.error("schedule.factor", "must be in (0, 1]"));
+    }
+    Ok(())
+}
+
+impl Training {
+    /// Reads the deck (with `--set` overrides), checks it and loads and splits the data.
+    pub fn load(path: &std::path::Path, overrides: &[String]) -> anyhow::Result<Training> {
+        let deck = LoadedDeck::<TrainDeck>::load(path, overrides)?;
+        check(&deck)?;
+        let d = &deck.deck;
+        let data = deck.resolve(&d.data.file);
+        let species = match &d.model.species {
+            Some(s) => s.clone(),
+            None => species_of(&data)?,
+        };
+        let all = load_samples(&data, &species, d.model.cutoff)?;
+        let (train, validation) = match &d.data.validation_file {
+            Some(v) => {
+                let (t, _) = split(all.len(), d.data.train, 0, d.data.seed)
+                    .map_err(|e| deck.error("data.train", e.to_string()))?;
+                let vpath = deck.resolve(v);
+                let mut val = load_samples(&vpath, &species, d.model.cutoff)?;
+                if val.len() < d.data.validation {
+                    return Err(deck
+                        .error(
+                            "data.validation",
+                            format!("{} has only {} frames", vpath.display(), val.len()),
+                        )
+                        .into());
+                }
+                val.truncate(d.data.validation);
+                (t.iter().map(|&k| all[k].clone()).collect(), val)
+            }
+            None => {
+                let (t, v) = split(all.len(), d.data.train, d.data.validation, d.data.seed)
+                    .map_err(|e| deck.error("data.train", e.to_string()))?;
+                (
+                    t.iter().map(|&k| all[k].clone()).collect(),
+                    v.iter().map(|&k| all[k].clone()).collect(),
+                )
+            }
+        };
+        Ok(Training {
+            deck,
+            train,
+            validation,
+            species,
+        })
+    }
+
+    /// The initial model: random weights of the deck's shape, the average neighbour count
+    /// of the training frames, scale = their force RMS, shift = least-squares per-species
+    /// energies.
+    pub fn initial_model(&self) -> Model {
+        let m = &self.deck.deck.model;
+        let train: Vec<&Sample> = self.train.iter().collect();
+        let hyper = Hyper {
+            species: self.species.clone(),
+            lmax: m.lmax,
+            channels: m.channels,
+            layers: m.layers,
+            cutoff: m.cutoff,
+            radial_basis: m.radial_basis,
+            radial_hidden: m.radial_hidden.clone(),
+            parity: m.parity,
+            avg_neighbors: average_neighbors(&train).max(1.0),
+        };
+        let mut model = Model::random(hyper, m.seed);
+        let scale = force_rms(&train);
+        model.scale = vec![if scale > 0.0 { scale } else { 1.0 }; self.species.len()];
+        model.shift = energy_shift(&train, self.species.len());
+        model
+    }
+
+    fn weights(&self) -> LossWeights {
+        let l = &self.deck.deck.loss;
+        LossWeights {
+            energy: l.energy,
+            forces: l.forces,
+            stress: l.stress,
+        }
+    }
+
+    /// Path of an output, resolved against the deck, defaulting to the model path with
+    /// another extension.
+    fn output(&self, given: &Option<String>, ext: &str) -> PathBuf {
+        match given {
+            Some(p) => self.deck.resolve(p),
+            None => self
+                .deck
+                .resolve(&self.deck.deck.output.model)
+                .with_extension(ext),
+        }
+    }
+
+    /// Errors of `model` on `samples`, frames in parallel.
+    pub fn evaluate(&self, model: &Model, samples: &[Sample]) -> Summary {
+        let ev = Evaluator::new(model);
+        let w = self.weights();
+        let errors: Vec<FrameErrors> = samples
+            .par_iter()
+            .map(|s| frame_errors(&ev, model, s, &w))
+            .collect();
+        Summary::of(&errors)
+    }
+
+    /// Trains from scratch, or from the checkpoint with `resume`.
+    pub fn run(&self, resume: bool, progress: bool) -> anyhow::Result<Outcome> {
+        let d = &self.deck.deck;
+        let opt = &d.optimizer;
+        let out_model = self.deck.resolve(&d.output.model);
+        let checkpoint = self.output(&d.output.checkpoint, "ckpt");
+        let metrics = self.output(&d.output.metrics, "csv");
+        let (mut state, mut model) = if resume {
+            let (state, model) = TrainState::load(&checkpoint)?;
+            anyhow::ensure!(
+                model.hyper.species == self.species,
+                "checkpoint {}: species {:?} differ from the deck's {:?}",
+                checkpoint.display(),
+                model.hyper.species,
+                self.species
+            );
+            (state, model)
+        } else {
+            let model = self.initial_model();
+            let n = model.trainable().len();
+            let schedule = match d.schedule.kind.as_str() {
+                "plateau" => Schedule::Plateau {
+                    factor: d.schedule.factor,
+                    patience: d.schedule.patience,
+                    min: d.schedule.min,
+                    best: f64::INFINITY,
+                    bad_epochs: 0,
+                },
+                "cosine" => Schedule::Cosine {
+                    initial: opt.learning_rate,
+                    min: d.schedule.min,
+                    epochs: opt.epochs,
+                },
+                _ => Schedule::Constant,
+            };
+            let state = TrainState {
+                epoch: 0,
+                learning_rate: opt.learning_rate,
+                average: model.trainable(),
+                adam: Adam::new(n, opt.kind == "amsgrad"),
+                schedule,
+                best_validation: f64::INFINITY,
+                epochs_since_best: 0,
+                elapsed: 0.0,
+            };
+            (state, model)
+        };
+        let layout = ParameterLayout::of(&model);
+        let ev = Evaluator::new(&model);
+        let w = self.weights();
+        let mut theta = model.trainable();
+        let mut csv = open_csv(&metrics, resume.then_some(state.epoch))
+            .with_context(|| format!("cannot write {}", metrics.display()))?;
+        log::info!(
+            "training {} weights on {} frames, validating on {}; {}",
+            layout.len,
+            self.train.len(),
+            self.validation.len(),
+            crate::nn::tools::describe(&model)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
+        let bar = if progress {
+            ProgressBar::new(opt.epochs as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} epoch {pos}/{len} {msg} [{elapsed_precise}<{eta}]",
+            )
+            .expect("valid template"),
+        );
+        bar.set_position(state.epoch as u64);
+        let mut best: Option<(usize, Summary)> = None;
+        let mut averaged = model.clone();
+        let start = Instant::now() - std::time::Duration::from_secs_f64(state.elapsed);
+        while state.epoch < opt.epochs {
+            let epoch = state.epoch + 1;
+            let mut order: Vec<usize> = (0..self.train.len()).collect();
+            order.shuffle(&mut ChaCha8Rng::seed_from_u64(
+                opt.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch as u64,
+            ));
+            let mut train_errors = Vec::with_capacity(order.len());
+            for batch in order.chunks(opt.batch) {
+                let per_frame: Vec<(Vec<f64>, FrameErrors)> = batch
+                    .par_iter()
+                    .map(|&k| {
+                        let mut g = vec![0.0; layout.len];
+                        let e = frame_gradient(&ev, &model, &layout, &self.train[k], &w, &mut g);
+                        (g, e)
+                    })
+                    .collect();
+                let mut grad = vec![0.0; layout.len];
+                for (g, e) in &per_frame {
+                    for (a, b) in grad.iter_mut().zip(g) {
+                        *a += b;
+                    }
+                    train_errors.push(*e);
+                }
+                let inv = 1.0 / batch.len() as f64;
+                grad.iter_mut().for_each(|g| *g *= inv);
+                let norm = clip_norm(&mut grad, opt.clip);
+                anyhow::ensure!(
+                    norm.is_finite(),
+                    "epoch {epoch}: the gradient is not finite (learning rate too large?)"
+                );
+                state.adam.update(&mut theta, &grad, state.learning_rate);
+                model.set_trainable(&theta);
+                if opt.ema > 0.0 {
+                    update_average(&mut state.average, &theta, opt.ema, state.adam.step);
+                } else {
+                    state.average.copy_from_slice(&theta);
+                }
+            }
+            averaged.set_trainable(&state.average);
+            let train = Summary::of(&train_errors);
+            let val = if self.validation.is_empty() {
+                train
+            } else {
+                self.evaluate(&averaged, &self.validation)
+            };
+            state.elapsed = start.elapsed().as_secs_f64();
+            writeln!(
+                csv,
+                "{}",
+                csv_row(epoch, state.learning_rate, state.elapsed, &train, &val)
+            )?;
+            csv.flush()?;
+            log::info!(
+                "epoch {epoch}: loss {:.4e}, validation: loss {:.4e}, E {:.3} meV/atom, F {:.2} meV/Å",
+                train.loss,
+                val.loss,
+                val.energy_mae_mev_per_atom,
+                val.force_mae
+            );
+            if val.loss < state.best_validation {
+                state.best_validation = val.loss;
+                state.epochs_since_best = 0;
+                file::save(&averaged, &out_model)?;
+                best = Some((epoch, val));
+            } else {
+                state.epochs_since_best += 1;
+            }
+            state.learning_rate = state.schedule.next(state.learning_rate, epoch, val.loss);
+            state.epoch = epoch;
+            state.save(&model, &checkpoint)?;
+            bar.set_position(epoch as u64);
+            bar.set_message(format!(
+                "loss {:.3e} | val E {:.2} meV/atom F {:.2} meV/Å | lr {:.1e}",
+                train.loss, val.energy_mae_mev_per_atom, val.force_mae, state.learning_rate
+            ));
+            if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
+                log::info!(
+                    "no better validation loss for {} epochs: stopping",
+                    opt.early_stopping
+                );
+                break;
+            }
+            if opt.max_minutes > 0.0 && state.elapsed > 60.0 * opt.max_minutes {
+                log::info!(
+                    "time limit of {} minutes reached: stopping",
+                    opt.max_minutes
+                );
+                break;
+            }
+        }
+        bar.finish();
+        let (best_epoch, best) = match best {
+            Some(b) => b,
+            None => {
+                // resumed after the best epoch: report the saved model
+                let saved = file::load(&out_model)?;
+                (0, self.evaluate(&saved, &self.validation))
+            }
+        };
+        Ok(Outcome {
+            epochs: state.epoch,
+            best_epoch,
+            best,
+            seconds: state.elapsed,
+            model: out_model,
+            parameters: layout.len,
+        })
+    }
+}
