@@ -75,7 +75,8 @@ pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Res
         .collect()
 }
 
-/// A seeded shuffle of `0..n` cut into `n_train` training and `n_val` validation indices.
+/// A seeded shuffle of `0..n`: its first `n_train` indices train, its last `n_val`
+/// validate, so the validation frames stay the same whatever `n_train` is (learning curves).
 pub fn split(
     n: usize,
     n_train: usize,
@@ -89,7 +90,7 @@ pub fn split(
     anyhow::ensure!(n_train > 0, "no training frames");
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    let val = order[n_train..n_train + n_val].to_vec();
+    let val = order[n - n_val..].to_vec();
     order.truncate(n_train);
     Ok((order, val))
 }
