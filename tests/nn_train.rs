@@ -1,0 +1,239 @@
+//! `eqmd train`: the loss goes down, the same seed gives the same model, a resumed run
+//! ends exactly where an uninterrupted one does, and bad training decks are refused with
+//! the file, line and key.
+
+mod common;
+
+use common::eqmd;
+use eqmd::nn::file;
+use eqmd::nn::train::state::model_path;
+use eqmd::nn::train::trainer::Training;
+use std::path::{Path, PathBuf};
+
+fn data() -> String {
+    format!(
+        "{}/inputs/data/rmd17-ethanol.xyz",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A small training deck in `dir` (12 frames to train, 4 to validate, a tiny model).
+fn deck(dir: &Path, extra: &str) -> PathBuf {
+    let text = format!(
+        r#"version = 1
+[data]
+file = "{}"
+train = 12
+validation = 4
+seed = 3
+
+[model]
+lmax = 1
+channels = 4
+layers = 2
+cutoff = 4.0
+radial_basis = 6
+radial_hidden = [8]
+seed = 2
+
+[optimizer]
+kind = "amsgrad"
+learning_rate = 0.01
+batch = 4
+epochs = 4
+ema = 0.9
+seed = 5
+
+[output]
+model = "model.h5"
+{extra}"#,
+        data()
+    );
+    let path = dir.join("train.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(deck: &Path, overrides: &[&str], resume: bool) -> eqmd::nn::train::trainer::Outcome {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Training::load(deck, &o)
+        .unwrap()
+        .run(resume, false)
+        .unwrap()
+}
+
+fn csv_without_times(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            f.remove(2); // seconds
+            f.join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn training_lowers_the_loss_and_writes_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = deck(dir.path(), "");
+    let o = run(&d, &["optimizer.epochs=30"], false);
+    assert_eq!(o.epochs, 30);
+    let csv = std::fs::read_to_string(dir.path().join("model.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').filter_map(|x| x.parse().ok()).collect())
+        .collect();
+    assert_eq!(rows.len(), 30);
+    let (first, last) = (rows[0][3], rows[29][3]);
+    println!(
+        "train loss {first} -> {last}, validation {} -> {}",
+        rows[0][6], rows[29][6]
+    );
+    assert!(last < 0.5 * first, "train loss {first} -> {last}");
+    assert!(rows[29][6] < rows[0][6], "validation loss did not fall");
+    // the saved model is the best one and evaluates to the reported errors
+    let model = file::load(&o.model).unwrap();
+    assert_eq!(model.hyper.species, ["C", "O", "H"]);
+    assert!(
+        model.hyper.avg_neighbors > 5.0,
+        "{}",
+        model.hyper.avg_neighbors
+    );
+    assert!(dir.path().join("model.ckpt").exists());
+    assert!(model_path(&dir.path().join("model.ckpt")).exists());
+}
+
+#[test]
+fn same_seed_same_model() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run(&deck(a.path(), ""), &[], false);
+    run(&deck(b.path(), ""), &[], false);
+    let ma = file::load(&a.path().join("model.h5")).unwrap();
+    let mb = file::load(&b.path().join("model.h5")).unwrap();
+    assert_eq!(ma, mb);
+    assert_eq!(
+        csv_without_times(&a.path().join("model.csv")),
+        csv_without_times(&b.path().join("model.csv"))
+    );
+    // another seed of the frame order gives another model
+    let c = tempfile::tempdir().unwrap();
+    run(&deck(c.path(), ""), &["optimizer.seed=6"], false);
+    assert_ne!(ma, file::load(&c.path().join("model.h5")).unwrap());
+}
+
+#[test]
+fn resumed_training_ends_where_an_uninterrupted_one_does() {
+    let whole = tempfile::tempdir().unwrap();
+    let split = tempfile::tempdir().unwrap();
+    run(&deck(whole.path(), ""), &[], false);
+    let d = deck(split.path(), "");
+    run(&d, &["optimizer.epochs=2"], false);
+    let o = run(&d, &[], true);
+    assert_eq!(o.epochs, 4);
+    for f in ["model.h5", "model.ckpt.h5"] {
+        let a = file::load(&whole.path().join(f)).unwrap();
+        let b = file::load(&split.path().join(f)).unwrap();
+        assert_eq!(a, b, "{f} differs");
+    }
+    assert_eq!(
+        std::fs::read(whole.path().join("model.ckpt"))
+            .unwrap()
+            .len(),
+        std::fs::read(split.path().join("model.ckpt"))
+            .unwrap()
+            .len()
+    );
+    assert_eq!(
+        csv_without_times(&whole.path().join("model.csv")),
+        csv_without_times(&split.path().join("model.csv"))
+    );
+}
+
+#[test]
+fn bad_training_decks_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[loss]\nenergy = 1.0\nforce = 2.0\n",
+            "loss.force",
+            "unknown field",
+        ),
+        (
+            "[schedule]\nkind = \"linear\"\n",
+            "schedule.kind",
+            "plateau",
+        ),
+        ("[loss]\nstress = -1.0\n", "loss.stress", "zero or positive"),
+    ];
+    for (extra, key, message) in cases {
+        let d = deck(dir.path(), extra);
+        let err = Training::load(&d, &[])
+            .err()
+            .expect("must fail")
+            .to_string();
+        assert!(err.contains("train.toml:"), "{err}");
+        assert!(err.contains(key) && err.contains(message), "{err}");
+    }
+    let d = deck(dir.path(), "");
+    for (set, key, message) in [
+        ("data.train=2000", "data.train", "1000 frames"),
+        (
+            "optimizer.learning_rate=0",
+            "optimizer.learning_rate",
+            "positive",
+        ),
+        ("optimizer.kind=\"sgd\"", "optimizer.kind", "amsgrad"),
+        ("model.lmax=4", "model.lmax", "at most 3"),
+    ] {
+        let err = Training::load(&d, &[set.to_string()])
+            .err()
+            .expect("must fail")
+            .to_string();
+        assert!(err.contains(key) && err.contains(message), "{set}: {err}");
+    }
+    let missing = Training::load(&d, &["data.file=\"nowhere.xyz\"".to_string()])
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(missing.contains("nowhere.xyz"), "{missing}");
+    // resuming without a checkpoint says so
+    let err = Training::load(&d, &[])
+        .unwrap()
+        .run(true, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("model.ckpt"), "{err}");
+}
+
+#[test]
+fn train_command_reports_validation_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = deck(dir.path(), "");
+    let out = eqmd(&[
+        "train",
+        d.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "optimizer.epochs=1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("validation") && text.contains("meV/Å"),
+        "{text}"
+    );
+    let help = eqmd(&["train", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--resume") && help.contains("validation"),
+        "{help}"
+    );
+}
