@@ -1,4 +1,5 @@
-//! The command line: `eqmd run DECK`, `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`.
+//! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
+//! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`.
 
 use crate::nn::{file, model::Hyper, tools};
 use crate::run::{run_deck, RunOptions};
@@ -53,6 +54,32 @@ pub enum Command {
         #[arg(long)]
         resume: bool,
         /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Measure learning curves: validation errors against the number of training frames
+    /// for several model shapes (e.g. an invariant L = 0 model against equivariant L = 1, 2
+    /// ones of similar size), as a curve deck (TOML) describes.
+    ///
+    /// The deck names a training deck (`base`), the training-set sizes (`frames`), the
+    /// models (`[[model]]` with `lmax` and `channels`), the budget of every run (`epochs`,
+    /// `minutes`) and an `output` folder. Every model is trained from scratch on every
+    /// size, all validated on the same frames; per-run models, metrics and checkpoints go
+    /// to the folder of the base deck's `output.model`. Writes `learning-curves.csv` (one
+    /// row per run: parameters, epochs, seconds, validation energy and force errors) and
+    /// `learning-curves.svg` (force and energy MAE against frames, log-log), both rewritten
+    /// after every run. Set RUST_LOG=info for a line per epoch.
+    LearningCurve {
+        /// The curve deck.
+        deck: PathBuf,
+        /// Override a curve-deck value, e.g. `--set epochs=50` or `--set frames=[50,100]`
+        /// (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Only re-draw the SVG from the existing CSV, without training.
+        #[arg(long)]
+        plot_only: bool,
+        /// No progress bar and no line per run.
         #[arg(long, short)]
         quiet: bool,
     },
@@ -224,6 +251,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::LearningCurve {
+            deck,
+            overrides,
+            plot_only,
+            quiet,
+        } => learning_curve(&deck, &overrides, plot_only, quiet),
         Command::Eval { model, data, json } => {
             let e = tools::evaluate_errors(&file::load(&model)?, &data)?;
             if json {
@@ -280,4 +313,54 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `eqmd learning-curve`: checks the deck, prints the models and their sizes, runs every
+/// training (or only re-draws the figure) and says where the results are.
+fn learning_curve(
+    deck: &std::path::Path,
+    overrides: &[String],
+    plot_only: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use crate::nn::train::curves::{replot, LearningCurve};
+    if plot_only {
+        let svg = replot(deck, overrides)?;
+        println!("wrote {}", svg.display());
+        return Ok(());
+    }
+    let curve = LearningCurve::load(deck, overrides)?;
+    let d = &curve.deck.deck;
+    if !quiet {
+        for (m, n) in d.model.iter().zip(&curve.parameters) {
+            println!("L = {}, {:>3} channels: {n} weights", m.lmax, m.channels);
+        }
+        println!(
+            "{} runs on {:?} training frames; scratch files in {}",
+            d.model.len() * d.frames.len(),
+            d.frames,
+            curve.scratch.display()
+        );
+        println!("lmax channels frames epochs  seconds  E MAE (meV/atom)  F MAE (meV/Å)");
+    }
+    curve.run(!quiet, |p| {
+        if !quiet {
+            println!(
+                "{:>4} {:>8} {:>6} {:>6} {:>8.1} {:>17.3} {:>14.2}",
+                p.lmax,
+                p.channels,
+                p.train_frames,
+                p.epochs,
+                p.seconds,
+                p.val_energy_mae_mev_per_atom,
+                p.val_force_mae
+            );
+        }
+    })?;
+    println!(
+        "wrote {} and {}",
+        curve.csv_path().display(),
+        curve.svg_path().display()
+    );
+    Ok(())
 }

@@ -3,6 +3,8 @@
 
 use eqmd::deck::{Deck, LoadedDeck};
 use eqmd::io::extxyz;
+use eqmd::nn::train::config::TrainDeck;
+use eqmd::nn::train::state::TrainState;
 use eqmd::potential::eam::file::{parse_funcfl, parse_setfl};
 use proptest::prelude::*;
 use std::path::Path;
@@ -10,6 +12,7 @@ use std::path::Path;
 const DECK: &str = include_str!("../inputs/argon_nvt.toml");
 const XYZ: &str = include_str!("../inputs/structures/ethanol.xyz");
 const EAM: &str = include_str!("../potentials/Cu_u3.eam");
+const TRAIN: &str = include_str!("../inputs/training/ethanol.toml");
 
 /// `text` with the byte range `at..at+len` replaced by `with`, kept valid UTF-8.
 fn mangle(text: &str, at: usize, len: usize, with: &str) -> String {
@@ -31,6 +34,24 @@ proptest! {
     fn decks_never_panic(at in 0usize..2000, len in 0usize..40, with in "[ -~\n]{0,30}") {
         let text = mangle(DECK, at, len, &with);
         let _ = LoadedDeck::<Deck>::from_str(&text, Path::new("mangled.toml"), &[]);
+    }
+
+    #[test]
+    fn training_decks_never_panic(at in 0usize..1200, len in 0usize..40, with in "[ -~\n]{0,30}") {
+        let text = mangle(TRAIN, at, len, &with);
+        let _ = LoadedDeck::<TrainDeck>::from_str(&text, Path::new("mangled.toml"), &[]);
+    }
+
+    #[test]
+    fn training_checkpoints_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ckpt");
+        let mut framed = b"EQMDTRN1\x01\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        framed.extend_from_slice(&bytes);
+        for content in [&bytes, &framed] {
+            std::fs::write(&path, content).unwrap();
+            prop_assert!(TrainState::load(&path).is_err());
+        }
     }
 
     #[test]

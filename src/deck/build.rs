@@ -100,6 +100,19 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
             ));
         }
         maxwell_boltzmann(&mut system, t, s.seed);
+        log::info!(
+            "initial velocities: Maxwell–Boltzmann at {t} (seed {})",
+            s.seed
+        );
+    } else {
+        let moving = system.velocities.iter().any(|v| *v != glam::DVec3::ZERO);
+        match &s.structure {
+            Some(f) if moving => log::info!(
+                "initial velocities: those of the last frame of {}",
+                deck.resolve(f).display()
+            ),
+            _ => log::info!("initial velocities: zero (no `system.temperature`)"),
+        }
     }
     Ok(system)
 }

@@ -1,0 +1,366 @@
+//! Learning curves: validation errors against the number of training frames, for several
+//! model shapes (an invariant L = 0 model against equivariant ones of similar size), each
+//! trained from scratch by the training deck `base` with the frame count and model shape
+//! overridden. The validation frames are the same for every count (see
+//! [`super::data::split`]), so the curves compare like with like. Results go to a CSV and
+//! an SVG figure ([`super::plot`]).
+
+use super::config::TrainDeck;
+use super::data::species_of;
+use super::plot;
+use super::trainer::Training;
+use crate::deck::{DeckError, LoadedDeck, Versioned};
+use crate::io::extxyz;
+use crate::nn::model::{Hyper, Model};
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A curve deck, version 1: which training deck to start from, the training-set sizes,
+/// the model shapes and the budget of every run.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveDeck {
+    pub version: u32,
+    /// The training deck every run starts from (relative to this deck).
+    pub base: String,
+    /// Training-set sizes; the validation frames are the base deck's, the same for all.
+    pub frames: Vec<usize>,
+    /// The model shapes compared, `[[model]]` tables.
+    pub model: Vec<CurveModel>,
+    /// Epochs per run (`optimizer.epochs` of the base deck when absent).
+    pub epochs: Option<usize>,
+    /// Minutes of training per run at most (`optimizer.max_minutes` when absent; 0: none).
+    pub minutes: Option<f64>,
+    /// Folder of `learning-curves.csv` and `learning-curves.svg` (relative to this deck).
+    pub output: String,
+}
+
+impl Versioned for CurveDeck {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+/// One model shape of a learning curve: its largest irrep degree and channels; the other
+/// hyper-parameters are the base deck's.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CurveModel {
+    pub lmax: usize,
+    pub channels: usize,
+}
+
+/// One finished run: a row of the CSV and a point of the figure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub lmax: usize,
+    pub channels: usize,
+    /// Trainable weights of the model.
+    pub parameters: usize,
+    pub train_frames: usize,
+    /// Epochs run (fewer than asked when the time limit or early stopping ended the run).
+    pub epochs: usize,
+    /// Training time, validation included.
+    pub seconds: f64,
+    /// Validation errors of the best epoch (by validation loss).
+    pub val_energy_mae_mev_per_atom: f64,
+    pub val_force_mae: f64,
+    pub val_force_rmse: f64,
+}
+
+/// Header of the learning-curve CSV.
+pub const CSV_HEADER: &str = "lmax,channels,parameters,train_frames,epochs,seconds,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom";
+
+/// Name of the CSV in the output folder.
+pub const CSV_NAME: &str = "learning-curves.csv";
+/// Name of the SVG figure in the output folder.
+pub const SVG_NAME: &str = "learning-curves.svg";
+
+impl Point {
+    /// The point as a CSV row.
+    pub fn csv_row(&self) -> String {
+        format!(
+            "{},{},{},{},{},{:.2},{:.6},{:.6},{:.6}",
+            self.lmax,
+            self.channels,
+            self.parameters,
+            self.train_frames,
+            self.epochs,
+            self.seconds,
+            self.val_energy_mae_mev_per_atom,
+            self.val_force_mae,
+            self.val_force_rmse
+        )
+    }
+
+    /// Parses a CSV row written by [`Point::csv_row`].
+    pub fn parse(row: &str) -> anyhow::Result<Point> {
+        let f: Vec<&str> = row.split(',').map(str::trim).collect();
+        anyhow::ensure!(f.len() == 9, "expected 9 columns, found {}", f.len());
+        let int = |k: usize| {
+            f[k].parse::<usize>()
+                .with_context(|| format!("column {}: `{}` is not a count", k + 1, f[k]))
+        };
+        let real = |k: usize| {
+            f[k].parse::<f64>()
+                .with_context(|| format!("column {}: `{}` is not a number", k + 1, f[k]))
+        };
+        Ok(Point {
+            lmax: int(0)?,
+            channels: int(1)?,
+            parameters: int(2)?,
+            train_frames: int(3)?,
+            epochs: int(4)?,
+            seconds: real(5)?,
+            val_energy_mae_mev_per_atom: real(6)?,
+            val_force_mae: real(7)?,
+            val_force_rmse: real(8)?,
+        })
+    }
+}
+
+/// Writes `points` as a CSV with its header, creating the folder.
+pub fn write_csv(path: &Path, points: &[Point]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut text = format!("{CSV_HEADER}\n");
+    for p in points {
+        text.push_str(&p.csv_row());
+        text.push('\n');
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Reads a CSV written by [`write_csv`]; errors name the file and the line.
+pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Point>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim() == CSV_HEADER => {}
+        _ => anyhow::bail!("{}: the first line is not `{CSV_HEADER}`", path.display()),
+    }
+    lines
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| Point::parse(l).with_context(|| format!("{}:{}", path.display(), n + 1)))
+        .collect()
+}
+
+/// A curve deck read and checked against its base deck and data, ready to run.
+pub struct LearningCurve {
+    pub deck: LoadedDeck<CurveDeck>,
+    /// The base training deck.
+    pub base: PathBuf,
+    /// Folder of every run's model, metrics and checkpoint (that of the base deck's model).
+    pub scratch: PathBuf,
+    /// Trainable weights of each `[[model]]`, in order.
+    pub parameters: Vec<usize>,
+}
+
+/// Reads a curve deck (with `--set` overrides) and checks what needs no data: the keys,
+/// non-empty `frames` and `model`, positive counts, the budget.
+pub fn load_deck(path: &Path, overrides: &[String]) -> Result<LoadedDeck<CurveDeck>, DeckError> {
+    let deck = LoadedDeck::<CurveDeck>::load(path, overrides)?;
+    let d = &deck.deck;
+    if d.frames.is_empty() {
+        return Err(deck.error("frames", "must list at least one training-set size"));
+    }
+    if d.frames.contains(&0) {
+        return Err(deck.error("frames", "training-set sizes must be positive"));
+    }
+    if d.model.is_empty() {
+        return Err(deck.error("model", "must list at least one `[[model]]`"));
+    }
+    for (k, m) in d.model.iter().enumerate() {
+        if m.lmax > 3 {
+            return Err(deck.error(&format!("model[{k}].lmax"), "must be at most 3"));
+        }
+        if m.channels == 0 {
+            return Err(deck.error(&format!("model[{k}].channels"), "must be positive"));
+        }
+        if let Some(j) = d.model[..k].iter().position(|o| o == m) {
+            return Err(deck.error(&format!("model[{k}]"), format!("repeats model[{j}]")));
+        }
+    }
+    if d.epochs == Some(0) {
+        return Err(deck.error("epochs", "must be positive"));
+    }
+    if let Some(m) = d.minutes.filter(|m| !(m.is_finite() && *m >= 0.0)) {
+        return Err(deck.error("minutes", format!("must be zero or positive, got {m}")));
+    }
+    Ok(deck)
+}
+
+impl LearningCurve {
+    /// Reads and checks the curve deck, its base deck and the data: every training-set
+    /// size must leave the validation frames aside.
+    pub fn load(path: &Path, overrides: &[String]) -> anyhow::Result<LearningCurve> {
+        let deck = load_deck(path, overrides)?;
+        let d = &deck.deck;
+        let base = deck.resolve(&d.base);
+        if !base.is_file() {
+            return Err(deck
+                .error("base", format!("{} is not a file", base.display()))
+                .into());
+        }
+        let train = LoadedDeck::<TrainDeck>::load(&base, &[])?;
+        let t = &train.deck;
+        let data = train.resolve(&t.data.file);
+        let frames = extxyz::read_file(&data)?.len();
+        let available = if t.data.validation_file.is_some() {
+            frames
+        } else {
+            frames.saturating_sub(t.data.validation)
+        };
+        if let Some(&n) = d.frames.iter().find(|&&n| n > available) {
+            return Err(deck
+                .error(
+                    "frames",
+                    format!(
+                        "{n} training frames asked, but {} has {frames} frames, {available} of \
+                         them for training",
+                        data.display()
+                    ),
+                )
+                .into());
+        }
+        let species = match &t.model.species {
+            Some(s) => s.clone(),
+            None => species_of(&data)?,
+        };
+        let parameters = d
+            .model
+            .iter()
+            .map(|m| {
+                let hyper = Hyper {
+                    species: species.clone(),
+                    lmax: m.lmax,
+                    channels: m.channels,
+                    layers: t.model.layers,
+                    cutoff: t.model.cutoff,
+                    radial_basis: t.model.radial_basis,
+                    radial_hidden: t.model.radial_hidden.clone(),
+                    parity: t.model.parity,
+                    avg_neighbors: 1.0,
+                };
+                Model::random(hyper, 0).trainable().len()
+            })
+            .collect::<Vec<_>>();
+        let (lo, hi) = (
+            parameters.iter().min().copied().unwrap_or(0),
+            parameters.iter().max().copied().unwrap_or(0),
+        );
+        if hi as f64 > 1.15 * lo as f64 {
+            log::warn!("parameter counts {parameters:?} differ by more than 15 %");
+        }
+        // absolute, since the runs' overrides are resolved against the base deck again
+        let model = std::path::absolute(train.resolve(&t.output.model))
+            .with_context(|| format!("{}: output.model", base.display()))?;
+        let scratch = model
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        Ok(LearningCurve {
+            deck,
+            base,
+            scratch,
+            parameters,
+        })
+    }
+
+    /// The overrides of the base deck for one run: frame count, model shape, budget and
+    /// per-run output paths in the scratch folder.
+    pub fn overrides(&self, model: &CurveModel, frames: usize) -> Vec<String> {
+        let d = &self.deck.deck;
+        let name = format!("l{}-c{}-n{frames}", model.lmax, model.channels);
+        let path = |ext: &str| {
+            let p = self.scratch.join(format!("{name}.{ext}"));
+            toml::Value::String(p.to_string_lossy().into_owned()).to_string()
+        };
+        let mut o = vec![
+            format!("data.train={frames}"),
+            format!("model.lmax={}", model.lmax),
+            format!("model.channels={}", model.channels),
+            format!("output.model={}", path("h5")),
+            format!("output.metrics={}", path("csv")),
+            format!("output.checkpoint={}", path("ckpt")),
+        ];
+        if let Some(e) = d.epochs {
+            o.push(format!("optimizer.epochs={e}"));
+        }
+        if let Some(m) = d.minutes {
+            o.push(format!("optimizer.max_minutes={m:?}"));
+        }
+        o
+    }
+
+    /// Where the CSV goes.
+    pub fn csv_path(&self) -> PathBuf {
+        csv_path(&self.deck)
+    }
+
+    /// Where the figure goes.
+    pub fn svg_path(&self) -> PathBuf {
+        svg_path(&self.deck)
+    }
+
+    /// Trains every model on every training-set size (sizes in the outer loop, so that an
+    /// interrupted run has compared the models on the smaller sizes), rewriting the CSV
+    /// and the figure after every run; `report` sees each point as it is done.
+    pub fn run(
+        &self,
+        progress: bool,
+        mut report: impl FnMut(&Point),
+    ) -> anyhow::Result<Vec<Point>> {
+        let d = &self.deck.deck;
+        let mut points = Vec::new();
+        for &frames in &d.frames {
+            for model in &d.model {
+                let overrides = self.overrides(model, frames);
+                let training = Training::load(&self.base, &overrides)?;
+                let o = training.run(false, progress).with_context(|| {
+                    format!(
+                        "training L = {}, {} channels on {frames} frames",
+                        model.lmax, model.channels
+                    )
+                })?;
+                let point = Point {
+                    lmax: model.lmax,
+                    channels: model.channels,
+                    parameters: o.parameters,
+                    train_frames: frames,
+                    epochs: o.epochs,
+                    seconds: o.seconds,
+                    val_energy_mae_mev_per_atom: o.best.energy_mae_mev_per_atom,
+                    val_force_mae: o.best.force_mae,
+                    val_force_rmse: o.best.force_rmse,
+                };
+                report(&point);
+                points.push(point);
+                write_csv(&self.csv_path(), &points)?;
+                plot::draw(&points, &self.svg_path())?;
+            }
+        }
+        Ok(points)
+    }
+}
+
+/// The CSV path of a curve deck.
+pub fn csv_path(deck: &LoadedDeck<CurveDeck>) -> PathBuf {
+    deck.resolve(&deck.deck.output).join(CSV_NAME)
+}
+
+/// The SVG path of a curve deck.
+pub fn svg_path(deck: &LoadedDeck<CurveDeck>) -> PathBuf {
+    deck.resolve(&deck.deck.output).join(SVG_NAME)
+}
+
+/// Re-draws a curve deck's figure from its CSV, without training; returns the SVG path.
+pub fn replot(path: &Path, overrides: &[String]) -> anyhow::Result<PathBuf> {
+    let deck = load_deck(path, overrides)?;
+    let svg = svg_path(&deck);
+    plot::plot_csv(&csv_path(&deck), &svg)?;
+    Ok(svg)
+}
