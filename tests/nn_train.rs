@@ -237,3 +237,29 @@ fn train_command_reports_validation_errors() {
         "{help}"
     );
 }
+
+#[test]
+fn early_stopping_ends_a_run_that_stops_improving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = deck(dir.path(), "");
+    // a learning rate far too large: the validation loss soon stops improving
+    let o = run(
+        &d,
+        &[
+            "optimizer.epochs=40",
+            "optimizer.learning_rate=2.0",
+            "optimizer.ema=0",
+            "optimizer.early_stopping=3",
+        ],
+        false,
+    );
+    assert!(o.epochs < 40, "ran all {} epochs", o.epochs);
+    assert_eq!(
+        o.epochs,
+        o.best_epoch + 3,
+        "stopped {} epochs after the best",
+        o.epochs - o.best_epoch
+    );
+    let rows = std::fs::read_to_string(dir.path().join("model.csv")).unwrap();
+    assert_eq!(rows.lines().count(), o.epochs + 1);
+}
