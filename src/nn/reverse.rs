@@ -178,7 +178,8 @@ impl Evaluator {
                     }
                 }
             }
-            // 3'a. per edge of atom i: ∂E/∂w_e and ∂E/∂Y_e
+            // 3'a. per edge of atom i: ∂E/∂w_e and (towards positions) ∂E/∂Y_e
+            let to_positions = weights.is_none();
             let radial_w = T::radial_output(&lt.radial);
             let mut grad_w = vec![zero; n_edges * n_w];
             let sh = &tape.sh;
@@ -206,8 +207,14 @@ impl Evaluator {
                             let yv = y[o2 + i2 as usize];
                             let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
                             let gs = &gmp[i3 as usize * c..(i3 as usize + 1) * c];
-                            let mut acc_y = zero;
                             let f = norm * v;
+                            if !to_positions {
+                                for ((gwc, &xc), &gc) in gwp.iter_mut().zip(xs).zip(gs) {
+                                    *gwc += xc * gc * f * yv;
+                                }
+                                continue;
+                            }
+                            let mut acc_y = zero;
                             for (((gwc, &wc), &xc), &gc) in gwp.iter_mut().zip(wp).zip(xs).zip(gs) {
                                 let t = xc * gc * f;
                                 *gwc += t * yv;

@@ -186,10 +186,19 @@ pub fn frame_gradient(
         })
         .collect();
     let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
-    let mut g = vec![Dual64::new(0.0, 0.0); layout.len];
-    ev.reverse(model, graph, &tape, Some((layout, &mut g)));
-    for (a, d) in grad.iter_mut().zip(&g) {
-        *a += energy_factor * d.re + d.eps;
-    }
+    DUAL_GRADIENT.with_borrow_mut(|g| {
+        g.clear();
+        g.resize(layout.len, Dual64::new(0.0, 0.0));
+        ev.reverse(model, graph, &tape, Some((layout, &mut g[..])));
+        for (a, d) in grad.iter_mut().zip(g.iter()) {
+            *a += energy_factor * d.re + d.eps;
+        }
+    });
     err
+}
+
+thread_local! {
+    /// The dual weight gradient, kept per thread between frames: a fresh one per frame
+    /// costs page faults on every call.
+    static DUAL_GRADIENT: std::cell::RefCell<Vec<Dual64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
