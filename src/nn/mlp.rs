@@ -1,4 +1,4 @@
-//! A small dense multilayer perceptron (f64) mapping the radial basis of an edge to the
+//! A small dense multilayer perceptron mapping the radial basis of an edge to the
 //! weights of its tensor product, with a backward pass for forces and training.
 //!
 //! Style of e3nn's `FullyConnectedNet`, which NequIP uses for its radial networks: no biases
@@ -13,6 +13,7 @@
 //! row-major `[sizes[l] × sizes[l+1]]` matrix, so a batch `[batch × in]` times it is
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
+use super::scalar::logistic as sigmoid;
 use num_dual::Dual64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -59,17 +60,6 @@ impl MlpTape {
     /// Output of the last forward pass, row-major `[batch × out]`.
     pub fn output(&self) -> &[f64] {
         &self.output
-    }
-}
-
-/// Logistic sigmoid `1/(1+e^{-x})`, written to stay finite for large `|x|`.
-#[inline]
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
     }
 }
 

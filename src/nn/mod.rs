@@ -5,9 +5,11 @@
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
 //! the radial basis of bond lengths ([`radial`]) and its MLP ([`mlp`]), the weights
-//! ([`model`]), the forward and reverse passes over a graph of bonds ([`network`]), the
-//! `Potential` ([`potential`]), the model file ([`file`](mod@file)) and the command-line tools
-//! ([`tools`]).
+//! ([`model`]) and their flat view for optimisers ([`parameters`]), the forward pass over a
+//! graph of bonds ([`network`]) and the reverse pass to positions and weights (`reverse`),
+//! both written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
+//! `Potential` ([`potential`]), the model file ([`file`](mod@file)), the command-line tools
+//! ([`tools`]) and training ([`train`]).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
 //! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are

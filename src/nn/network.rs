@@ -1,6 +1,6 @@
-//! Evaluation of the network on a graph of atoms and bonds: the forward pass (energy) and
-//! the hand-written reverse pass giving ∂E/∂r for every edge, from which forces and the
-//! virial follow exactly.
+//! Evaluation of the network on a graph of atoms and bonds: the edge embedding and the
+//! forward pass (energy), in any [`Real`]; the hand-written reverse pass that gives ∂E/∂r
+//! for every edge (forces, virial) and ∂E/∂θ (training) is in `reverse`.
 //!
 //! Edges are directed: edge e of atom i points to a neighbour j, r_e = r_j − r_i, and
 //! carries the message from j to i. Edges i→j and j→i share their radial weights (they
@@ -226,9 +226,13 @@ pub(super) fn linear_w<T: Real>(
 
 /// The edge embedding in real numbers, with the derivatives forces need.
 pub struct Embedding {
+    /// Spherical harmonics Y_lm(r̂_e), `[edges × (L+1)²]`.
     pub sh: Vec<f64>,
+    /// ∂Y_lm/∂r_e, same shape.
     pub sh_grad: Vec<DVec3>,
+    /// Radial basis B_k(|r|) of the first edge of every bond, `[bonds × basis]`.
     pub basis: Vec<f64>,
+    /// dB_k/d|r|, same shape.
     pub basis_grad: Vec<f64>,
 }
 
@@ -284,6 +288,20 @@ impl Evaluator {
         let (energies, mut tape) = self.forward_with(model, graph, emb.sh, &emb.basis, false);
         tape.sh_grad = emb.sh_grad;
         tape.basis_grad = emb.basis_grad;
+        (energies, tape)
+    }
+
+    /// [`forward`](Self::forward) from an embedding already computed (training reuses it).
+    pub fn forward_embedded(
+        &self,
+        model: &Model,
+        graph: &Graph,
+        emb: &Embedding,
+    ) -> (Vec<f64>, Tape) {
+        let (energies, mut tape) =
+            self.forward_with(model, graph, emb.sh.clone(), &emb.basis, false);
+        tape.sh_grad = emb.sh_grad.clone();
+        tape.basis_grad = emb.basis_grad.clone();
         (energies, tape)
     }
 

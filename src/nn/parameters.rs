@@ -9,17 +9,24 @@ use super::model::Model;
 /// Offsets of one layer's blocks in the flat vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerOffsets {
+    /// Linear map of each input degree l.
     pub up: Vec<usize>,
+    /// The radial MLP's matrices, one after the other.
     pub radial: usize,
+    /// Linear map of each path.
     pub down: Vec<usize>,
+    /// Self-connection of each species and degree.
     pub self_connection: Vec<Vec<usize>>,
 }
 
 /// Offsets of every block in the flat vector of trainable weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterLayout {
+    /// Species embedding.
     pub embedding: usize,
+    /// Each interaction layer's blocks.
     pub layers: Vec<LayerOffsets>,
+    /// Readout of the last scalars.
     pub readout: usize,
     /// Length of the flat vector.
     pub len: usize,

@@ -13,8 +13,6 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     /// What the radial MLP keeps for its reverse pass.
     type RadialTape: Default + Send + Sync;
 
-    /// The real part.
-    fn value(self) -> f64;
     /// SiLU x·σ(x) and its derivative.
     fn silu(self) -> (Self, Self);
     /// The logistic σ(x) and its derivative.
@@ -24,7 +22,8 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     /// The output of the last `radial_forward`, `[batch × out]`.
     fn radial_output(tape: &Self::RadialTape) -> &[Self];
     /// From ∂E/∂output: ∂E/∂input into `grad_input` (if given) and ∂E/∂weights added to
-    /// `grad_weights` (if given; the layers' matrices concatenated).
+    /// `grad_weights` (if given; the layers' matrices concatenated). Dual numbers serve
+    /// the reverse pass to the weights only, and refuse `grad_input`.
     fn radial_backward(
         mlp: &Mlp,
         tape: &Self::RadialTape,
@@ -34,7 +33,8 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     );
 }
 
-fn logistic(x: f64) -> f64 {
+/// The logistic σ(x) = 1/(1 + e^−x), finite for any x.
+pub(super) fn logistic(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
     } else {
@@ -44,7 +44,7 @@ fn logistic(x: f64) -> f64 {
 }
 
 /// SiLU and its first two derivatives at x.
-fn silu_derivatives(x: f64) -> (f64, f64, f64) {
+pub(super) fn silu_derivatives(x: f64) -> (f64, f64, f64) {
     let s = logistic(x);
     let d1 = s * (1.0 + x * (1.0 - s));
     let d2 = s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s));
@@ -54,9 +54,6 @@ fn silu_derivatives(x: f64) -> (f64, f64, f64) {
 impl Real for f64 {
     type RadialTape = MlpTape;
 
-    fn value(self) -> f64 {
-        self
-    }
     fn silu(self) -> (f64, f64) {
         let (y, d, _) = silu_derivatives(self);
         (y, d)
@@ -102,9 +99,6 @@ impl Real for f64 {
 impl Real for Dual64 {
     type RadialTape = DualMlpTape;
 
-    fn value(self) -> f64 {
-        self.re
-    }
     fn silu(self) -> (Dual64, Dual64) {
         let (y, d1, d2) = silu_derivatives(self.re);
         (

@@ -44,6 +44,12 @@ pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Res
             let forces = frame
                 .forces()
                 .with_context(|| format!("{}: no `forces` array", which()))?;
+            anyhow::ensure!(!frame.is_empty(), "{}: no atoms", which());
+            anyhow::ensure!(
+                energy.is_finite() && forces.iter().all(|f| f.is_finite()),
+                "{}: the energy or a force is not finite",
+                which()
+            );
             let mut system = system_of(frame, path)?;
             let map = system
                 .species_names
@@ -62,7 +68,10 @@ pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Res
             list.rebuild(&mut system);
             let graph = build_graph(&system, &list, &map, cutoff);
             let stress = match frame.stress() {
-                Some(s) if system.cell.is_periodic() => Some((s, system.cell.volume())),
+                Some(s) if system.cell.is_periodic() => {
+                    anyhow::ensure!(s.is_finite(), "{}: the stress is not finite", which());
+                    Some((s, system.cell.volume()))
+                }
                 _ => None,
             };
             Ok(Sample {
@@ -95,14 +104,16 @@ pub fn split(
     Ok((order, val))
 }
 
-/// Per-species energies μ_s minimising Σ_frames (E − Σ_s n_s μ_s)², with a tiny ridge so
-/// that a single composition (one molecule) gets the minimum-norm answer, all species at
-/// the mean energy per atom.
+/// Per-species energies μ_s minimising Σ_frames (E − Σ_s n_s μ_s)² + λ Σ_s (μ_s − ē)², ē
+/// the mean energy per atom, λ tiny: the least-squares answer where the compositions
+/// determine it, and for directions they leave open (one molecule: a single composition)
+/// the answer closest to every species at ē.
 pub fn energy_shift(samples: &[&Sample], n_species: usize) -> Vec<f64> {
     let k = n_species;
     let mut a = vec![0.0; k * k];
     let mut b = vec![0.0; k];
     let mut counts_total = 0.0;
+    let (mut energy_total, mut atoms_total) = (0.0, 0.0);
     for s in samples {
         let mut n = vec![0.0; k];
         for &sp in &s.graph.species {
@@ -115,10 +126,14 @@ pub fn energy_shift(samples: &[&Sample], n_species: usize) -> Vec<f64> {
             }
         }
         counts_total += n.iter().map(|x| x * x).sum::<f64>();
+        energy_total += s.energy;
+        atoms_total += s.graph.atoms() as f64;
     }
+    let mean = energy_total / atoms_total.max(1.0);
     let ridge = 1e-8 * counts_total.max(1.0) / k as f64;
     for p in 0..k {
         a[p * k + p] += ridge;
+        b[p] += ridge * mean;
     }
     solve(&mut a, &mut b, k);
     b
@@ -169,4 +184,47 @@ pub fn average_neighbors(samples: &[&Sample]) -> f64 {
     let edges: usize = samples.iter().map(|s| s.graph.vector.len()).sum();
     let atoms: usize = samples.iter().map(|s| s.graph.atoms()).sum();
     edges as f64 / atoms.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::network::Graph;
+
+    fn sample(species: &[usize], energy: f64) -> Sample {
+        Sample {
+            graph: Graph {
+                species: species.to_vec(),
+                edge_start: vec![0; species.len() + 1],
+                ..Graph::default()
+            },
+            energy,
+            forces: Vec::new(),
+            stress: None,
+        }
+    }
+
+    #[test]
+    fn shift_is_exact_where_compositions_decide_it() {
+        // μ = (−1, −3): AB → −4, AAB → −5, ABB → −7
+        let s = [
+            sample(&[0, 1], -4.0),
+            sample(&[0, 0, 1], -5.0),
+            sample(&[0, 1, 1], -7.0),
+        ];
+        let mu = energy_shift(&s.iter().collect::<Vec<_>>(), 2);
+        assert!(
+            (mu[0] + 1.0).abs() < 1e-6 && (mu[1] + 3.0).abs() < 1e-6,
+            "{mu:?}"
+        );
+    }
+
+    #[test]
+    fn one_composition_puts_every_species_at_the_mean_energy_per_atom() {
+        let s = [sample(&[0, 0, 1, 2], -8.0), sample(&[0, 0, 1, 2], -9.0)];
+        let mu = energy_shift(&s.iter().collect::<Vec<_>>(), 3);
+        for m in &mu {
+            assert!((m + 8.5 / 4.0).abs() < 1e-6, "{mu:?}");
+        }
+    }
 }

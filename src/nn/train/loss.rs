@@ -9,7 +9,7 @@
 //! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ.
 
 use crate::nn::model::Model;
-use crate::nn::network::{Evaluator, Graph};
+use crate::nn::network::{Embedding, Evaluator, Graph};
 use crate::nn::parameters::ParameterLayout;
 use crate::nn::spherical_harmonics::total_dim;
 use glam::{DMat3, DVec3};
@@ -29,8 +29,11 @@ pub struct Sample {
 /// Weights of the three terms of the loss.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LossWeights {
+    /// Of the squared energy error per atom (eV²).
     pub energy: f64,
+    /// Of the mean squared force component error (eV²/Å²).
     pub forces: f64,
+    /// Of the mean squared stress component error (eV²/Å⁶).
     pub stress: f64,
 }
 
@@ -55,8 +58,8 @@ struct Prediction {
     edge_grad: Vec<DVec3>,
 }
 
-fn predict(ev: &Evaluator, model: &Model, graph: &Graph) -> Prediction {
-    let (energies, tape) = ev.forward(model, graph);
+fn predict(ev: &Evaluator, model: &Model, graph: &Graph, emb: &Embedding) -> Prediction {
+    let (energies, tape) = ev.forward_embedded(model, graph, emb);
     let edge_grad = ev.backward(model, graph, &tape);
     let mut forces = vec![DVec3::ZERO; graph.atoms()];
     for i in 0..graph.atoms() {
@@ -119,7 +122,8 @@ pub fn frame_errors(
     sample: &Sample,
     w: &LossWeights,
 ) -> FrameErrors {
-    let p = predict(ev, model, &sample.graph);
+    let emb = ev.embed(model, &sample.graph);
+    let p = predict(ev, model, &sample.graph, &emb);
     errors(&p, sample, w).0
 }
 
@@ -133,7 +137,8 @@ pub fn frame_gradient(
     grad: &mut [f64],
 ) -> FrameErrors {
     let graph = &sample.graph;
-    let p = predict(ev, model, graph);
+    let emb = ev.embed(model, graph);
+    let p = predict(ev, model, graph, &emb);
     let (err, stress_error) = errors(&p, sample, w);
     let nf = graph.atoms() as f64;
     let energy_factor = 2.0 * w.energy * err.energy_error / (nf * nf);
@@ -158,7 +163,6 @@ pub fn frame_gradient(
         .collect();
 
     // the edge embedding moved along the tangents, in its ε part
-    let emb = ev.embed(model, graph);
     let n_sh = total_dim(model.hyper.lmax);
     let nb = model.hyper.radial_basis;
     let sh: Vec<Dual64> = emb
@@ -186,14 +190,16 @@ pub fn frame_gradient(
         })
         .collect();
     let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
-    DUAL_GRADIENT.with_borrow_mut(|g| {
-        g.clear();
-        g.resize(layout.len, Dual64::new(0.0, 0.0));
-        ev.reverse(model, graph, &tape, Some((layout, &mut g[..])));
-        for (a, d) in grad.iter_mut().zip(g.iter()) {
-            *a += energy_factor * d.re + d.eps;
-        }
-    });
+    // taken out of the thread's slot, not borrowed: while the reverse pass waits on its
+    // parallel parts this thread may start another frame, which then finds the slot empty
+    let mut g = DUAL_GRADIENT.take();
+    g.clear();
+    g.resize(layout.len, Dual64::new(0.0, 0.0));
+    ev.reverse(model, graph, &tape, Some((layout, &mut g[..])));
+    for (a, d) in grad.iter_mut().zip(g.iter()) {
+        *a += energy_factor * d.re + d.eps;
+    }
+    DUAL_GRADIENT.set(g);
     err
 }
 

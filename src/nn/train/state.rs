@@ -19,11 +19,15 @@ pub struct TrainState {
     /// Epochs completed.
     pub epoch: usize,
     pub learning_rate: f64,
+    /// The weights (the model file next to the state holds the same; these decide).
+    pub weights: Vec<f64>,
     /// Moving average of the weights.
     pub average: Vec<f64>,
     pub adam: Adam,
     pub schedule: Schedule,
     pub best_validation: f64,
+    /// The epoch of the best validation loss (0: none yet).
+    pub best_epoch: usize,
     pub epochs_since_best: usize,
     /// Seconds of training so far.
     pub elapsed: f64,
@@ -42,6 +46,7 @@ impl TrainState {
         w.u64(VERSION);
         w.u64(self.epoch as u64);
         w.f64(self.learning_rate);
+        w.f64s(&self.weights);
         w.f64s(&self.average);
         w.u64(u64::from(self.adam.amsgrad));
         w.u64(self.adam.step);
@@ -76,6 +81,7 @@ impl TrainState {
             }
         }
         w.f64(self.best_validation);
+        w.u64(self.best_epoch as u64);
         w.u64(self.epochs_since_best as u64);
         w.f64(self.elapsed);
         let sum = fnv1a(&w.0);
@@ -98,10 +104,14 @@ impl TrainState {
         }
         let epoch = r.u64()? as usize;
         let learning_rate = r.f64()?;
+        let weights = r.f64s()?;
         let average = r.f64s()?;
         let amsgrad = r.u64()? != 0;
         let step = r.u64()?;
         let (m, v, v_max) = (r.f64s()?, r.f64s()?, r.f64s()?);
+        if amsgrad && v_max.len() != v.len() {
+            return Err("AMSGrad state without its running maximum".into());
+        }
         let mut adam = Adam::new(0, amsgrad);
         adam.step = step;
         adam.m = m;
@@ -123,16 +133,22 @@ impl TrainState {
             },
             k => return Err(format!("unknown schedule kind {k}")),
         };
-        Ok(TrainState {
+        let state = TrainState {
             epoch,
             learning_rate,
+            weights,
             average,
             adam,
             schedule,
             best_validation: r.f64()?,
+            best_epoch: r.u64()? as usize,
             epochs_since_best: r.u64()? as usize,
             elapsed: r.f64()?,
-        })
+        };
+        if !(state.elapsed >= 0.0 && state.elapsed.is_finite() && state.learning_rate > 0.0) {
+            return Err("time or learning rate out of range".into());
+        }
+        Ok(state)
     }
 
     /// Writes the state to `path` and the model next to it.
@@ -151,13 +167,17 @@ impl TrainState {
             .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
         let state = TrainState::decode(&bytes)
             .map_err(|e| anyhow::anyhow!("checkpoint {}: {e}", path.display()))?;
-        let model = file::load(&model_path(path))?;
+        let mut model = file::load(&model_path(path))?;
         let n = model.trainable().len();
         anyhow::ensure!(
-            state.average.len() == n && state.adam.m.len() == n && state.adam.v.len() == n,
+            state.weights.len() == n
+                && state.average.len() == n
+                && state.adam.m.len() == n
+                && state.adam.v.len() == n,
             "checkpoint {}: the optimiser state does not fit the model ({n} weights)",
             path.display()
         );
+        model.set_trainable(&state.weights);
         Ok((state, model))
     }
 }

@@ -26,19 +26,27 @@ use std::time::Instant;
 /// What a finished training reports.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Epochs done (counting those before a resume).
     pub epochs: usize,
+    /// The epoch whose moving-average weights were saved.
     pub best_epoch: usize,
+    /// Validation errors of the saved model.
     pub best: Summary,
+    /// Seconds of training (counting those before a resume).
     pub seconds: f64,
+    /// Where the model was written.
     pub model: PathBuf,
+    /// Trainable weights.
     pub parameters: usize,
 }
 
 /// A training deck read and checked, with its data loaded.
 pub struct Training {
     pub deck: LoadedDeck<TrainDeck>,
+    /// Frames to train on and to validate on.
     pub train: Vec<Sample>,
     pub validation: Vec<Sample>,
+    /// The model's species, in embedding order.
     pub species: Vec<String>,
 }
 
@@ -46,6 +54,7 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     let d = &deck.deck;
     let positive = [
         ("data.train", d.data.train as f64),
+        ("data.validation", d.data.validation as f64),
         ("model.channels", d.model.channels as f64),
         ("model.layers", d.model.layers as f64),
         ("model.cutoff", d.model.cutoff),
@@ -87,6 +96,12 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     }
     if !(d.schedule.factor > 0.0 && d.schedule.factor <= 1.0) {
         return Err(deck.error("schedule.factor", "must be in (0, 1]"));
+    }
+    if !(d.schedule.min > 0.0 && d.schedule.min <= d.optimizer.learning_rate) {
+        return Err(deck.error(
+            "schedule.min",
+            "must be positive and at most the learning rate",
+        ));
     }
     Ok(())
 }
@@ -231,15 +246,31 @@ impl Training {
             let state = TrainState {
                 epoch: 0,
                 learning_rate: opt.learning_rate,
+                weights: model.trainable(),
                 average: model.trainable(),
                 adam: Adam::new(n, opt.kind == "amsgrad"),
                 schedule,
                 best_validation: f64::INFINITY,
+                best_epoch: 0,
                 epochs_since_best: 0,
                 elapsed: 0.0,
             };
             (state, model)
         };
+        // the cosine follows the deck's length, also when a resumed run is made longer
+        if let Schedule::Cosine {
+            epochs, initial, ..
+        } = &mut state.schedule
+        {
+            *epochs = opt.epochs;
+            *initial = opt.learning_rate;
+        }
+        for p in [&out_model, &checkpoint] {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+        }
         let layout = ParameterLayout::of(&model);
         let ev = Evaluator::new(&model);
         let w = self.weights();
@@ -268,10 +299,17 @@ impl Training {
             .expect("valid template"),
         );
         bar.set_position(state.epoch as u64);
-        let mut best: Option<(usize, Summary)> = None;
+        let mut best: Option<Summary> = None;
         let mut averaged = model.clone();
-        let start = Instant::now() - std::time::Duration::from_secs_f64(state.elapsed);
+        let (start, before) = (Instant::now(), state.elapsed);
         while state.epoch < opt.epochs {
+            if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
+                log::info!(
+                    "no better validation loss for {} epochs: stopping",
+                    opt.early_stopping
+                );
+                break;
+            }
             let epoch = state.epoch + 1;
             let mut order: Vec<usize> = (0..self.train.len()).collect();
             order.shuffle(&mut ChaCha8Rng::seed_from_u64(
@@ -303,6 +341,7 @@ impl Training {
                 );
                 state.adam.update(&mut theta, &grad, state.learning_rate);
                 model.set_trainable(&theta);
+                state.weights.copy_from_slice(&theta);
                 if opt.ema > 0.0 {
                     update_average(&mut state.average, &theta, opt.ema, state.adam.step);
                 } else {
@@ -311,12 +350,8 @@ impl Training {
             }
             averaged.set_trainable(&state.average);
             let train = Summary::of(&train_errors);
-            let val = if self.validation.is_empty() {
-                train
-            } else {
-                self.evaluate(&averaged, &self.validation)
-            };
-            state.elapsed = start.elapsed().as_secs_f64();
+            let val = self.evaluate(&averaged, &self.validation);
+            state.elapsed = before + start.elapsed().as_secs_f64();
             writeln!(
                 csv,
                 "{}",
@@ -334,7 +369,8 @@ impl Training {
                 state.best_validation = val.loss;
                 state.epochs_since_best = 0;
                 file::save(&averaged, &out_model)?;
-                best = Some((epoch, val));
+                state.best_epoch = epoch;
+                best = Some(val);
             } else {
                 state.epochs_since_best += 1;
             }
@@ -346,13 +382,6 @@ impl Training {
                 "loss {:.3e} | val E {:.2} meV/atom F {:.2} meV/Å | lr {:.1e}",
                 train.loss, val.energy_mae_mev_per_atom, val.force_mae, state.learning_rate
             ));
-            if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
-                log::info!(
-                    "no better validation loss for {} epochs: stopping",
-                    opt.early_stopping
-                );
-                break;
-            }
             if opt.max_minutes > 0.0 && state.elapsed > 60.0 * opt.max_minutes {
                 log::info!(
                     "time limit of {} minutes reached: stopping",
@@ -362,17 +391,18 @@ impl Training {
             }
         }
         bar.finish();
-        let (best_epoch, best) = match best {
+        anyhow::ensure!(
+            state.best_epoch > 0,
+            "no epoch gave a finite validation loss; no model was written"
+        );
+        let best = match best {
             Some(b) => b,
-            None => {
-                // resumed after the best epoch: report the saved model
-                let saved = file::load(&out_model)?;
-                (0, self.evaluate(&saved, &self.validation))
-            }
+            // resumed after the best epoch: the model saved then
+            None => self.evaluate(&file::load(&out_model)?, &self.validation),
         };
         Ok(Outcome {
             epochs: state.epoch,
-            best_epoch,
+            best_epoch: state.best_epoch,
             best,
             seconds: state.elapsed,
             model: out_model,
