@@ -12,7 +12,7 @@ use super::model::{Layer, Model};
 use super::radial::RadialBasis;
 use super::scalar::Real;
 use super::spherical_harmonics::{dim, spherical_harmonics_with_gradient, total_dim};
-use glam::DVec3;
+use glam::{DMat3, DVec3};
 use rayon::prelude::*;
 
 /// Atoms (as model species indices) and their directed edges within the cutoff.
@@ -33,6 +33,28 @@ impl Graph {
     /// Number of atoms.
     pub fn atoms(&self) -> usize {
         self.species.len()
+    }
+
+    /// Forces from the edge gradients g_e = ∂E/∂r_e: r_e = r_j − r_i, so atom i gains g_e
+    /// and atom j loses it.
+    pub fn forces(&self, edge_grad: &[DVec3]) -> Vec<DVec3> {
+        let mut forces = vec![DVec3::ZERO; self.atoms()];
+        for i in 0..self.atoms() {
+            for e in self.edges(i) {
+                forces[i] += edge_grad[e];
+                forces[self.neighbor[e]] -= edge_grad[e];
+            }
+        }
+        forces
+    }
+
+    /// The virial W = −Σ_e r_e ⊗ ∂E/∂r_e (stress = −W/V).
+    pub fn virial(&self, edge_grad: &[DVec3]) -> DMat3 {
+        let mut w = DMat3::ZERO;
+        for (r, g) in self.vector.iter().zip(edge_grad) {
+            w -= DMat3::from_cols(*r * g.x, *r * g.y, *r * g.z);
+        }
+        w
     }
 
     pub(super) fn edges(&self, i: usize) -> std::ops::Range<usize> {

@@ -7,7 +7,6 @@ use super::network::{Evaluator, Graph};
 use crate::neighbors::{ListKind, NeighborList};
 use crate::potential::{ForceOutput, Potential};
 use crate::system::System;
-use glam::DMat3;
 
 /// An equivariant network model applied to the species of one system.
 pub struct Equivariant {
@@ -110,20 +109,9 @@ impl Potential for Equivariant {
                 *a += e;
             }
         }
-        // r_e = r_j − r_i: ∂E/∂r_j += g, ∂E/∂r_i −= g; W = −Σ r_e ⊗ g
-        let mut virial = DMat3::ZERO;
-        for i in 0..graph.atoms() {
-            let edges = graph.edge_start[i]..graph.edge_start[i + 1];
-            for ((&j, g), r) in graph.neighbor[edges.clone()]
-                .iter()
-                .zip(&grad[edges.clone()])
-                .zip(&graph.vector[edges])
-            {
-                out.forces[i] += *g;
-                out.forces[j] -= *g;
-                virial -= DMat3::from_cols(*r * g.x, *r * g.y, *r * g.z);
-            }
+        for (f, g) in out.forces.iter_mut().zip(graph.forces(&grad)) {
+            *f += g;
         }
-        out.virial += virial;
+        out.virial += graph.virial(&grad);
     }
 }

@@ -61,27 +61,11 @@ struct Prediction {
 fn predict(ev: &Evaluator, model: &Model, graph: &Graph, emb: &Embedding) -> Prediction {
     let (energies, tape) = ev.forward_embedded(model, graph, emb);
     let edge_grad = ev.backward(model, graph, &tape);
-    let mut forces = vec![DVec3::ZERO; graph.atoms()];
-    for i in 0..graph.atoms() {
-        for e in graph.edge_start[i]..graph.edge_start[i + 1] {
-            forces[i] += edge_grad[e];
-            forces[graph.neighbor[e]] -= edge_grad[e];
-        }
-    }
     Prediction {
         energy: energies.iter().sum(),
-        forces,
+        forces: graph.forces(&edge_grad),
         edge_grad,
     }
-}
-
-/// σ = (1/V) Σ_e r_e ⊗ ∂E/∂r_e (ASE's sign: positive = tensile).
-fn stress_of(graph: &Graph, edge_grad: &[DVec3], volume: f64) -> DMat3 {
-    let mut s = DMat3::ZERO;
-    for (r, g) in graph.vector.iter().zip(edge_grad) {
-        s += DMat3::from_cols(*r * g.x, *r * g.y, *r * g.z);
-    }
-    s * (1.0 / volume)
 }
 
 /// The loss and errors of `sample`, and per-term factors for the gradient.
@@ -98,7 +82,8 @@ fn errors(p: &Prediction, sample: &Sample, w: &LossWeights) -> (FrameErrors, Opt
     let mut loss = w.energy * (de / nf).powi(2) + w.forces * force_sq / (3.0 * nf);
     let (mut stress_sq, mut du) = (None, None);
     if let Some((reference, volume)) = sample.stress {
-        let d = stress_of(&sample.graph, &p.edge_grad, volume) - reference;
+        // ASE's sign: σ = −W/V = (1/V) Σ_e r_e ⊗ ∂E/∂r_e, positive = tensile
+        let d = sample.graph.virial(&p.edge_grad) * (-1.0 / volume) - reference;
         let sq: f64 = d.to_cols_array().iter().map(|x| x * x).sum();
         loss += w.stress * sq / 9.0;
         stress_sq = Some(sq);
