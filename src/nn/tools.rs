@@ -137,42 +137,28 @@ pub(crate) fn system_of(frame: &extxyz::Frame, source: &Path) -> anyhow::Result<
 }
 
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
-/// `forces`), as `eqmd eval` reports them.
+/// `forces`), as `eqmd eval` reports them: the training metrics, frames in parallel.
 pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
-    let frames = extxyz::read_file(data)?;
-    anyhow::ensure!(!frames.is_empty(), "{}: no frames", data.display());
-    let (mut e_abs, mut e_abs_atom, mut e_sq) = (0.0, 0.0, 0.0);
-    let (mut f_abs, mut f_sq, mut f_count) = (0.0, 0.0, 0usize);
-    for (k, frame) in frames.iter().enumerate() {
-        let which = || format!("{} frame {}", data.display(), k + 1);
-        let e_ref = frame
-            .energy()
-            .with_context(|| format!("{}: no energy", which()))?;
-        let f_ref = frame
-            .forces()
-            .with_context(|| format!("{}: no forces", which()))?;
-        let mut system = system_of(frame, data)?;
-        let net = Equivariant::new(model.clone(), &system.species_names)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", which()))?;
-        let out = crate::potential::evaluate(&net, &mut system);
-        let de = out.energy - e_ref;
-        e_abs += de.abs();
-        e_abs_atom += de.abs() / system.len() as f64;
-        e_sq += de * de;
-        for (f, r) in out.forces.iter().zip(&f_ref) {
-            let d = *f - *r;
-            f_abs += d.x.abs() + d.y.abs() + d.z.abs();
-            f_sq += d.length_squared();
-            f_count += 3;
-        }
-    }
-    let n = frames.len() as f64;
+    use super::train::{data::load_samples, loss, metrics::Summary};
+    use rayon::prelude::*;
+    let samples = load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
+    let ev = super::network::Evaluator::new(model);
+    let no_loss = loss::LossWeights {
+        energy: 0.0,
+        forces: 0.0,
+        stress: 0.0,
+    };
+    let errors: Vec<loss::FrameErrors> = samples
+        .par_iter()
+        .map(|s| loss::frame_errors(&ev, model, s, &no_loss))
+        .collect();
+    let s = Summary::of(&errors);
     Ok(Errors {
-        n_frames: frames.len(),
-        energy_mae_mev: 1e3 * e_abs / n,
-        energy_mae_mev_per_atom: 1e3 * e_abs_atom / n,
-        energy_rmse_mev: 1e3 * (e_sq / n).sqrt(),
-        force_mae_mev_per_angstrom: 1e3 * f_abs / f_count as f64,
-        force_rmse_mev_per_angstrom: 1e3 * (f_sq / f_count as f64).sqrt(),
+        n_frames: s.frames,
+        energy_mae_mev: s.energy_mae_mev,
+        energy_mae_mev_per_atom: s.energy_mae_mev_per_atom,
+        energy_rmse_mev: s.energy_rmse_mev,
+        force_mae_mev_per_angstrom: s.force_mae,
+        force_rmse_mev_per_angstrom: s.force_rmse,
     })
 }

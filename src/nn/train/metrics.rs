@@ -4,7 +4,7 @@ use super::loss::FrameErrors;
 use std::io::Write;
 use std::path::Path;
 
-/// Errors of a set of frames: mean loss; energy MAE (meV, meV/atom); force MAE and RMSE
+/// Errors of a set of frames: mean loss; energy MAE (meV, meV/atom) and RMSE; force MAE and RMSE
 /// (meV/Å); stress RMSE (meV/Å³) when frames carry stress.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Summary {
@@ -12,6 +12,7 @@ pub struct Summary {
     pub loss: f64,
     pub energy_mae_mev: f64,
     pub energy_mae_mev_per_atom: f64,
+    pub energy_rmse_mev: f64,
     pub force_mae: f64,
     pub force_rmse: f64,
     pub stress_rmse: Option<f64>,
@@ -34,6 +35,8 @@ impl Summary {
                     .map(|e| e.energy_error.abs() / e.atoms.max(1) as f64)
                     .sum::<f64>()
                 / n,
+            energy_rmse_mev: 1e3
+                * (errors.iter().map(|e| e.energy_error.powi(2)).sum::<f64>() / n).sqrt(),
             force_mae: 1e3 * errors.iter().map(|e| e.force_abs).sum::<f64>() / comps,
             force_rmse: 1e3 * (errors.iter().map(|e| e.force_sq).sum::<f64>() / comps).sqrt(),
             stress_rmse: (!stress.is_empty())
