@@ -3,6 +3,7 @@
 //! to the deck.
 
 use crate::deck::Versioned;
+use crate::nn::model::Hyper;
 use serde::Deserialize;
 
 /// A whole training deck.
@@ -73,6 +74,24 @@ pub struct ModelSection {
     /// Seed of the initial weights.
     #[serde(default)]
     pub seed: u64,
+}
+
+impl ModelSection {
+    /// The hyper-parameters this section describes, for `species` (embedding order) and
+    /// the average neighbour count measured on the data.
+    pub fn hyper(&self, species: Vec<String>, avg_neighbors: f64) -> Hyper {
+        Hyper {
+            species,
+            lmax: self.lmax,
+            channels: self.channels,
+            layers: self.layers,
+            cutoff: self.cutoff,
+            radial_basis: self.radial_basis,
+            radial_hidden: self.radial_hidden.clone(),
+            parity: self.parity,
+            avg_neighbors,
+        }
+    }
 }
 
 fn two() -> usize {

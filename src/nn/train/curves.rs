@@ -6,12 +6,12 @@
 //! an SVG figure ([`super::plot`]).
 
 use super::config::TrainDeck;
-use super::data::species_of;
+use super::data::species_in;
 use super::plot;
 use super::trainer::Training;
 use crate::deck::{DeckError, LoadedDeck, Versioned};
 use crate::io::extxyz;
-use crate::nn::model::{Hyper, Model};
+use crate::nn::model::Model;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -208,7 +208,8 @@ impl LearningCurve {
         let train = LoadedDeck::<TrainDeck>::load(&base, &[])?;
         let t = &train.deck;
         let data = train.resolve(&t.data.file);
-        let frames = extxyz::read_file(&data)?.len();
+        let all = extxyz::read_file(&data)?;
+        let frames = all.len();
         let available = if t.data.validation_file.is_some() {
             frames
         } else {
@@ -228,24 +229,18 @@ impl LearningCurve {
         }
         let species = match &t.model.species {
             Some(s) => s.clone(),
-            None => species_of(&data)?,
+            None => species_in(&all),
         };
         let parameters = d
             .model
             .iter()
             .map(|m| {
-                let hyper = Hyper {
-                    species: species.clone(),
-                    lmax: m.lmax,
-                    channels: m.channels,
-                    layers: t.model.layers,
-                    cutoff: t.model.cutoff,
-                    radial_basis: t.model.radial_basis,
-                    radial_hidden: t.model.radial_hidden.clone(),
-                    parity: t.model.parity,
-                    avg_neighbors: 1.0,
-                };
-                Model::random(hyper, 0).trainable().len()
+                let mut shape = t.model.clone();
+                shape.lmax = m.lmax;
+                shape.channels = m.channels;
+                Model::random(shape.hyper(species.clone(), 1.0), 0)
+                    .trainable()
+                    .len()
             })
             .collect::<Vec<_>>();
         let (lo, hi) = (

@@ -15,16 +15,20 @@ use std::path::Path;
 
 /// The species of a data file, in order of first appearance.
 pub fn species_of(path: &Path) -> anyhow::Result<Vec<String>> {
-    let frames = extxyz::read_file(path)?;
+    Ok(species_in(&extxyz::read_file(path)?))
+}
+
+/// The species of `frames`, in order of first appearance.
+pub fn species_in(frames: &[extxyz::Frame]) -> Vec<String> {
     let mut species: Vec<String> = Vec::new();
-    for f in &frames {
+    for f in frames {
         for s in &f.symbols {
             if !species.contains(s) {
                 species.push(s.clone());
             }
         }
     }
-    Ok(species)
+    species
 }
 
 /// Every frame of `path` as a sample: graph within `cutoff`, atoms labelled by their index

@@ -10,7 +10,7 @@ use super::optimizer::{clip_norm, update_average, Adam, Schedule};
 use super::state::TrainState;
 use crate::deck::{DeckError, LoadedDeck};
 use crate::nn::file;
-use crate::nn::model::{Hyper, Model};
+use crate::nn::model::Model;
 use crate::nn::network::Evaluator;
 use crate::nn::parameters::ParameterLayout;
 use anyhow::Context;
@@ -158,17 +158,7 @@ impl Training {
     pub fn initial_model(&self) -> Model {
         let m = &self.deck.deck.model;
         let train: Vec<&Sample> = self.train.iter().collect();
-        let hyper = Hyper {
-            species: self.species.clone(),
-            lmax: m.lmax,
-            channels: m.channels,
-            layers: m.layers,
-            cutoff: m.cutoff,
-            radial_basis: m.radial_basis,
-            radial_hidden: m.radial_hidden.clone(),
-            parity: m.parity,
-            avg_neighbors: average_neighbors(&train).max(1.0),
-        };
+        let hyper = m.hyper(self.species.clone(), average_neighbors(&train).max(1.0));
         let mut model = Model::random(hyper, m.seed);
         let scale = force_rms(&train);
         model.scale = vec![if scale > 0.0 { scale } else { 1.0 }; self.species.len()];
