@@ -6,10 +6,10 @@
 //! checkpoint). Multiply by 950/50 for an rMD17 epoch.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use eqmd::nn::network::Evaluator;
-use eqmd::nn::parameters::ParameterLayout;
-use eqmd::nn::train::loss::{frame_gradient, LossWeights};
-use eqmd::nn::train::trainer::Training;
+use eqmd::potential::equivariant::network::Evaluator;
+use eqmd::potential::equivariant::parameters::ParameterLayout;
+use eqmd::train::loss::{frame_gradient, LossWeights};
+use eqmd::train::trainer::Training;
 use rayon::prelude::*;
 use std::hint::black_box;
 use std::path::Path;

@@ -1,8 +1,9 @@
 //! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
 //! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`.
 
-use crate::nn::{file, model::Hyper, tools};
+use crate::potential::equivariant::{file, model::Hyper};
 use crate::run::{run_deck, RunOptions};
+use crate::tools;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -236,7 +237,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             resume,
             quiet,
         } => {
-            let training = crate::nn::train::trainer::Training::load(&deck, &overrides)?;
+            let training = crate::train::trainer::Training::load(&deck, &overrides)?;
             let o = training.run(resume, !quiet)?;
             println!("model             {}", o.model.display());
             println!("weights           {}", o.parameters);
@@ -323,7 +324,7 @@ fn learning_curve(
     plot_only: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    use crate::nn::train::curves::{replot, LearningCurve};
+    use crate::train::curves::{replot, LearningCurve};
     if plot_only {
         let svg = replot(deck, overrides)?;
         println!("wrote {}", svg.display());

@@ -100,7 +100,7 @@ fn init_show_and_benchmark() {
 /// must equal those computed by hand from the reference frame.
 #[test]
 fn eval_reports_errors_against_reference_frames() {
-    use eqmd::nn::model::{Hyper, Model};
+    use eqmd::potential::equivariant::model::{Hyper, Model};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flat.h5");
     let mut model = Model::random(
@@ -119,7 +119,7 @@ fn eval_reports_errors_against_reference_frames() {
     );
     model.readout.iter_mut().for_each(|w| *w = 0.0);
     model.shift = vec![-10.0, -1000.0, -2000.0];
-    eqmd::nn::file::save(&model, &path).unwrap();
+    eqmd::potential::equivariant::file::save(&model, &path).unwrap();
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/structures/ethanol.xyz");
     let out = eqmd(&["eval", path.to_str().unwrap(), data, "--json"]);
     assert!(

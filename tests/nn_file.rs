@@ -1,8 +1,8 @@
 //! The model file of the equivariant network: save then load gives the same model bit for
 //! bit, and damaged or foreign files give errors naming the file and the dataset.
 
-use eqmd::nn::file::{load, save, ModelFileError, FORMAT_VERSION};
-use eqmd::nn::model::{Hyper, Model};
+use eqmd::potential::equivariant::file::{load, save, ModelFileError, FORMAT_VERSION};
+use eqmd::potential::equivariant::model::{Hyper, Model};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 

@@ -5,8 +5,8 @@
 mod common;
 
 use common::eqmd_command;
-use eqmd::nn::train::curves::{self, read_csv, LearningCurve, Point};
-use eqmd::nn::train::plot;
+use eqmd::train::curves::plot;
+use eqmd::train::curves::{self, read_csv, LearningCurve, Point};
 use std::path::{Path, PathBuf};
 
 /// Writes a base training deck (tiny model, 10 validation frames of the real data, outputs

@@ -2,8 +2,8 @@
 //! rotation behaviour), Wigner-D matrices and real Clebsch–Gordan couplings, all checked on
 //! seeded random inputs against independent formulas and symmetry identities.
 
-use eqmd::nn::clebsch_gordan::{triangle, ClebschGordan};
-use eqmd::nn::spherical_harmonics::{
+use eqmd::potential::equivariant::clebsch_gordan::{triangle, ClebschGordan};
+use eqmd::potential::equivariant::spherical_harmonics::{
     dim, offset, spherical_harmonics, spherical_harmonics_with_gradient, total_dim, wigner_d, LMAX,
 };
 use glam::{DMat3, DQuat, DVec3};
@@ -370,7 +370,9 @@ fn coupled_harmonics_are_harmonics() {
         } else {
             // k = √((2l1+1)(2l2+1)/(2l3+1)) ⟨l1 0 l2 0 | l3 0⟩, non-zero for even triples.
             let want = ((dim(l1) * dim(l2)) as f64 / dim(l3) as f64).sqrt()
-                * eqmd::nn::clebsch_gordan::complex_cg(l1 as i64, 0, l2 as i64, 0, l3 as i64, 0);
+                * eqmd::potential::equivariant::clebsch_gordan::complex_cg(
+                    l1 as i64, 0, l2 as i64, 0, l3 as i64, 0,
+                );
             assert!(
                 (k - want).abs() < 1e-12,
                 "({l1}, {l2}, {l3}): k = {k}, want {want}"

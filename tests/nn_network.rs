@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use eqmd::cell::Cell;
-use eqmd::nn::model::{Hyper, Model};
-use eqmd::nn::potential::Equivariant;
+use eqmd::potential::equivariant::model::{Hyper, Model};
+use eqmd::potential::equivariant::potential::Equivariant;
 use eqmd::system::System;
 use glam::{DMat3, DQuat, DVec3};
 use rand::{RngExt, SeedableRng};

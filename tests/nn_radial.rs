@@ -1,8 +1,8 @@
 //! The radial part of the equivariant potential: Bessel basis with cutoff envelope, and the
 //! radial MLP with its backward pass, all checked against central finite differences.
 
-use eqmd::nn::mlp::{Mlp, MlpTape};
-use eqmd::nn::radial::RadialBasis;
+use eqmd::potential::equivariant::mlp::{Mlp, MlpTape};
+use eqmd::potential::equivariant::radial::RadialBasis;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -5,9 +5,9 @@
 mod common;
 
 use common::eqmd;
-use eqmd::nn::file;
-use eqmd::nn::train::state::model_path;
-use eqmd::nn::train::trainer::Training;
+use eqmd::potential::equivariant::file;
+use eqmd::train::state::model_path;
+use eqmd::train::trainer::Training;
 use std::path::{Path, PathBuf};
 
 fn data() -> String {
@@ -54,7 +54,7 @@ model = "model.h5"
     path
 }
 
-fn run(deck: &Path, overrides: &[&str], resume: bool) -> eqmd::nn::train::trainer::Outcome {
+fn run(deck: &Path, overrides: &[&str], resume: bool) -> eqmd::train::trainer::Outcome {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     Training::load(deck, &o)
         .unwrap()

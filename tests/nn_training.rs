@@ -3,11 +3,11 @@
 //! differences of the loss in every kind of weight.
 
 use eqmd::io::extxyz::{self, Frame};
-use eqmd::nn::model::{Hyper, Model};
-use eqmd::nn::network::Evaluator;
-use eqmd::nn::parameters::ParameterLayout;
-use eqmd::nn::train::data::load_samples;
-use eqmd::nn::train::loss::{frame_errors, frame_gradient, LossWeights, Sample};
+use eqmd::potential::equivariant::model::{Hyper, Model};
+use eqmd::potential::equivariant::network::Evaluator;
+use eqmd::potential::equivariant::parameters::ParameterLayout;
+use eqmd::train::data::load_samples;
+use eqmd::train::loss::{frame_errors, frame_gradient, LossWeights, Sample};
 use glam::{DMat3, DVec3};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -3,9 +3,9 @@
 
 use eqmd::deck::{Deck, LoadedDeck};
 use eqmd::io::extxyz;
-use eqmd::nn::train::config::TrainDeck;
-use eqmd::nn::train::state::TrainState;
 use eqmd::potential::eam::file::{parse_funcfl, parse_setfl};
+use eqmd::train::config::TrainDeck;
+use eqmd::train::state::TrainState;
 use proptest::prelude::*;
 use std::path::Path;
 

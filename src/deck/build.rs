@@ -4,16 +4,15 @@
 use super::quantity::{Dimension, Quantity};
 use super::schema::*;
 use super::{DeckError, LoadedDeck};
-use crate::cell::Cell;
 use crate::integrate::{maxwell_boltzmann, Integrator, Langevin, NoseHooverChain, VelocityVerlet};
-use crate::io::{extxyz, h5md};
+use crate::io::structure::{self, default_mass};
 use crate::lattice;
-use crate::nn::file as nn_file;
-use crate::nn::potential::Equivariant;
 use crate::potential::eam::file::{read_funcfl, read_setfl};
+use crate::potential::equivariant::file as nn_file;
+use crate::potential::equivariant::potential::Equivariant;
 use crate::potential::{Eam, LennardJones, LjPair, Morse, MorsePair, Potential, Sum};
 use crate::system::System;
-use crate::units::{atomic_mass, Units};
+use crate::units::Units;
 
 /// A quantity from the deck in the deck's units, checked against its dimension.
 fn quantity(
@@ -117,13 +116,6 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
     Ok(system)
 }
 
-fn default_mass(units: Units, species: &str) -> f64 {
-    match units {
-        Units::Lj => 1.0,
-        Units::Metal => atomic_mass(species).unwrap_or(f64::NAN),
-    }
-}
-
 fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> {
     let path = deck.resolve(file);
     if !path.exists() {
@@ -132,53 +124,9 @@ fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> 
             format!("structure file {} does not exist", path.display()),
         ));
     }
-    let is_h5md = path
-        .extension()
-        .is_some_and(|e| e == "h5" || e == "h5md" || e == "hdf5");
-    let (lattice, pbc, symbols, positions, velocities) = if is_h5md {
-        let f = h5md::read_last_frame(&path)
-            .map_err(|e| deck.error("system.structure", e.to_string()))?;
-        let periodic = f.pbc.iter().any(|&p| p);
-        let lattice = (periodic || f.cell != glam::DMat3::ZERO).then_some(f.cell);
-        let symbols = f
-            .species
-            .iter()
-            .map(|&s| f.species_names[s].clone())
-            .collect();
-        (lattice, f.pbc, symbols, f.positions, f.velocities)
-    } else {
-        let f = extxyz::read_last_frame(&path)
-            .map_err(|e| deck.error("system.structure", e.to_string()))?;
-        let velocities = f.vector_array("velocities");
-        (f.lattice, f.pbc, f.symbols, f.positions, velocities)
-    };
-    let cell = match lattice {
-        Some(m) => Cell::from_matrix(m, pbc),
-        None if pbc.iter().any(|&p| p) => {
-            return Err(deck.error(
-                "system.structure",
-                format!("{}: periodic but without a Lattice", path.display()),
-            ))
-        }
-        None => Ok(Cell::vacuum()),
-    }
-    .map_err(|e| deck.error("system.structure", format!("{}: {e}", path.display())))?;
-    let units = deck.deck.units;
-    let mut system = System::new(cell, units);
-    for (name, r) in symbols.iter().zip(&positions) {
-        let k = system.add_species(name, default_mass(units, name));
-        system.add_atom(k, *r);
-    }
-    if let Some(v) = velocities {
-        system.velocities = v;
-    }
-    if system.is_empty() {
-        return Err(deck.error(
-            "system.structure",
-            format!("{} holds no atoms", path.display()),
-        ));
-    }
-    Ok(system)
+    structure::read_last_frame(&path)
+        .and_then(|atoms| atoms.to_system(deck.deck.units, &path))
+        .map_err(|e| deck.error("system.structure", e))
 }
 
 fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, DeckError> {

@@ -6,6 +6,7 @@
 //! pass, so nothing computes forces twice.
 
 pub mod eam;
+pub mod equivariant;
 mod lennard_jones;
 mod morse;
 mod pair;

@@ -4,9 +4,10 @@
 
 use super::loss::Sample;
 use crate::io::extxyz;
+use crate::io::structure::Atoms;
 use crate::neighbors::{ListKind, NeighborList};
-use crate::nn::potential::build_graph;
-use crate::nn::tools::system_of;
+use crate::potential::equivariant::potential::build_graph;
+use crate::units::Units;
 use anyhow::Context;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -54,7 +55,9 @@ pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Res
                 "{}: the energy or a force is not finite",
                 which()
             );
-            let mut system = system_of(frame, path)?;
+            let mut system = Atoms::from(frame)
+                .to_system(Units::Metal, path)
+                .map_err(anyhow::Error::msg)?;
             let map = system
                 .species_names
                 .iter()
@@ -193,7 +196,7 @@ pub fn average_neighbors(samples: &[&Sample]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::network::Graph;
+    use crate::potential::equivariant::network::Graph;
 
     fn sample(species: &[usize], energy: f64) -> Sample {
         Sample {

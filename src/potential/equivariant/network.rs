@@ -329,7 +329,7 @@ impl Evaluator {
 
     /// The forward pass over a given edge embedding, in any [`Real`]; `for_weights` keeps
     /// what the reverse pass to the weights needs.
-    pub(super) fn forward_with<T: Real>(
+    pub fn forward_with<T: Real>(
         &self,
         model: &Model,
         graph: &Graph,

@@ -4,17 +4,19 @@
 //! `2l + 1` real numbers that rotate with the Wigner-D matrix `D_l(R)`. The parts, bottom
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
-//! the radial basis of bond lengths ([`radial`]) and its MLP ([`mlp`]), the weights
+//! the radial basis of bond lengths ([`radial`]), the activations ([`activation`]) and the
+//! radial MLP ([`mlp`]), the weights
 //! ([`model`]) and their flat view for optimisers ([`parameters`]), the forward pass over a
 //! graph of bonds ([`network`]) and the reverse pass to positions and weights (`reverse`),
 //! both written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
-//! `Potential` ([`potential`]), the model file ([`file`](mod@file)), the command-line tools
-//! ([`tools`]) and training ([`train`]).
+//! `Potential` ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is
+//! an application above this module (`crate::train`).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
 //! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are
 //! computed in that same basis, so that couplings commute with rotations.
 
+pub mod activation;
 pub mod clebsch_gordan;
 pub mod file;
 pub mod mlp;
@@ -26,5 +28,3 @@ pub mod radial;
 mod reverse;
 pub mod scalar;
 pub mod spherical_harmonics;
-pub mod tools;
-pub mod train;

@@ -4,6 +4,7 @@
 //! yields ∂E/∂θ in its real part and ∂/∂θ (Σ_e t_e·∂E/∂r_e) — the force and stress terms of
 //! the loss — in its ε part, exactly.
 
+use super::activation::{logistic, silu_derivatives};
 use super::mlp::{DualMlpTape, Mlp, MlpTape};
 use num_dual::{Dual64, DualNum};
 
@@ -31,24 +32,6 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         grad_input: Option<&mut [Self]>,
         grad_weights: Option<&mut [Self]>,
     );
-}
-
-/// The logistic σ(x) = 1/(1 + e^−x), finite for any x.
-pub(super) fn logistic(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// SiLU and its first two derivatives at x.
-pub(super) fn silu_derivatives(x: f64) -> (f64, f64, f64) {
-    let s = logistic(x);
-    let d1 = s * (1.0 + x * (1.0 - s));
-    let d2 = s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s));
-    (x * s, d1, d2)
 }
 
 impl Real for f64 {

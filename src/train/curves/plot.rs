@@ -3,7 +3,7 @@
 //! through `plotters` without a font engine: the SVG backend writes text elements and
 //! the viewer lays them out, so nothing depends on fonts installed here.
 
-use super::curves::{read_csv, Point};
+use super::points::{read_csv, Point};
 use anyhow::Context;
 use plotters::prelude::*;
 use std::path::Path;

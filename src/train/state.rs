@@ -5,8 +5,8 @@
 
 use super::optimizer::{Adam, Schedule};
 use crate::io::binary::{fnv1a, write_atomically, Reader, Writer};
-use crate::nn::file;
-use crate::nn::model::Model;
+use crate::potential::equivariant::file;
+use crate::potential::equivariant::model::Model;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 

@@ -45,7 +45,7 @@ impl Evaluator {
 
     /// ∂E/∂Y per edge and ∂E/∂B per bond (the latter only without `weights`) and, with
     /// `weights`, ∂E/∂θ added into the flat gradient laid out by the [`ParameterLayout`].
-    pub(super) fn reverse<T: Real>(
+    pub fn reverse<T: Real>(
         &self,
         model: &Model,
         graph: &Graph,

@@ -13,7 +13,7 @@
 //! row-major `[sizes[l] × sizes[l+1]]` matrix, so a batch `[batch × in]` times it is
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
-use super::scalar::logistic as sigmoid;
+use super::activation::logistic as sigmoid;
 use num_dual::Dual64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -9,10 +9,10 @@ use super::metrics::{csv_row, open_csv, Summary};
 use super::optimizer::{clip_norm, update_average, Adam, Schedule};
 use super::state::TrainState;
 use crate::deck::{DeckError, LoadedDeck};
-use crate::nn::file;
-use crate::nn::model::Model;
-use crate::nn::network::Evaluator;
-use crate::nn::parameters::ParameterLayout;
+use crate::potential::equivariant::file;
+use crate::potential::equivariant::model::Model;
+use crate::potential::equivariant::network::Evaluator;
+use crate::potential::equivariant::parameters::ParameterLayout;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -272,10 +272,7 @@ impl Training {
             layout.len,
             self.train.len(),
             self.validation.len(),
-            crate::nn::tools::describe(&model)
-                .lines()
-                .next()
-                .unwrap_or("")
+            crate::tools::describe(&model).lines().next().unwrap_or("")
         );
         let bar = if progress {
             ProgressBar::new(opt.epochs as u64)

@@ -3,7 +3,7 @@
 //! to the deck.
 
 use crate::deck::Versioned;
-use crate::nn::model::Hyper;
+use crate::potential::equivariant::model::Hyper;
 use serde::Deserialize;
 
 /// A whole training deck.

@@ -2,16 +2,15 @@
 //! model file, timing energy + forces on a structure (as nequip-benchmark does), and
 //! measuring a model's errors on reference data.
 
-use super::file;
-use super::model::{Hyper, Model};
-use super::potential::Equivariant;
-use crate::cell::Cell;
 use crate::io::extxyz;
+use crate::io::structure::Atoms;
 use crate::neighbors::NeighborList;
+use crate::potential::equivariant::file;
+use crate::potential::equivariant::model::{Hyper, Model};
+use crate::potential::equivariant::network::Evaluator;
+use crate::potential::equivariant::potential::Equivariant;
 use crate::potential::{ForceOutput, Potential};
-use crate::system::System;
 use crate::units::Units;
-use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -83,7 +82,9 @@ pub struct Benchmark {
 /// `structure` (after one warm-up call).
 pub fn benchmark(model: Model, structure: &Path, repeat: usize) -> anyhow::Result<Benchmark> {
     let frame = extxyz::read_last_frame(structure)?;
-    let mut system = system_of(&frame, structure)?;
+    let mut system = Atoms::from(&frame)
+        .to_system(Units::Metal, structure)
+        .map_err(anyhow::Error::msg)?;
     let net = Equivariant::new(model, &system.species_names).map_err(anyhow::Error::msg)?;
     let mut list = NeighborList::new(net.list_kind(), net.cutoff(), 0.0);
     list.rebuild(&mut system);
@@ -121,28 +122,13 @@ pub struct Errors {
     pub force_rmse_mev_per_angstrom: f64,
 }
 
-/// A system (metal units) from an extended-XYZ frame.
-pub(crate) fn system_of(frame: &extxyz::Frame, source: &Path) -> anyhow::Result<System> {
-    let cell = match frame.lattice {
-        Some(m) => Cell::from_matrix(m, frame.pbc)
-            .with_context(|| format!("{}: bad lattice", source.display()))?,
-        None => Cell::vacuum(),
-    };
-    let mut system = System::new(cell, Units::Metal);
-    for (name, r) in frame.symbols.iter().zip(&frame.positions) {
-        let k = system.add_species(name, 1.0);
-        system.add_atom(k, *r);
-    }
-    Ok(system)
-}
-
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
 /// `forces`), as `eqmd eval` reports them: the training metrics, frames in parallel.
 pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
-    use super::train::{data::load_samples, loss, metrics::Summary};
+    use crate::train::{data::load_samples, loss, metrics::Summary};
     use rayon::prelude::*;
     let samples = load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
-    let ev = super::network::Evaluator::new(model);
+    let ev = Evaluator::new(model);
     let no_loss = loss::LossWeights {
         energy: 0.0,
         forces: 0.0,

@@ -1,8 +1,9 @@
-//! Training the network on reference energies, forces and stress: the training deck
+//! `eqmd train` and `eqmd learning-curve`: fitting the equivariant network to reference
+//! energies, forces and stress. The training deck
 //! ([`config`]), the data and its statistics ([`data`]), the loss and its exact gradient
 //! ([`loss`]), the optimiser ([`optimizer`]), the metrics ([`metrics`]), the checkpoint
 //! ([`state`]) and the loop ([`trainer`]); learning curves over training-set sizes
-//! ([`curves`]) and their figure ([`plot`]).
+//! with their CSV and figure ([`curves`]).
 
 pub mod config;
 pub mod curves;
@@ -10,6 +11,5 @@ pub mod data;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
-pub mod plot;
 pub mod state;
 pub mod trainer;

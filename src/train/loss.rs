@@ -8,10 +8,10 @@
 //! gives ∂E/∂θ (real part) and that gradient (ε part) at once:
 //! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ.
 
-use crate::nn::model::Model;
-use crate::nn::network::{Embedding, Evaluator, Graph};
-use crate::nn::parameters::ParameterLayout;
-use crate::nn::spherical_harmonics::total_dim;
+use crate::potential::equivariant::model::Model;
+use crate::potential::equivariant::network::{Embedding, Evaluator, Graph};
+use crate::potential::equivariant::parameters::ParameterLayout;
+use crate::potential::equivariant::spherical_harmonics::total_dim;
 use glam::{DMat3, DVec3};
 use num_dual::Dual64;
 
