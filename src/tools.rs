@@ -17,24 +17,8 @@ use std::time::Instant;
 /// Writes a model with random weights (tests, benchmarks, a starting point for training).
 pub fn init(hyper: Hyper, seed: u64, energy_scale: f64, output: &Path) -> anyhow::Result<Model> {
     anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
-    anyhow::ensure!(
-        hyper.lmax <= 3,
-        "lmax must be at most 3, got {}",
-        hyper.lmax
-    );
-    anyhow::ensure!(
-        hyper.channels > 0 && hyper.layers > 0,
-        "channels and layers must be positive"
-    );
-    anyhow::ensure!(hyper.cutoff > 0.0, "the cutoff must be positive");
-    anyhow::ensure!(
-        hyper.radial_basis > 0,
-        "the radial basis needs at least one function"
-    );
-    anyhow::ensure!(
-        hyper.avg_neighbors > 0.0,
-        "the average neighbour count must be positive"
-    );
+    anyhow::ensure!(hyper.layers > 0, "layers must be positive");
+    hyper.validate()?;
     let mut model = Model::random(hyper, seed);
     for s in &mut model.scale {
         *s = energy_scale;
@@ -58,13 +42,12 @@ pub fn describe(model: &Model) -> String {
     let hidden: Vec<String> = h.radial_hidden.iter().map(|w| w.to_string()).collect();
     line(&mut out, "radial hidden", hidden.join(","));
     line(&mut out, "avg neighbours", h.avg_neighbors.to_string());
-    let paths: Vec<String> = model
-        .layers
-        .iter()
-        .map(|l| l.paths.len().to_string())
+    let shape = model.shape();
+    let paths: Vec<String> = (shape.layers.iter())
+        .map(|l| l.instructions.len().to_string())
         .collect();
     line(&mut out, "paths per layer", paths.join(", "));
-    line(&mut out, "parameters", model.parameter_count().to_string());
+    line(&mut out, "parameters", shape.parameter_count().to_string());
     out
 }
 

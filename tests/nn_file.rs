@@ -100,7 +100,7 @@ fn layout_reads_like_the_model() {
     assert_eq!(shape("layers/0/radial/0"), [5, 6]);
     assert_eq!(shape("layers/1/self_connection/C/0"), [9, 3]);
     let down = file.dataset("layers/1/down/4").unwrap();
-    let p = model.layers[1].paths[4];
+    let p = model.hyper.paths(model.hyper.lmax)[4];
     let l = |n: &str| down.attr(n).unwrap().read_scalar::<i64>().unwrap() as usize;
     assert_eq!([l("l1"), l("l2"), l("l3")], [p.l1, p.l2, p.l3]);
     assert_eq!(

@@ -180,7 +180,7 @@ pub fn frame_gradient(
     let mut g = DUAL_GRADIENT.take();
     g.clear();
     g.resize(layout.len, Dual64::new(0.0, 0.0));
-    ev.reverse(model, graph, &tape, Some((layout, &mut g[..])));
+    ev.backward_weights(model, graph, &tape, layout, &mut g[..]);
     for (a, d) in grad.iter_mut().zip(g.iter()) {
         *a += energy_factor * d.re + d.eps;
     }

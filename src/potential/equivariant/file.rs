@@ -16,9 +16,11 @@
 //! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
 //! /readout [C], /scale [S], /shift [S]
 //! ```
+//!
+//! These datasets, their shapes and their order are the model's [`Shape::blocks`].
 
-use super::mlp::Mlp;
-use super::model::{Hyper, Layer, Model, Path as Coupling};
+use super::model::{Hyper, Model, Path as Coupling};
+use super::shape::{BlockKind, Shape, ShapeError};
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Attribute, File, Location};
 use std::fmt::Display;
@@ -28,11 +30,6 @@ use std::path::{Path, PathBuf};
 pub const FORMAT_VERSION: i32 = 1;
 /// The root attribute `format` of every model file.
 pub const FORMAT_NAME: &str = "eqmd-equivariant";
-/// Largest irrep degree the network supports.
-const MAX_LMAX: usize = 3;
-/// Bound on channels and radial widths, and on species and layers: keeps shapes far from
-/// overflow and allocations sane whatever a file claims.
-const MAX_SIZE: usize = 1 << 16;
 
 /// Why a model file could not be written or read; every message starts with the file path.
 #[derive(Debug, thiserror::Error)]
@@ -93,17 +90,15 @@ fn h5<'a>(action: &'a str, what: &'a str) -> impl FnOnce(hdf5::Error) -> Fault +
 /// Writes `model` to `path` (created or truncated) after checking that its weights have the
 /// shapes its hyper-parameters imply and are finite, so that every saved file loads.
 pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
-    let h = &model.hyper;
-    let entries = layout(h);
-    let arrays = flatten(model);
-    check_hyper(h)
-        .and_then(|()| check_model(model, &entries, &arrays))
+    let shape = Shape::new(model.hyper.clone())
+        .map_err(hyper_fault)
+        .and_then(|shape| check_model(model, &shape).map(|()| shape))
         .map_err(|f| f.at(path))?;
     let file = File::with_options()
         .with_fapl(|p| p.file_locking(false))
         .create(path)
         .map_err(|e| h5("create", "the model file")(e).at(path))?;
-    write(&file, h, &entries, &arrays)
+    write(&file, model, &shape)
         .and_then(|()| file.flush())
         .map_err(|e| h5("write", "the model file")(e).at(path))
 }
@@ -122,142 +117,6 @@ pub fn load(path: &Path) -> Result<Model, ModelFileError> {
     read(&file).map_err(|f| f.at(path))
 }
 
-/// One weight array of the layout: dataset path, shape, and the coupling of a `down` path.
-struct Entry {
-    name: String,
-    shape: Vec<usize>,
-    coupling: Option<Coupling>,
-}
-
-/// Degree of the input of layer `t`: the embedding is scalar, later layers take degree lmax.
-fn lmax_in(h: &Hyper, t: usize) -> usize {
-    h.lmax * usize::from(t > 0)
-}
-
-/// Layer widths of the radial MLP of a layer with `n_paths` couplings.
-fn radial_sizes(h: &Hyper, n_paths: usize) -> Vec<usize> {
-    let mut sizes = vec![h.radial_basis];
-    sizes.extend(&h.radial_hidden);
-    sizes.push(n_paths * h.channels);
-    sizes
-}
-
-/// Every weight array the hyper-parameters imply, in the order of [`flatten`] and [`rebuild`].
-fn layout(h: &Hyper) -> Vec<Entry> {
-    let (s, c) = (h.species.len(), h.channels);
-    let mut v = Vec::new();
-    let mut push = |name: String, shape: Vec<usize>, coupling| {
-        v.push(Entry {
-            name,
-            shape,
-            coupling,
-        })
-    };
-    push("/embedding".into(), vec![s, c], None);
-    for t in 0..h.layers {
-        let lin = lmax_in(h, t);
-        let paths = h.paths(lin);
-        for l in 0..=lin {
-            push(format!("/layers/{t}/up/{l}"), vec![c, c], None);
-        }
-        for (k, w) in radial_sizes(h, paths.len()).windows(2).enumerate() {
-            push(format!("/layers/{t}/radial/{k}"), w.to_vec(), None);
-        }
-        for (p, &path) in paths.iter().enumerate() {
-            let shape = vec![h.out_channels(path.l3), c];
-            push(format!("/layers/{t}/down/{p}"), shape, Some(path));
-        }
-        for name in &h.species {
-            for l in 0..=lin.min(h.lmax) {
-                let name = format!("/layers/{t}/self_connection/{name}/{l}");
-                push(name, vec![h.out_channels(l), c], None);
-            }
-        }
-    }
-    push("/readout".into(), vec![c], None);
-    push("/scale".into(), vec![s], None);
-    push("/shift".into(), vec![s], None);
-    v
-}
-
-/// The model's weight arrays in layout order.
-fn flatten(m: &Model) -> Vec<&[f64]> {
-    let mut v = vec![m.embedding.as_slice()];
-    for layer in &m.layers {
-        v.extend(layer.up.iter().map(Vec::as_slice));
-        v.extend(layer.radial.weights.iter().map(Vec::as_slice));
-        v.extend(layer.down.iter().map(Vec::as_slice));
-        v.extend(layer.self_connection.iter().flatten().map(Vec::as_slice));
-    }
-    v.extend([&m.readout, &m.scale, &m.shift].map(|x| x.as_slice()));
-    v
-}
-
-/// The model from its hyper-parameters and its weight arrays in layout order.
-fn rebuild(h: Hyper, arrays: Vec<Vec<f64>>) -> Model {
-    let mut arrays = arrays.into_iter();
-    let mut next = move || arrays.next().unwrap_or_default();
-    let embedding = next();
-    let layers = (0..h.layers)
-        .map(|t| {
-            let lmax_in = lmax_in(&h, t);
-            let paths = h.paths(lmax_in);
-            let up = (0..=lmax_in).map(|_| next()).collect();
-            let sizes = radial_sizes(&h, paths.len());
-            let weights = (1..sizes.len()).map(|_| next()).collect();
-            let down = paths.iter().map(|_| next()).collect();
-            let self_connection = (h.species.iter())
-                .map(|_| (0..=lmax_in.min(h.lmax)).map(|_| next()).collect())
-                .collect();
-            Layer {
-                lmax_in,
-                up,
-                paths,
-                radial: Mlp { sizes, weights },
-                down,
-                self_connection,
-            }
-        })
-        .collect();
-    let (readout, scale, shift) = (next(), next(), next());
-    Model {
-        hyper: h,
-        embedding,
-        layers,
-        readout,
-        scale,
-        shift,
-    }
-}
-
-/// Checks the hyper-parameters (the attributes of the root group).
-fn check_hyper(h: &Hyper) -> Result<(), Fault> {
-    for (i, name) in h.species.iter().enumerate() {
-        let ok = !name.is_empty() && name != "." && !name.contains('/');
-        ensure!(ok, "attribute species: {name:?} is empty or has a '/'");
-        let twice = h.species[..i].contains(name);
-        ensure!(!twice, "attribute species: {name:?} appears twice");
-    }
-    let sizes = [
-        ("species (count)", h.species.len(), 1, MAX_SIZE),
-        ("lmax", h.lmax, 0, MAX_LMAX),
-        ("channels", h.channels, 1, MAX_SIZE),
-        ("layers", h.layers, 0, MAX_SIZE),
-        ("radial_basis", h.radial_basis, 1, MAX_SIZE),
-        ("radial_hidden (count)", h.radial_hidden.len(), 0, 64),
-    ];
-    let widths = (h.radial_hidden.iter()).map(|&w| ("radial_hidden (width)", w, 1, MAX_SIZE));
-    for (name, v, min, max) in sizes.into_iter().chain(widths) {
-        let ok = (min..=max).contains(&v);
-        ensure!(ok, "attribute {name} is {v}, expected {min} to {max}");
-    }
-    for (name, v) in [("cutoff", h.cutoff), ("avg_neighbors", h.avg_neighbors)] {
-        let ok = v.is_finite() && v > 0.0;
-        ensure!(ok, "attribute {name} is {v}, expected a finite number > 0");
-    }
-    Ok(())
-}
-
 /// Checks that an array holds finite numbers.
 fn check_finite(name: &str, data: &[f64]) -> Result<(), Fault> {
     if let Some(i) = data.iter().position(|x| !x.is_finite()) {
@@ -267,28 +126,29 @@ fn check_finite(name: &str, data: &[f64]) -> Result<(), Fault> {
     Ok(())
 }
 
-/// Checks that a model's weights are finite and shaped as its hyper-parameters imply.
-fn check_model(model: &Model, entries: &[Entry], arrays: &[&[f64]]) -> Result<(), Fault> {
-    let what = "the model does not match its hyper-parameters";
-    let (n, m) = (arrays.len(), entries.len());
-    ensure!(n == m, "{what}: {n} weight arrays, expected {m}");
-    for (e, data) in entries.iter().zip(arrays) {
-        let (n, name, shape) = (data.len(), &e.name, &e.shape);
-        let ok = n == shape.iter().product::<usize>();
-        ensure!(ok, "{what}: {name} holds {n} numbers, expected {shape:?}");
-        check_finite(name, data)?;
+/// Checks that a model's weights are shaped as its hyper-parameters imply and finite.
+fn check_model(model: &Model, shape: &Shape) -> Result<(), Fault> {
+    model.check_against(shape).map_err(Fault::Invalid)?;
+    for b in shape.blocks() {
+        check_finite(
+            &b.name,
+            model.block(b.kind).expect("checked against the shape"),
+        )?;
     }
-    let copy = arrays.iter().map(|a| a.to_vec()).collect();
-    let same = rebuild(model.hyper.clone(), copy) == *model;
-    ensure!(same, "{what}: lmax_in, paths or radial sizes of a layer");
     Ok(())
+}
+
+/// A hyper-parameter that does not make a model, named as the file's attribute.
+fn hyper_fault(e: ShapeError) -> Fault {
+    Fault::Invalid(format!("attribute {e}"))
 }
 
 fn scalar_attr<T: hdf5::H5Type>(loc: &Location, name: &str, value: &T) -> hdf5::Result<()> {
     loc.new_attr::<T>().create(name)?.write_scalar(value)
 }
 
-fn write(file: &File, h: &Hyper, entries: &[Entry], arrays: &[&[f64]]) -> hdf5::Result<()> {
+fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
+    let h = &shape.hyper;
     let text = |s: &str| s.parse::<VarLenUnicode>().map_err(|e| e.to_string());
     scalar_attr(file, "format", &text(FORMAT_NAME)?)?;
     scalar_attr(file, "format_version", &FORMAT_VERSION)?;
@@ -309,9 +169,9 @@ fn write(file: &File, h: &Hyper, entries: &[Entry], arrays: &[&[f64]]) -> hdf5::
     scalar_attr(file, "avg_neighbors", &h.avg_neighbors)?;
 
     let layers = file.create_group("layers")?;
-    for t in 0..h.layers {
+    for (t, layer) in shape.layers.iter().enumerate() {
         let g = layers.create_group(&t.to_string())?;
-        scalar_attr(&g, "lmax_in", &(lmax_in(h, t) as i64))?;
+        scalar_attr(&g, "lmax_in", &(layer.input.lmax as i64))?;
         for sub in ["up", "radial", "down", "self_connection"] {
             g.create_group(sub)?;
         }
@@ -319,13 +179,13 @@ fn write(file: &File, h: &Hyper, entries: &[Entry], arrays: &[&[f64]]) -> hdf5::
             g.create_group(&format!("self_connection/{name}"))?;
         }
     }
-    for (e, data) in entries.iter().zip(arrays) {
+    for b in shape.blocks() {
         let ds = file
             .new_dataset::<f64>()
-            .shape(e.shape.clone())
-            .create(e.name.as_str())?;
-        ds.write_raw(*data)?;
-        if let Some(p) = e.coupling {
+            .shape(b.shape.clone())
+            .create(b.name.as_str())?;
+        ds.write_raw(model.block(b.kind).expect("checked against the shape"))?;
+        if let Some(p) = coupling(shape, b.kind) {
             for (name, l) in [("l1", p.l1), ("l2", p.l2), ("l3", p.l3)] {
                 scalar_attr(&ds, name, &(l as i64))?;
             }
@@ -415,25 +275,24 @@ fn read(file: &File) -> Result<Model, Fault> {
         parity: read_bool(file, "parity")?,
         avg_neighbors: read_f64(file, "avg_neighbors")?,
     };
-    check_hyper(&h)?;
-    for t in 0..h.layers {
-        let (g, e) = (format!("/layers/{t}"), lmax_in(&h, t));
+    let shape = Shape::new(h).map_err(hyper_fault)?;
+    for (t, layer) in shape.layers.iter().enumerate() {
+        let (g, e) = (format!("/layers/{t}"), layer.input.lmax);
         let group = file.group(&g).map_err(h5("open group", &g))?;
         let found = read_size(&group, "lmax_in")?;
         let ok = found == e;
         ensure!(ok, "attribute lmax_in of {g} is {found}, expected {e}");
     }
-    let entries = layout(&h);
-    let mut arrays = Vec::with_capacity(entries.len());
-    for e in &entries {
-        let (name, shape) = (&e.name, &e.shape);
+    let mut model = Model::zeros(&shape);
+    for b in shape.blocks() {
+        let (name, dims) = (&b.name, &b.shape);
         let ok = file.link_exists(name);
-        ensure!(ok, "missing dataset {name} (expected shape {shape:?})");
+        ensure!(ok, "missing dataset {name} (expected shape {dims:?})");
         let ds = file.dataset(name).map_err(h5("open dataset", name))?;
         let found = ds.shape();
-        let ok = found == *shape;
-        ensure!(ok, "dataset {name} has shape {found:?}, expected {shape:?}");
-        if let Some(p) = e.coupling {
+        let ok = found == *dims;
+        ensure!(ok, "dataset {name} has shape {found:?}, expected {dims:?}");
+        if let Some(p) = coupling(&shape, b.kind) {
             let l = |n| read_size(&ds, n);
             let (found, expected) = ([l("l1")?, l("l2")?, l("l3")?], [p.l1, p.l2, p.l3]);
             let what = format!("dataset {name} couples (l1, l2, l3) = {found:?}");
@@ -441,7 +300,15 @@ fn read(file: &File) -> Result<Model, Fault> {
         }
         let data = ds.read_raw::<f64>().map_err(h5("read dataset", name))?;
         check_finite(name, &data)?;
-        arrays.push(data);
+        *model.block_mut(b.kind).expect("a block of the shape") = data;
     }
-    Ok(rebuild(h, arrays))
+    Ok(model)
+}
+
+/// The coupling of a `down` block, which its dataset carries as attributes l1, l2, l3.
+fn coupling(shape: &Shape, kind: BlockKind) -> Option<Coupling> {
+    match kind {
+        BlockKind::Down { layer, path } => Some(shape.layers[layer].instructions[path].path),
+        _ => None,
+    }
 }

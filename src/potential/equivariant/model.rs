@@ -1,64 +1,32 @@
-//! The network's hyper-parameters and weights: an embedding of the species, interaction
-//! layers (linear, Clebsch–Gordan convolution weighted by a radial MLP, linear,
-//! self-connection, gate), and a per-species scaled readout of the scalars.
+//! The network's weights: an embedding of the species, interaction layers (linear,
+//! Clebsch–Gordan convolution weighted by a radial MLP, linear, self-connection, gate), and
+//! a per-species scaled readout of the scalars. Their shapes and order come from the
+//! model's [`Shape`]; this module only holds the numbers and finds each array by its
+//! [`BlockKind`].
 
-use super::clebsch_gordan::triangle;
 use super::mlp::Mlp;
+use super::shape::{BlockKind, Shape};
+pub use super::shape::{Hyper, Path};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// What fixes the shape of a model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Hyper {
-    /// Species the model knows, in the order of its embedding rows.
-    pub species: Vec<String>,
-    /// Largest irrep degree L of the features (0 = invariant, SchNet-like).
-    pub lmax: usize,
-    /// Channels per irrep.
-    pub channels: usize,
-    /// Interaction layers.
-    pub layers: usize,
-    /// Cutoff radius (Å).
-    pub cutoff: f64,
-    /// Bessel functions in the radial basis.
-    pub radial_basis: usize,
-    /// Hidden widths of the radial MLPs.
-    pub radial_hidden: Vec<usize>,
-    /// Keep only parity-conserving couplings (irreps 0e, 1o, 2e, 3o): the energy is then
-    /// invariant under inversion too.
-    pub parity: bool,
-    /// The average number of neighbours; messages are divided by its square root.
-    pub avg_neighbors: f64,
-}
-
-/// One coupling l1 ⊗ l2 → l3 of a convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Path {
-    pub l1: usize,
-    pub l2: usize,
-    pub l3: usize,
-}
-
-/// One interaction layer's weights (all linear maps applied with 1/√fan-in).
+/// One interaction layer's weights (all linear maps applied with their normalisation from
+/// the [`Shape`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
-    /// Degree of the input features (0 for the first layer).
-    pub lmax_in: usize,
     /// Linear map per input degree, C × C (row = output channel).
     pub up: Vec<Vec<f64>>,
-    /// The couplings of the convolution.
-    pub paths: Vec<Path>,
     /// Radial basis → one weight per path and channel.
     pub radial: Mlp,
     /// Linear map per path into its output block, out_channels(l3) × C.
     pub down: Vec<Vec<f64>>,
-    /// Species-dependent self-connection (by species, then l), out_channels(l) × C, for the degrees
-    /// present in both input and output.
+    /// Species-dependent self-connection (by species, then l), out_channels(l) × C, for the
+    /// degrees present in both input and output.
     pub self_connection: Vec<Vec<Vec<f64>>>,
 }
 
-/// The whole model.
+/// The whole model: its hyper-parameters and its weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub hyper: Hyper,
@@ -72,102 +40,158 @@ pub struct Model {
     pub shift: Vec<f64>,
 }
 
-impl Hyper {
-    /// Channels of the output block of degree l before the gate: scalars carry one gate
-    /// per channel of each l ≥ 1 block.
-    pub fn out_channels(&self, l: usize) -> usize {
-        if l == 0 {
-            self.channels * (1 + self.lmax)
-        } else {
-            self.channels
-        }
-    }
-
-    /// The couplings of a layer whose input has degree `lmax_in`.
-    pub fn paths(&self, lmax_in: usize) -> Vec<Path> {
-        let mut paths = Vec::new();
-        for l1 in 0..=lmax_in {
-            for l2 in 0..=self.lmax {
-                for l3 in 0..=self.lmax {
-                    let allowed = triangle(l1, l2, l3) && (!self.parity || (l1 + l2 + l3) % 2 == 0);
-                    if allowed {
-                        paths.push(Path { l1, l2, l3 });
-                    }
-                }
-            }
-        }
-        paths
-    }
-}
-
 fn gaussian(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
     (0..n).map(|_| StandardNormal.sample(rng)).collect()
 }
 
 impl Model {
-    /// A model with random weights (N(0, 1), scaled by 1/√fan-in when applied), seeded.
-    pub fn random(hyper: Hyper, seed: u64) -> Model {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let c = hyper.channels;
-        let n_species = hyper.species.len();
-        let embedding = gaussian(&mut rng, n_species * c);
-        let mut layers = Vec::with_capacity(hyper.layers);
-        for t in 0..hyper.layers {
-            let lmax_in = if t == 0 { 0 } else { hyper.lmax };
-            let up = (0..=lmax_in).map(|_| gaussian(&mut rng, c * c)).collect();
-            let paths = hyper.paths(lmax_in);
-            let mut sizes = vec![hyper.radial_basis];
-            sizes.extend(&hyper.radial_hidden);
-            sizes.push(paths.len() * c);
-            let radial = Mlp::new(&sizes, rng_seed(&mut rng));
-            let down = paths
-                .iter()
-                .map(|p| gaussian(&mut rng, hyper.out_channels(p.l3) * c))
-                .collect();
-            let self_connection = (0..n_species)
-                .map(|_| {
-                    (0..=lmax_in.min(hyper.lmax))
-                        .map(|l| gaussian(&mut rng, hyper.out_channels(l) * c))
-                        .collect()
+    /// A model of `shape` with every weight zero.
+    pub fn zeros(shape: &Shape) -> Model {
+        let species = shape.hyper.species.len();
+        let mut m = Model {
+            hyper: shape.hyper.clone(),
+            embedding: Vec::new(),
+            layers: (shape.layers.iter())
+                .map(|l| Layer {
+                    up: Vec::new(),
+                    radial: Mlp {
+                        sizes: l.radial_sizes.clone(),
+                        weights: Vec::new(),
+                    },
+                    down: Vec::new(),
+                    self_connection: vec![Vec::new(); species],
                 })
-                .collect();
-            layers.push(Layer {
-                lmax_in,
-                up,
-                paths,
-                radial,
-                down,
-                self_connection,
-            });
+                .collect(),
+            readout: Vec::new(),
+            scale: Vec::new(),
+            shift: Vec::new(),
+        };
+        for b in shape.blocks() {
+            let zero = vec![0.0; b.size()];
+            match b.kind {
+                BlockKind::Embedding => m.embedding = zero,
+                BlockKind::Up { layer, .. } => m.layers[layer].up.push(zero),
+                BlockKind::Radial { layer, .. } => m.layers[layer].radial.weights.push(zero),
+                BlockKind::Down { layer, .. } => m.layers[layer].down.push(zero),
+                BlockKind::SelfConnection { layer, species, .. } => {
+                    m.layers[layer].self_connection[species].push(zero)
+                }
+                BlockKind::Readout => m.readout = zero,
+                BlockKind::Scale => m.scale = zero,
+                BlockKind::Shift => m.shift = zero,
+            }
         }
-        let readout = gaussian(&mut rng, c);
-        Model {
-            scale: vec![1.0; n_species],
-            shift: vec![0.0; n_species],
-            hyper,
-            embedding,
-            layers,
-            readout,
+        m
+    }
+
+    /// A model with random weights (N(0, 1), scaled by their normalisation when applied),
+    /// seeded; scale 1 and shift 0. Panics on hyper-parameters that [`Hyper::validate`]
+    /// refuses (callers with user input validate first).
+    pub fn random(hyper: Hyper, seed: u64) -> Model {
+        let shape = Shape::new(hyper).unwrap_or_else(|e| panic!("Model::random: {e}"));
+        let mut model = Model::zeros(&shape);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for b in shape.blocks() {
+            match b.kind {
+                BlockKind::Radial { layer, k: 0 } => {
+                    let sizes = &shape.layers[layer].radial_sizes;
+                    model.layers[layer].radial = Mlp::new(sizes, rng_seed(&mut rng));
+                }
+                BlockKind::Radial { .. } => {}
+                BlockKind::Scale => model.scale.fill(1.0),
+                BlockKind::Shift => {}
+                kind => {
+                    *model.block_mut(kind).expect("a block of the shape") =
+                        gaussian(&mut rng, b.size())
+                }
+            }
         }
+        model
+    }
+
+    /// The model's shape. Panics if its hyper-parameters were edited into ones that
+    /// [`Hyper::validate`] refuses: every model is made or loaded from valid ones.
+    pub fn shape(&self) -> Shape {
+        Shape::new(self.hyper.clone()).unwrap_or_else(|e| panic!("a model with invalid {e}"))
+    }
+
+    /// The weight array `kind`, if the model has it.
+    pub fn block(&self, kind: BlockKind) -> Option<&Vec<f64>> {
+        match kind {
+            BlockKind::Embedding => Some(&self.embedding),
+            BlockKind::Up { layer, l } => self.layers.get(layer)?.up.get(l),
+            BlockKind::Radial { layer, k } => self.layers.get(layer)?.radial.weights.get(k),
+            BlockKind::Down { layer, path } => self.layers.get(layer)?.down.get(path),
+            BlockKind::SelfConnection { layer, species, l } => {
+                self.layers.get(layer)?.self_connection.get(species)?.get(l)
+            }
+            BlockKind::Readout => Some(&self.readout),
+            BlockKind::Scale => Some(&self.scale),
+            BlockKind::Shift => Some(&self.shift),
+        }
+    }
+
+    /// The weight array `kind` to change, if the model has it.
+    pub fn block_mut(&mut self, kind: BlockKind) -> Option<&mut Vec<f64>> {
+        match kind {
+            BlockKind::Embedding => Some(&mut self.embedding),
+            BlockKind::Up { layer, l } => self.layers.get_mut(layer)?.up.get_mut(l),
+            BlockKind::Radial { layer, k } => self.layers.get_mut(layer)?.radial.weights.get_mut(k),
+            BlockKind::Down { layer, path } => self.layers.get_mut(layer)?.down.get_mut(path),
+            BlockKind::SelfConnection { layer, species, l } => (self.layers.get_mut(layer)?)
+                .self_connection
+                .get_mut(species)?
+                .get_mut(l),
+            BlockKind::Readout => Some(&mut self.readout),
+            BlockKind::Scale => Some(&mut self.scale),
+            BlockKind::Shift => Some(&mut self.shift),
+        }
+    }
+
+    /// Checks that the weights have exactly the arrays and sizes of `shape` (the radial
+    /// MLPs' widths included); the message names the first array that differs.
+    pub fn check_against(&self, shape: &Shape) -> Result<(), String> {
+        let what = "the model does not match its hyper-parameters";
+        let blocks = shape.blocks();
+        let arrays: usize = 4
+            + (self.layers.iter())
+                .map(|l| {
+                    let sc: usize = l.self_connection.iter().map(Vec::len).sum();
+                    l.up.len() + l.radial.weights.len() + l.down.len() + sc
+                })
+                .sum::<usize>();
+        let (n, m) = (arrays, blocks.len());
+        if n != m || self.layers.len() != shape.layers.len() {
+            return Err(format!("{what}: {n} weight arrays, expected {m}"));
+        }
+        for b in &blocks {
+            let (name, expected) = (&b.name, &b.shape);
+            match self.block(b.kind) {
+                Some(a) if a.len() == b.size() => {}
+                Some(a) => {
+                    let n = a.len();
+                    return Err(format!(
+                        "{what}: {name} holds {n} numbers, expected {expected:?}"
+                    ));
+                }
+                None => return Err(format!("{what}: no {name}")),
+            }
+        }
+        for (t, (l, s)) in self.layers.iter().zip(&shape.layers).enumerate() {
+            if l.radial.sizes != s.radial_sizes
+                || l.self_connection.len() != shape.hyper.species.len()
+            {
+                return Err(format!(
+                    "{what}: radial sizes or self-connections of layer {t}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Number of trainable numbers (scale and shift included).
     pub fn parameter_count(&self) -> usize {
-        let layers: usize = self
-            .layers
-            .iter()
-            .map(|l| {
-                l.up.iter().map(Vec::len).sum::<usize>()
-                    + l.radial.parameter_count()
-                    + l.down.iter().map(Vec::len).sum::<usize>()
-                    + l.self_connection
-                        .iter()
-                        .flatten()
-                        .map(Vec::len)
-                        .sum::<usize>()
-            })
-            .sum();
-        self.embedding.len() + layers + self.readout.len() + self.scale.len() + self.shift.len()
+        self.shape().parameter_count()
     }
 }
 

@@ -11,7 +11,8 @@ use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::model::{Layer, Model};
 use super::radial::RadialBasis;
 use super::scalar::Real;
-use super::spherical_harmonics::{dim, spherical_harmonics_with_gradient, total_dim};
+use super::shape::{LayerShape, Shape};
+use super::spherical_harmonics::{dim, spherical_harmonics_with_gradient};
 use glam::{DMat3, DVec3};
 use rayon::prelude::*;
 
@@ -95,62 +96,6 @@ impl Graph {
     }
 }
 
-/// Offsets of the blocks of one layer's tensors, per atom.
-pub(super) struct Layout {
-    pub(super) channels: usize,
-    pub(super) lmax: usize,
-    /// Start of each path's message block.
-    pub(super) message: Vec<usize>,
-    pub(super) message_len: usize,
-    /// Factor of the linear map from a path into its output degree l3: 1/√(C · paths into l3).
-    pub(super) down_scale: Vec<f64>,
-}
-
-impl Layout {
-    pub(super) fn new(model: &Model, layer: &Layer) -> Layout {
-        let c = model.hyper.channels;
-        let mut message = Vec::with_capacity(layer.paths.len());
-        let mut at = 0;
-        for p in &layer.paths {
-            message.push(at);
-            at += c * dim(p.l3);
-        }
-        let lmax = model.hyper.lmax;
-        let down_scale = (0..=lmax)
-            .map(|l| {
-                let paths = layer.paths.iter().filter(|p| p.l3 == l).count();
-                1.0 / ((c * paths) as f64).sqrt()
-            })
-            .collect();
-        Layout {
-            channels: c,
-            lmax,
-            message,
-            message_len: at,
-            down_scale,
-        }
-    }
-    /// Features of degree ≤ l: C (l+1)².
-    pub(super) fn features(&self, lmax: usize) -> usize {
-        self.channels * total_dim(lmax)
-    }
-    pub(super) fn feature_offset(&self, l: usize) -> usize {
-        self.channels * l * l
-    }
-    /// Pre-gate block l: block 0 holds C scalars and C gates per l ≥ 1.
-    pub(super) fn gate_offset(&self, l: usize) -> usize {
-        let c = self.channels;
-        if l == 0 {
-            0
-        } else {
-            c * (1 + self.lmax) + c * (l * l - 1)
-        }
-    }
-    pub(super) fn gate_len(&self) -> usize {
-        self.gate_offset(self.lmax + 1)
-    }
-}
-
 /// Everything the reverse pass needs from the forward pass.
 pub struct Tape<T: Real = f64> {
     pub(super) sh: Vec<T>,
@@ -173,8 +118,10 @@ pub(super) struct LayerTape<T: Real> {
     pub(super) pre_gate: Vec<T>,
 }
 
-/// The network's shared, weight-independent tables.
+/// The network's shape and its shared, weight-independent tables: what every pass over a
+/// model of that shape reads besides the weights.
 pub struct Evaluator {
+    pub(super) shape: Shape,
     pub(super) cg: ClebschGordan,
     pub(super) basis: RadialBasis,
 }
@@ -259,9 +206,11 @@ pub struct Embedding {
 }
 
 impl Evaluator {
-    /// Tables for `model` (Clebsch–Gordan coefficients, radial basis).
+    /// The shape and tables of `model` (Clebsch–Gordan coefficients, radial basis), for
+    /// passes over it or any model of the same hyper-parameters.
     pub fn new(model: &Model) -> Evaluator {
         Evaluator {
+            shape: model.shape(),
             cg: ClebschGordan::new(model.hyper.lmax),
             basis: RadialBasis::new(model.hyper.radial_basis, model.hyper.cutoff),
         }
@@ -277,7 +226,7 @@ impl Evaluator {
     /// derivatives.
     pub fn embed(&self, model: &Model, graph: &Graph) -> Embedding {
         let lmax = model.hyper.lmax;
-        let n_sh = total_dim(lmax);
+        let n_sh = self.shape.n_sh;
         let nb = model.hyper.radial_basis;
         let n_edges = graph.vector.len();
         let mut sh = vec![0.0; n_edges * n_sh];
@@ -337,11 +286,9 @@ impl Evaluator {
         basis: &[T],
         for_weights: bool,
     ) -> (Vec<T>, Tape<T>) {
-        let h = &model.hyper;
-        let (c, lmax) = (h.channels, h.lmax);
+        let shape = &self.shape;
+        let c = shape.hyper.channels;
         let n = graph.atoms();
-        let n_sh = total_dim(lmax);
-        let n_bonds = graph.bond_edges.len();
         let zero = T::from(0.0);
 
         // embedding: scalars only
@@ -354,121 +301,13 @@ impl Evaluator {
                 *f = T::from(e);
             }
         }
-        let norm = 1.0 / h.avg_neighbors.sqrt();
         let mut tapes = Vec::with_capacity(model.layers.len());
-        for layer in &model.layers {
-            let lay = Layout::new(model, layer);
-            let (fin, fout) = (lay.features(layer.lmax_in), lay.features(lmax));
-            let inv_c = 1.0 / (c as f64).sqrt();
-            // 1. linear per degree
-            let mut up = vec![zero; n * fin];
-            up.par_chunks_mut(fin)
-                .zip(features.par_chunks(fin))
-                .for_each(|(u, x)| {
-                    for l in 0..=layer.lmax_in {
-                        let (o, d) = (lay.feature_offset(l), dim(l));
-                        let len = c * d;
-                        linear(
-                            &layer.up[l],
-                            c,
-                            c,
-                            &x[o..o + len],
-                            &mut u[o..o + len],
-                            d,
-                            inv_c,
-                        );
-                    }
-                });
-            // 2. radial weights per edge
+        for (layer, ls) in model.layers.iter().zip(&shape.layers) {
+            let up = self.up(layer, ls, &features);
             let mut radial = T::RadialTape::default();
-            T::radial_forward(&layer.radial, basis, n_bonds, &mut radial);
-            let weights = T::radial_output(&radial);
-            let n_w = layer.paths.len() * c;
-            // 3. convolution: messages gathered by each atom
-            let mut message = vec![zero; n * lay.message_len];
-            message
-                .par_chunks_mut(lay.message_len)
-                .enumerate()
-                .for_each(|(i, m)| {
-                    for e in graph.edges(i) {
-                        let j = graph.neighbor[e];
-                        let y = &sh[e * n_sh..(e + 1) * n_sh];
-                        let b = graph.bond[e];
-                        let w = &weights[b * n_w..(b + 1) * n_w];
-                        let hu = &up[j * fin..(j + 1) * fin];
-                        for (p, path) in layer.paths.iter().enumerate() {
-                            let cg = self.coupling(path.l1, path.l2, path.l3);
-                            let d3 = dim(path.l3);
-                            let x = &hu[lay.feature_offset(path.l1)..];
-                            let yl = &y[path.l2 * path.l2..];
-                            let mp = &mut m[lay.message[p]..lay.message[p] + c * d3];
-                            let wp = &w[p * c..(p + 1) * c];
-                            for &(i1, i2, i3, v) in &cg.nonzero {
-                                let coef = yl[i2 as usize] * (norm * v);
-                                let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
-                                let ms = &mut mp[i3 as usize * c..(i3 as usize + 1) * c];
-                                for ((m, &wc), &xc) in ms.iter_mut().zip(wp).zip(xs) {
-                                    *m += wc * xc * coef;
-                                }
-                            }
-                        }
-                    }
-                });
-            // 4. linear per path, self-connection, gate
-            let gl = lay.gate_len();
-            let mut pre_gate = vec![zero; n * gl];
-            let mut next = vec![zero; n * fout];
-            pre_gate
-                .par_chunks_mut(gl)
-                .zip(next.par_chunks_mut(fout))
-                .enumerate()
-                .for_each(|(i, (o, out))| {
-                    let m = &message[i * lay.message_len..(i + 1) * lay.message_len];
-                    for (p, path) in layer.paths.iter().enumerate() {
-                        let (l3, d3) = (path.l3, dim(path.l3));
-                        let rows = h.out_channels(l3);
-                        let s = lay.down_scale[l3];
-                        let go = lay.gate_offset(l3);
-                        let mp = &m[lay.message[p]..lay.message[p] + c * d3];
-                        linear(
-                            &layer.down[p],
-                            rows,
-                            c,
-                            mp,
-                            &mut o[go..go + rows * d3],
-                            d3,
-                            s,
-                        );
-                    }
-                    let x = &features[i * fin..(i + 1) * fin];
-                    let sc = &layer.self_connection[graph.species[i]];
-                    for (l, w) in sc.iter().enumerate() {
-                        let (d, rows) = (dim(l), h.out_channels(l));
-                        let (fo, go) = (lay.feature_offset(l), lay.gate_offset(l));
-                        linear(
-                            w,
-                            rows,
-                            c,
-                            &x[fo..fo + c * d],
-                            &mut o[go..go + rows * d],
-                            d,
-                            inv_c,
-                        );
-                    }
-                    for ch in 0..c {
-                        out[ch] = o[ch].silu().0;
-                    }
-                    for l in 1..=lmax {
-                        let d = dim(l);
-                        for ch in 0..c {
-                            let g = o[c + (l - 1) * c + ch].sigmoid().0;
-                            for k in 0..d {
-                                out[lay.feature_offset(l) + k * c + ch] =
-                                    o[lay.gate_offset(l) + k * c + ch] * g;
-                            }
-                        }
-                    }
-                });
+            T::radial_forward(&layer.radial, basis, graph.bond_edges.len(), &mut radial);
+            let message = self.convolve(ls, graph, &sh, &up, T::radial_output(&radial));
+            let (pre_gate, next) = self.update(layer, ls, graph, &message, &features);
             let input = std::mem::replace(&mut features, next);
             let keep = |v: Vec<T>| if for_weights { v } else { Vec::new() };
             tapes.push(LayerTape {
@@ -480,8 +319,8 @@ impl Evaluator {
             });
         }
         // readout of the scalars, scaled and shifted per species
-        let fout = c * total_dim(lmax);
-        let inv_c = 1.0 / (c as f64).sqrt();
+        let fout = c * shape.n_sh;
+        let inv_c = shape.channel_norm;
         let energies = (0..n)
             .map(|i| {
                 let s = graph.species[i];
@@ -500,5 +339,124 @@ impl Evaluator {
             last: if for_weights { features } else { Vec::new() },
         };
         (energies, tape)
+    }
+}
+
+/// The forward steps of one interaction layer.
+impl Evaluator {
+    /// Step 1, the linear map per degree of every atom's input features.
+    fn up<T: Real>(&self, layer: &Layer, ls: &LayerShape, features: &[T]) -> Vec<T> {
+        let (c, fin) = (ls.input.channels, ls.input.size());
+        let mut up = vec![T::from(0.0); features.len()];
+        up.par_chunks_mut(fin)
+            .zip(features.par_chunks(fin))
+            .for_each(|(u, x)| {
+                for l in 0..=ls.input.lmax {
+                    let (o, len) = (ls.input.offset(l), ls.input.block_len(l));
+                    let (xl, ul) = (&x[o..o + len], &mut u[o..o + len]);
+                    linear(&layer.up[l], c, c, xl, ul, dim(l), self.shape.channel_norm);
+                }
+            });
+        up
+    }
+
+    /// Step 3, the convolution: the messages each atom gathers from its own edges, every path
+    /// coupling the neighbour's up-projected features with the bond's spherical harmonics,
+    /// weighted per channel by the bond's radial weights.
+    fn convolve<T: Real>(
+        &self,
+        ls: &LayerShape,
+        graph: &Graph,
+        sh: &[T],
+        up: &[T],
+        weights: &[T],
+    ) -> Vec<T> {
+        let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
+        let n_w = ls.radial_outputs();
+        let norm = self.shape.message_norm;
+        let mut message = vec![T::from(0.0); graph.atoms() * ls.message_len];
+        message
+            .par_chunks_mut(ls.message_len)
+            .enumerate()
+            .for_each(|(i, m)| {
+                for e in graph.edges(i) {
+                    let j = graph.neighbor[e];
+                    let y = &sh[e * n_sh..(e + 1) * n_sh];
+                    let b = graph.bond[e];
+                    let w = &weights[b * n_w..(b + 1) * n_w];
+                    let hu = &up[j * fin..(j + 1) * fin];
+                    for (p, ins) in ls.instructions.iter().enumerate() {
+                        let path = ins.path;
+                        let cg = self.coupling(path.l1, path.l2, path.l3);
+                        let x = &hu[ls.input.offset(path.l1)..];
+                        let yl = &y[path.l2 * path.l2..];
+                        let mp = &mut m[ins.message..ins.message + c * dim(path.l3)];
+                        let wp = &w[p * c..(p + 1) * c];
+                        for &(i1, i2, i3, v) in &cg.nonzero {
+                            let coef = yl[i2 as usize] * (norm * v);
+                            let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
+                            let ms = &mut mp[i3 as usize * c..(i3 as usize + 1) * c];
+                            for ((m, &wc), &xc) in ms.iter_mut().zip(wp).zip(xs) {
+                                *m += wc * xc * coef;
+                            }
+                        }
+                    }
+                }
+            });
+        message
+    }
+
+    /// Step 4, the linear map per path into the outputs, the species' self-connection of the
+    /// input features, then the gate: the pre-gate outputs (kept for the reverse pass) and
+    /// the layer's output features.
+    fn update<T: Real>(
+        &self,
+        layer: &Layer,
+        ls: &LayerShape,
+        graph: &Graph,
+        message: &[T],
+        features: &[T],
+    ) -> (Vec<T>, Vec<T>) {
+        let (c, lmax) = (ls.input.channels, ls.output.lmax);
+        let (fin, fout, gl) = (ls.input.size(), ls.output.size(), ls.gated.size());
+        let n = graph.atoms();
+        let mut pre_gate = vec![T::from(0.0); n * gl];
+        let mut next = vec![T::from(0.0); n * fout];
+        pre_gate
+            .par_chunks_mut(gl)
+            .zip(next.par_chunks_mut(fout))
+            .enumerate()
+            .for_each(|(i, (o, out))| {
+                let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
+                for (p, ins) in ls.instructions.iter().enumerate() {
+                    let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+                    let rows = ins.weight_shape[0];
+                    let go = ls.gated.offset(l3);
+                    let mp = &m[ins.message..ins.message + c * d3];
+                    let op = &mut o[go..go + rows * d3];
+                    linear(&layer.down[p], rows, c, mp, op, d3, ins.path_weight);
+                }
+                let x = &features[i * fin..(i + 1) * fin];
+                let sc = &layer.self_connection[graph.species[i]];
+                for (l, w) in sc.iter().enumerate() {
+                    let (d, rows) = (dim(l), ls.self_connection[l][0]);
+                    let (fo, go) = (ls.input.offset(l), ls.gated.offset(l));
+                    let (xl, ol) = (&x[fo..fo + c * d], &mut o[go..go + rows * d]);
+                    linear(w, rows, c, xl, ol, d, self.shape.channel_norm);
+                }
+                for ch in 0..c {
+                    out[ch] = o[ch].silu().0;
+                }
+                for l in 1..=lmax {
+                    for ch in 0..c {
+                        let g = o[ls.gated.gates(l) + ch].sigmoid().0;
+                        for k in 0..dim(l) {
+                            out[ls.output.offset(l) + k * c + ch] =
+                                o[ls.gated.offset(l) + k * c + ch] * g;
+                        }
+                    }
+                }
+            });
+        (pre_gate, next)
     }
 }

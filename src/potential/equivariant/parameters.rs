@@ -1,10 +1,10 @@
 //! The trainable weights of a model as one flat vector (the optimiser's view) and where
-//! each block of it starts (the reverse pass's view). The order is fixed: the species
-//! embedding; per layer the linear maps per degree, the radial MLP's matrices, the linear
-//! maps per path and the self-connections (by species, then degree); the readout. The
-//! per-species scale and shift are set from the data and not trained.
+//! each block of it starts (the reverse pass's view), in the order of the model's
+//! [`Shape::blocks`](super::shape::Shape::blocks). The per-species scale and shift are set
+//! from the data and not trained.
 
 use super::model::Model;
+use super::shape::BlockKind;
 
 /// Offsets of one layer's blocks in the flat vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,70 +35,61 @@ pub struct ParameterLayout {
 impl ParameterLayout {
     /// The layout of `model`'s trainable weights.
     pub fn of(model: &Model) -> ParameterLayout {
-        let mut at = 0;
-        let mut take = |n: usize| {
-            let o = at;
-            at += n;
-            o
+        let shape = model.shape();
+        let species = shape.hyper.species.len();
+        let mut layout = ParameterLayout {
+            embedding: 0,
+            layers: (shape.layers.iter())
+                .map(|_| LayerOffsets {
+                    up: Vec::new(),
+                    radial: 0,
+                    down: Vec::new(),
+                    self_connection: vec![Vec::new(); species],
+                })
+                .collect(),
+            readout: 0,
+            len: 0,
         };
-        let embedding = take(model.embedding.len());
-        let layers = model
-            .layers
-            .iter()
-            .map(|layer| LayerOffsets {
-                up: layer.up.iter().map(|w| take(w.len())).collect(),
-                radial: take(layer.radial.parameter_count()),
-                down: layer.down.iter().map(|w| take(w.len())).collect(),
-                self_connection: layer
-                    .self_connection
-                    .iter()
-                    .map(|per_l| per_l.iter().map(|w| take(w.len())).collect())
-                    .collect(),
-            })
-            .collect();
-        let readout = take(model.readout.len());
-        ParameterLayout {
-            embedding,
-            layers,
-            readout,
-            len: at,
+        for b in shape.blocks().iter().filter(|b| b.trainable()) {
+            let at = layout.len;
+            layout.len += b.size();
+            match b.kind {
+                BlockKind::Embedding => layout.embedding = at,
+                BlockKind::Up { layer, .. } => layout.layers[layer].up.push(at),
+                BlockKind::Radial { layer, k: 0 } => layout.layers[layer].radial = at,
+                BlockKind::Radial { .. } => {}
+                BlockKind::Down { layer, .. } => layout.layers[layer].down.push(at),
+                BlockKind::SelfConnection { layer, species, .. } => {
+                    layout.layers[layer].self_connection[species].push(at)
+                }
+                BlockKind::Readout => layout.readout = at,
+                BlockKind::Scale | BlockKind::Shift => unreachable!("not trainable"),
+            }
         }
+        layout
     }
 }
 
 impl Model {
-    /// The blocks of trainable weights in the order of [`ParameterLayout`].
-    fn blocks_mut(&mut self) -> Vec<&mut [f64]> {
-        let mut blocks: Vec<&mut [f64]> = vec![&mut self.embedding[..]];
-        for layer in &mut self.layers {
-            blocks.extend(layer.up.iter_mut().map(|w| &mut w[..]));
-            blocks.extend(layer.radial.weights.iter_mut().map(|w| &mut w[..]));
-            blocks.extend(layer.down.iter_mut().map(|w| &mut w[..]));
-            blocks.extend(
-                layer
-                    .self_connection
-                    .iter_mut()
-                    .flatten()
-                    .map(|w| &mut w[..]),
-            );
-        }
-        blocks.push(&mut self.readout[..]);
-        blocks
-    }
-
-    /// The trainable weights as one vector.
+    /// The trainable weights as one vector, in the order of the shape's blocks.
     pub fn trainable(&self) -> Vec<f64> {
-        let mut copy = self.clone();
-        copy.blocks_mut()
-            .into_iter()
-            .flat_map(|b| b.to_vec())
+        let blocks = self.shape().blocks();
+        let trainable = blocks.iter().filter(|b| b.trainable());
+        trainable
+            .flat_map(|b| {
+                self.block(b.kind)
+                    .expect("a block of the shape")
+                    .iter()
+                    .copied()
+            })
             .collect()
     }
 
     /// Sets the trainable weights from one vector (as [`Model::trainable`] gives it).
     pub fn set_trainable(&mut self, values: &[f64]) {
         let mut rest = values;
-        for block in self.blocks_mut() {
+        for b in self.shape().blocks().iter().filter(|b| b.trainable()) {
+            let block = self.block_mut(b.kind).expect("a block of the shape");
             let (head, tail) = rest.split_at(block.len());
             block.copy_from_slice(head);
             rest = tail;

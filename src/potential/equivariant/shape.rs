@@ -1,0 +1,397 @@
+//! The shape of a model as data, built and validated in one place: the hyper-parameters,
+//! the irreps of every layer's features, the list of coupling paths of every convolution
+//! with the shape and normalisation of their weights (as e3nn keeps `Instruction`s with
+//! `path_shape` and `path_weight`), and the list of weight arrays in their one order. The
+//! weights ([`super::model`]), their flat view ([`super::parameters`]), the model file
+//! ([`super::file`]), the forward pass and both reverse passes all read it.
+
+use super::clebsch_gordan::triangle;
+use super::spherical_harmonics::{dim, total_dim, LMAX};
+
+/// What fixes the shape of a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hyper {
+    /// Species the model knows, in the order of its embedding rows.
+    pub species: Vec<String>,
+    /// Largest irrep degree L of the features (0 = invariant, SchNet-like).
+    pub lmax: usize,
+    /// Channels per irrep.
+    pub channels: usize,
+    /// Interaction layers.
+    pub layers: usize,
+    /// Cutoff radius (Å).
+    pub cutoff: f64,
+    /// Bessel functions in the radial basis.
+    pub radial_basis: usize,
+    /// Hidden widths of the radial MLPs.
+    pub radial_hidden: Vec<usize>,
+    /// Keep only parity-conserving couplings (irreps 0e, 1o, 2e, 3o): the energy is then
+    /// invariant under inversion too.
+    pub parity: bool,
+    /// The average number of neighbours; messages are divided by its square root.
+    pub avg_neighbors: f64,
+}
+
+/// One coupling l1 ⊗ l2 → l3 of a convolution: neighbour features of degree l1 with the
+/// spherical harmonics of degree l2 of the bond, into degree l3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Path {
+    pub l1: usize,
+    pub l2: usize,
+    pub l3: usize,
+}
+
+/// Bound on channels, radial widths, species and layers: keeps shapes far from overflow
+/// and allocations sane whatever a file or a command line asks for.
+pub const MAX_SIZE: usize = 1 << 16;
+
+/// Hyper-parameters that do not make a model: which one (as the model file and the
+/// training deck name it) and why.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{field} {message}")]
+pub struct ShapeError {
+    /// The hyper-parameter, e.g. `lmax` or `radial_hidden`.
+    pub field: &'static str,
+    /// What is wrong, e.g. "is 4, expected at most 3".
+    pub message: String,
+}
+
+fn fault(field: &'static str, message: String) -> Result<(), ShapeError> {
+    Err(ShapeError { field, message })
+}
+
+impl Hyper {
+    /// Channels of the output block of degree l before the gate: scalars carry one gate
+    /// per channel of each l ≥ 1 block.
+    pub fn out_channels(&self, l: usize) -> usize {
+        if l == 0 {
+            self.channels * (1 + self.lmax)
+        } else {
+            self.channels
+        }
+    }
+
+    /// The couplings of a layer whose input has degree `lmax_in`.
+    pub fn paths(&self, lmax_in: usize) -> Vec<Path> {
+        let mut paths = Vec::new();
+        for l1 in 0..=lmax_in {
+            for l2 in 0..=self.lmax {
+                for l3 in 0..=self.lmax {
+                    let allowed = triangle(l1, l2, l3) && (!self.parity || (l1 + l2 + l3) % 2 == 0);
+                    if allowed {
+                        paths.push(Path { l1, l2, l3 });
+                    }
+                }
+            }
+        }
+        paths
+    }
+
+    /// Degree of the input of layer `t`: the embedding is scalar, later layers take lmax.
+    pub fn lmax_in(&self, t: usize) -> usize {
+        self.lmax * usize::from(t > 0)
+    }
+
+    /// Checks that these hyper-parameters make a model: species names usable as dataset
+    /// names and distinct, sizes within bounds (lmax ≤ 3), cutoff and average neighbour
+    /// count finite and positive.
+    pub fn validate(&self) -> Result<(), ShapeError> {
+        for (i, name) in self.species.iter().enumerate() {
+            if name.is_empty() || name == "." || name.contains('/') {
+                fault("species", format!("{name:?} is empty or has a '/'"))?;
+            }
+            if self.species[..i].contains(name) {
+                fault("species", format!("{name:?} appears twice"))?;
+            }
+        }
+        let sizes = [
+            ("species (count)", self.species.len(), 1, MAX_SIZE),
+            ("lmax", self.lmax, 0, LMAX),
+            ("channels", self.channels, 1, MAX_SIZE),
+            ("layers", self.layers, 0, MAX_SIZE),
+            ("radial_basis", self.radial_basis, 1, MAX_SIZE),
+            ("radial_hidden (count)", self.radial_hidden.len(), 0, 64),
+        ];
+        let widths =
+            (self.radial_hidden.iter()).map(|&w| ("radial_hidden (width)", w, 1, MAX_SIZE));
+        for (field, v, min, max) in sizes.into_iter().chain(widths) {
+            if !(min..=max).contains(&v) {
+                let expected = match min {
+                    0 => format!("at most {max}"),
+                    _ => format!("{min} to {max}"),
+                };
+                fault(field, format!("is {v}, expected {expected}"))?;
+            }
+        }
+        for (field, v) in [
+            ("cutoff", self.cutoff),
+            ("avg_neighbors", self.avg_neighbors),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                fault(field, format!("is {v}, expected a finite number > 0"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Irreps l = 0..=lmax with C channels each, one atom's features: block l holds 2l + 1
+/// components of C channels (channels fastest) and starts at C·l².
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Irreps {
+    pub channels: usize,
+    pub lmax: usize,
+}
+
+impl Irreps {
+    /// Start of block l.
+    pub fn offset(&self, l: usize) -> usize {
+        self.channels * l * l
+    }
+    /// Numbers in block l.
+    pub fn block_len(&self, l: usize) -> usize {
+        self.channels * dim(l)
+    }
+    /// Numbers in all blocks: C (lmax + 1)².
+    pub fn size(&self) -> usize {
+        self.channels * total_dim(self.lmax)
+    }
+}
+
+/// One atom's outputs before the gate: block 0 holds C scalars and then C gates for each
+/// l ≥ 1; blocks l ≥ 1 hold 2l + 1 components of C channels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gated {
+    pub channels: usize,
+    pub lmax: usize,
+}
+
+impl Gated {
+    /// Start of block l.
+    pub fn offset(&self, l: usize) -> usize {
+        let c = self.channels;
+        if l == 0 {
+            0
+        } else {
+            c * (1 + self.lmax) + c * (l * l - 1)
+        }
+    }
+    /// Start of the C gates of degree l ≥ 1 inside block 0.
+    pub fn gates(&self, l: usize) -> usize {
+        self.channels * l
+    }
+    /// Numbers in all blocks.
+    pub fn size(&self) -> usize {
+        self.offset(self.lmax + 1)
+    }
+}
+
+/// One coupling path of a convolution and the linear map that takes its message into the
+/// output block of degree l3.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instruction {
+    pub path: Path,
+    /// Start of the path's message block (C·(2 l3 + 1) numbers) in an atom's messages.
+    pub message: usize,
+    /// Shape of the linear map's weights: out_channels(l3) × C.
+    pub weight_shape: [usize; 2],
+    /// Factor of the linear map: 1/√(C · number of paths into l3).
+    pub path_weight: f64,
+}
+
+/// One interaction layer's shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerShape {
+    /// The layer's input features (degree 0 for the first layer, L after).
+    pub input: Irreps,
+    /// Its output features (degree L).
+    pub output: Irreps,
+    /// Its outputs before the gate.
+    pub gated: Gated,
+    /// The couplings of the convolution, in the order of their weights.
+    pub instructions: Vec<Instruction>,
+    /// Numbers in one atom's messages (all paths).
+    pub message_len: usize,
+    /// Widths of the radial MLP: basis, hidden widths, one weight per path and channel.
+    pub radial_sizes: Vec<usize>,
+    /// Shape of the species-dependent self-connection of each degree l present in both the
+    /// input and the output: out_channels(l) × C.
+    pub self_connection: Vec<[usize; 2]>,
+}
+
+impl LayerShape {
+    /// Weights the radial MLP gives each bond: one per path and channel.
+    pub fn radial_outputs(&self) -> usize {
+        self.instructions.len() * self.input.channels
+    }
+}
+
+/// Which weight array a [`Block`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Species embedding, S × C.
+    Embedding,
+    /// Linear map of input degree `l` of layer `layer`, C × C.
+    Up { layer: usize, l: usize },
+    /// Matrix `k` of the radial MLP of layer `layer`.
+    Radial { layer: usize, k: usize },
+    /// Linear map of path `path` of layer `layer`.
+    Down { layer: usize, path: usize },
+    /// Self-connection of degree `l` for species `species` in layer `layer`.
+    SelfConnection {
+        layer: usize,
+        species: usize,
+        l: usize,
+    },
+    /// Readout of the last scalars, C.
+    Readout,
+    /// Per-species scale of the atomic energies (set from data, not trained).
+    Scale,
+    /// Per-species shift of the atomic energies (set from data, not trained).
+    Shift,
+}
+
+/// One weight array: which it is, its dataset name in the model file, its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+impl Block {
+    /// Numbers in the array.
+    pub fn size(&self) -> usize {
+        self.shape.iter().product()
+    }
+    /// Whether the optimiser trains it (scale and shift come from the data).
+    pub fn trainable(&self) -> bool {
+        !matches!(self.kind, BlockKind::Scale | BlockKind::Shift)
+    }
+}
+
+/// The whole shape of a model and the normalisations every pass applies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub hyper: Hyper,
+    pub layers: Vec<LayerShape>,
+    /// Factor of every message sum: 1/√(average neighbours).
+    pub message_norm: f64,
+    /// Factor of the linear maps per degree, the self-connections and the readout: 1/√C.
+    pub channel_norm: f64,
+    /// Spherical harmonics per edge: (L + 1)².
+    pub n_sh: usize,
+}
+
+impl Shape {
+    /// The shape that `hyper` describes, after [`Hyper::validate`].
+    pub fn new(hyper: Hyper) -> Result<Shape, ShapeError> {
+        hyper.validate()?;
+        Ok(Shape::of_valid(hyper))
+    }
+
+    fn of_valid(hyper: Hyper) -> Shape {
+        let c = hyper.channels;
+        let layers = (0..hyper.layers)
+            .map(|t| {
+                let lmax_in = hyper.lmax_in(t);
+                let paths = hyper.paths(lmax_in);
+                let mut message = 0;
+                let instructions = (paths.iter())
+                    .map(|&path| {
+                        let into_l3 = paths.iter().filter(|p| p.l3 == path.l3).count();
+                        let i = Instruction {
+                            path,
+                            message,
+                            weight_shape: [hyper.out_channels(path.l3), c],
+                            path_weight: 1.0 / ((c * into_l3) as f64).sqrt(),
+                        };
+                        message += c * dim(path.l3);
+                        i
+                    })
+                    .collect();
+                let mut radial_sizes = vec![hyper.radial_basis];
+                radial_sizes.extend(&hyper.radial_hidden);
+                radial_sizes.push(paths.len() * c);
+                let self_connection = (0..=lmax_in.min(hyper.lmax))
+                    .map(|l| [hyper.out_channels(l), c])
+                    .collect();
+                LayerShape {
+                    input: Irreps {
+                        channels: c,
+                        lmax: lmax_in,
+                    },
+                    output: Irreps {
+                        channels: c,
+                        lmax: hyper.lmax,
+                    },
+                    gated: Gated {
+                        channels: c,
+                        lmax: hyper.lmax,
+                    },
+                    instructions,
+                    message_len: message,
+                    radial_sizes,
+                    self_connection,
+                }
+            })
+            .collect();
+        Shape {
+            message_norm: 1.0 / hyper.avg_neighbors.sqrt(),
+            channel_norm: 1.0 / (c as f64).sqrt(),
+            n_sh: total_dim(hyper.lmax),
+            layers,
+            hyper,
+        }
+    }
+
+    /// Every weight array of the model in its one order (the flat vector's, the model
+    /// file's and that of the random initial weights): the embedding; per layer the linear
+    /// maps per degree, the radial MLP's matrices, the linear maps per path and the
+    /// self-connections (by species, then degree); the readout; the scale and the shift.
+    pub fn blocks(&self) -> Vec<Block> {
+        let h = &self.hyper;
+        let (s, c) = (h.species.len(), h.channels);
+        let mut v = Vec::new();
+        let mut push = |kind, name: String, shape: Vec<usize>| v.push(Block { kind, name, shape });
+        push(BlockKind::Embedding, "/embedding".into(), vec![s, c]);
+        for (t, layer) in self.layers.iter().enumerate() {
+            for l in 0..=layer.input.lmax {
+                let kind = BlockKind::Up { layer: t, l };
+                push(kind, format!("/layers/{t}/up/{l}"), vec![c, c]);
+            }
+            for (k, w) in layer.radial_sizes.windows(2).enumerate() {
+                let kind = BlockKind::Radial { layer: t, k };
+                push(kind, format!("/layers/{t}/radial/{k}"), w.to_vec());
+            }
+            for (p, ins) in layer.instructions.iter().enumerate() {
+                let kind = BlockKind::Down { layer: t, path: p };
+                push(
+                    kind,
+                    format!("/layers/{t}/down/{p}"),
+                    ins.weight_shape.to_vec(),
+                );
+            }
+            for (species, name) in h.species.iter().enumerate() {
+                for (l, shape) in layer.self_connection.iter().enumerate() {
+                    let kind = BlockKind::SelfConnection {
+                        layer: t,
+                        species,
+                        l,
+                    };
+                    let name = format!("/layers/{t}/self_connection/{name}/{l}");
+                    push(kind, name, shape.to_vec());
+                }
+            }
+        }
+        push(BlockKind::Readout, "/readout".into(), vec![c]);
+        push(BlockKind::Scale, "/scale".into(), vec![s]);
+        push(BlockKind::Shift, "/shift".into(), vec![s]);
+        v
+    }
+
+    /// Number of numbers in all blocks (scale and shift included).
+    pub fn parameter_count(&self) -> usize {
+        self.blocks().iter().map(Block::size).sum()
+    }
+}
