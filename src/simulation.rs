@@ -1,26 +1,15 @@
 //! The MD loop: system → neighbour list → potential → integrator → observers. One step is
-//! `initial_integrate`, list update, one force call, `final_integrate`.
+//! `initial_integrate`, list update, one force call, `final_integrate`. The loop gives its
+//! state as plain data (`state`): the thermo row, and a snapshot it can be restored from.
 
+use crate::cell::Cell;
 use crate::integrate::Integrator;
 use crate::neighbors::NeighborList;
 use crate::potential::{ForceOutput, Potential};
+use crate::state::{Snapshot, Thermo};
 use crate::system::System;
 use glam::DVec3;
 use rayon::prelude::*;
-
-/// Thermodynamic state at one step, in the system's units (energies total over the system).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Thermo {
-    pub step: u64,
-    pub time: f64,
-    pub pe: f64,
-    pub ke: f64,
-    pub etotal: f64,
-    pub temp: f64,
-    pub press: f64,
-    /// Total energy plus the energy the thermostat took: conserved by every integrator.
-    pub conserved: f64,
-}
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -162,5 +151,61 @@ impl Simulation {
             press: self.system.pressure(&self.forces.virial),
             conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
         }
+    }
+
+    /// The full state now, as plain data for a checkpoint.
+    pub fn snapshot(&self) -> Snapshot {
+        let s = &self.system;
+        Snapshot {
+            step: self.step,
+            time: self.time,
+            units: s.units,
+            cell: s.cell.matrix(),
+            pbc: s.cell.pbc(),
+            species_names: s.species_names.clone(),
+            species_masses: s.species_masses.clone(),
+            species: s.species.clone(),
+            positions: s.positions.clone(),
+            velocities: s.velocities.clone(),
+            neighbor_reference: self.neighbors.reference_positions().to_vec(),
+            integrator: self.integrator.state(),
+        }
+    }
+
+    /// Puts the simulation back in the state of `c`: the atoms, the integrator's state and
+    /// the neighbour list exactly as they were, then the forces, so that the run goes on bit
+    /// for bit (with the same number of threads). Refuses a snapshot of another system.
+    pub fn restore(&mut self, c: &Snapshot) -> Result<(), String> {
+        let s = &mut self.system;
+        if c.units != s.units {
+            return Err(format!(
+                "the checkpoint is in {} units, the deck in {}",
+                c.units.name(),
+                s.units.name()
+            ));
+        }
+        if c.species_names != s.species_names || c.positions.len() != s.len() {
+            return Err(format!(
+                "the checkpoint holds {} atoms of species [{}]; the deck builds {} atoms of [{}]",
+                c.positions.len(),
+                c.species_names.join(", "),
+                s.len(),
+                s.species_names.join(", ")
+            ));
+        }
+        s.cell = Cell::from_matrix(c.cell, c.pbc).map_err(|e| e.to_string())?;
+        s.species_masses = c.species_masses.clone();
+        s.species = c.species.clone();
+        s.positions = c.positions.clone();
+        s.velocities = c.velocities.clone();
+        self.integrator.restore(&c.integrator)?;
+        self.neighbors
+            .rebuild_from_reference(&self.system, &c.neighbor_reference);
+        self.forces.reset(self.system.len());
+        self.potential
+            .compute(&self.system, &self.neighbors, &mut self.forces);
+        self.step = c.step;
+        self.time = c.time;
+        Ok(())
     }
 }

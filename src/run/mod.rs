@@ -7,7 +7,7 @@ mod outputs;
 pub use outputs::{current_frame, output_path, Outputs};
 
 use crate::deck::{self, LoadedDeck};
-use crate::io::checkpoint::Checkpoint;
+use crate::io::checkpoint;
 use crate::simulation::Simulation;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,8 +65,8 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     let mut sim = prepare(&deck)?;
     sim.force_limit = deck::force_limit(&deck)?;
     if let Some(file) = &options.restart {
-        let c = Checkpoint::read(file)?;
-        c.restore(&mut sim)
+        let c = checkpoint::read(file)?;
+        sim.restore(&c)
             .map_err(|e| anyhow::anyhow!("cannot restart from {}: {e}", file.display()))?;
         log::info!("restarting from {} at step {}", file.display(), sim.step);
     }

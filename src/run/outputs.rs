@@ -2,11 +2,12 @@
 //! new run or appended to when a run is restarted, and flushed as they are written.
 
 use crate::deck::{H5mdField, LoadedDeck};
-use crate::io::checkpoint::Checkpoint;
+use crate::io::checkpoint;
 use crate::io::extxyz::{self, ExtxyzWriter, Frame};
 use crate::io::h5md::{H5mdFields, H5mdWriter};
 use crate::io::thermo::ThermoLog;
 use crate::simulation::Simulation;
+use crate::state::Snapshot;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -195,7 +196,7 @@ impl Outputs {
         }
         let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
         if last || due {
-            self.write_checkpoint(&Checkpoint::of(sim))?;
+            self.write_checkpoint(&sim.snapshot())?;
         }
         Ok(())
     }
@@ -212,12 +213,12 @@ impl Outputs {
             w.write(sim.step, sim.time, &sim.system, &sim.forces.forces, &thermo)?;
             log::info!("last good frame written to {}", file.display());
         }
-        self.write_checkpoint(&Checkpoint::of(sim))?;
+        self.write_checkpoint(&sim.snapshot())?;
         Ok(self.checkpoint_file.clone())
     }
 
-    fn write_checkpoint(&self, c: &Checkpoint) -> anyhow::Result<()> {
-        c.write(&self.checkpoint_file)
+    fn write_checkpoint(&self, c: &Snapshot) -> anyhow::Result<()> {
+        checkpoint::write(c, &self.checkpoint_file)
             .with_context(|| format!("cannot write checkpoint {}", self.checkpoint_file.display()))
     }
 }
