@@ -23,18 +23,20 @@ pub enum RunError {
     },
 }
 
-/// A system advancing in time under one potential and one integrator.
+/// A system advancing in time under one potential and one integrator. The fields are
+/// private so that they stay consistent: the neighbour list and the forces always belong to
+/// the current positions, and the step and the time advance together.
 pub struct Simulation {
-    pub system: System,
-    pub potential: Box<dyn Potential>,
-    pub integrator: Box<dyn Integrator>,
-    pub neighbors: NeighborList,
+    system: System,
+    potential: Box<dyn Potential>,
+    integrator: Box<dyn Integrator>,
+    neighbors: NeighborList,
     /// Forces, energy and virial of the current positions.
-    pub forces: ForceOutput,
-    pub step: u64,
-    pub time: f64,
+    forces: ForceOutput,
+    step: u64,
+    time: f64,
     /// Largest force magnitude tolerated before the run stops (energy per length).
-    pub force_limit: f64,
+    force_limit: f64,
     /// Positions and velocities before the step under way.
     last_good: (Vec<DVec3>, Vec<DVec3>),
 }
@@ -70,6 +72,52 @@ impl Simulation {
             force_limit: f64::INFINITY,
             last_good: (Vec::new(), Vec::new()),
         }
+    }
+
+    /// The atoms, their cell and their state now.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// Forces, energy and virial of the current positions.
+    pub fn forces(&self) -> &ForceOutput {
+        &self.forces
+    }
+
+    /// The neighbour list of the current positions.
+    pub fn neighbors(&self) -> &NeighborList {
+        &self.neighbors
+    }
+
+    /// The force field.
+    pub fn potential(&self) -> &dyn Potential {
+        self.potential.as_ref()
+    }
+
+    /// The integrator and its state.
+    pub fn integrator(&self) -> &dyn Integrator {
+        self.integrator.as_ref()
+    }
+
+    /// Steps done since the start of the run, counting those before a restart
+    /// ([`Simulation::step`] advances one).
+    pub fn current_step(&self) -> u64 {
+        self.step
+    }
+
+    /// Simulated time since the start of the run.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Largest force magnitude tolerated before the run stops (energy per length).
+    pub fn force_limit(&self) -> f64 {
+        self.force_limit
+    }
+
+    /// Sets the largest force magnitude tolerated (infinite by default).
+    pub fn set_force_limit(&mut self, limit: f64) {
+        self.force_limit = limit;
     }
 
     /// Recomputes forces for the current positions (updating the list if needed).

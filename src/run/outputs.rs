@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The frame to write to an extended-XYZ trajectory: positions, velocities and forces now.
 pub fn current_frame(sim: &Simulation) -> Frame {
-    let s = &sim.system;
+    let s = sim.system();
     let names: Vec<String> = s
         .species
         .iter()
@@ -25,11 +25,17 @@ pub fn current_frame(sim: &Simulation) -> Frame {
     }
     frame.pbc = s.cell.pbc();
     frame.set_vector_array("velocities", &s.velocities);
-    frame.set_forces(&sim.forces.forces);
+    frame.set_forces(&sim.forces().forces);
     let info = &mut frame.info;
-    info.insert("energy".into(), extxyz::InfoValue::Float(sim.forces.energy));
-    info.insert("step".into(), extxyz::InfoValue::Int(sim.step as i64));
-    info.insert("time".into(), extxyz::InfoValue::Float(sim.time));
+    info.insert(
+        "energy".into(),
+        extxyz::InfoValue::Float(sim.forces().energy),
+    );
+    info.insert(
+        "step".into(),
+        extxyz::InfoValue::Int(sim.current_step() as i64),
+    );
+    info.insert("time".into(), extxyz::InfoValue::Float(sim.time()));
     frame
 }
 
@@ -100,7 +106,7 @@ impl Outputs {
             .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
         let thermo_file = output_path(deck, output_dir, &name);
         let thermo = if append {
-            ThermoLog::append(&thermo_file, echo, sim.step)
+            ThermoLog::append(&thermo_file, echo, sim.current_step())
         } else {
             ThermoLog::create(&thermo_file, echo)
         }
@@ -112,7 +118,7 @@ impl Outputs {
                 }
                 let file = output_path(deck, output_dir, &t.file);
                 let w = if append {
-                    truncate_extxyz(&file, sim.step)?;
+                    truncate_extxyz(&file, sim.current_step())?;
                     ExtxyzWriter::append(&file)
                 } else {
                     ExtxyzWriter::create(&file)
@@ -139,9 +145,9 @@ impl Outputs {
                         .into());
                 }
                 let w = if append && file.exists() {
-                    H5mdWriter::append(&file, &sim.system, sim.step)?
+                    H5mdWriter::append(&file, sim.system(), sim.current_step())?
                 } else {
-                    H5mdWriter::create(&file, &sim.system, fields)?
+                    H5mdWriter::create(&file, sim.system(), fields)?
                 };
                 Some((w, h.every, file))
             }
@@ -173,7 +179,7 @@ impl Outputs {
     }
 
     fn write_due(&mut self, sim: &Simulation, first: bool, last: bool) -> anyhow::Result<()> {
-        let step = sim.step;
+        let step = sim.current_step();
         if first || last || step % self.thermo_every == 0 {
             self.thermo.write(&sim.thermo())?;
         }
@@ -187,9 +193,9 @@ impl Outputs {
             if first || step % *every == 0 {
                 w.write(
                     step,
-                    sim.time,
-                    &sim.system,
-                    &sim.forces.forces,
+                    sim.time(),
+                    sim.system(),
+                    &sim.forces().forces,
                     &sim.thermo(),
                 )?;
             }
@@ -210,7 +216,13 @@ impl Outputs {
         }
         if let Some((w, _, file)) = &mut self.h5md {
             let thermo = sim.thermo();
-            w.write(sim.step, sim.time, &sim.system, &sim.forces.forces, &thermo)?;
+            w.write(
+                sim.current_step(),
+                sim.time(),
+                sim.system(),
+                &sim.forces().forces,
+                &thermo,
+            )?;
             log::info!("last good frame written to {}", file.display());
         }
         self.write_checkpoint(&sim.snapshot())?;
