@@ -46,14 +46,14 @@ fn bench(c: &mut Criterion) {
             let mut out = ForceOutput::new(atoms);
             b.iter(|| {
                 out.reset(atoms);
-                eam.compute(&sim.system, &sim.neighbors, &mut out);
+                eam.compute(sim.system(), sim.neighbors(), &mut out);
                 black_box(out.energy)
             })
         });
         g.bench_function(BenchmarkId::new("step", atoms), |b| {
             b.iter(|| {
                 sim.step().unwrap();
-                black_box(sim.forces.energy)
+                black_box(sim.forces().energy)
             })
         });
     }

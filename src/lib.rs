@@ -3,7 +3,8 @@
 //!
 //! The data path reads straight through the modules: a `deck` builds a `system` in a
 //! `cell`; a `neighbors` list feeds a `potential`; an `integrate` scheme advances the
-//! `simulation`; `io` writes what observers record.
+//! `simulation`, which gives its `state` (thermo rows, snapshots) as plain data for `io` to
+//! write.
 
 /// mimalloc keeps freed memory for reuse instead of returning large blocks to the system,
 /// so the per-step buffers of the force fields (the network's are tens of megabytes) do
@@ -21,6 +22,7 @@ pub mod neighbors;
 pub mod potential;
 pub mod run;
 pub mod simulation;
+pub mod state;
 pub mod system;
 pub mod tools;
 pub mod train;

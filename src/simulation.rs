@@ -1,26 +1,15 @@
 //! The MD loop: system → neighbour list → potential → integrator → observers. One step is
-//! `initial_integrate`, list update, one force call, `final_integrate`.
+//! `initial_integrate`, list update, one force call, `final_integrate`. The loop gives its
+//! state as plain data (`state`): the thermo row, and a snapshot it can be restored from.
 
+use crate::cell::Cell;
 use crate::integrate::Integrator;
 use crate::neighbors::NeighborList;
 use crate::potential::{ForceOutput, Potential};
+use crate::state::{Snapshot, Thermo};
 use crate::system::System;
 use glam::DVec3;
 use rayon::prelude::*;
-
-/// Thermodynamic state at one step, in the system's units (energies total over the system).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Thermo {
-    pub step: u64,
-    pub time: f64,
-    pub pe: f64,
-    pub ke: f64,
-    pub etotal: f64,
-    pub temp: f64,
-    pub press: f64,
-    /// Total energy plus the energy the thermostat took: conserved by every integrator.
-    pub conserved: f64,
-}
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -34,18 +23,20 @@ pub enum RunError {
     },
 }
 
-/// A system advancing in time under one potential and one integrator.
+/// A system advancing in time under one potential and one integrator. The fields are
+/// private so that they stay consistent: the neighbour list and the forces always belong to
+/// the current positions, and the step and the time advance together.
 pub struct Simulation {
-    pub system: System,
-    pub potential: Box<dyn Potential>,
-    pub integrator: Box<dyn Integrator>,
-    pub neighbors: NeighborList,
+    system: System,
+    potential: Box<dyn Potential>,
+    integrator: Box<dyn Integrator>,
+    neighbors: NeighborList,
     /// Forces, energy and virial of the current positions.
-    pub forces: ForceOutput,
-    pub step: u64,
-    pub time: f64,
+    forces: ForceOutput,
+    step: u64,
+    time: f64,
     /// Largest force magnitude tolerated before the run stops (energy per length).
-    pub force_limit: f64,
+    force_limit: f64,
     /// Positions and velocities before the step under way.
     last_good: (Vec<DVec3>, Vec<DVec3>),
 }
@@ -81,6 +72,52 @@ impl Simulation {
             force_limit: f64::INFINITY,
             last_good: (Vec::new(), Vec::new()),
         }
+    }
+
+    /// The atoms, their cell and their state now.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// Forces, energy and virial of the current positions.
+    pub fn forces(&self) -> &ForceOutput {
+        &self.forces
+    }
+
+    /// The neighbour list of the current positions.
+    pub fn neighbors(&self) -> &NeighborList {
+        &self.neighbors
+    }
+
+    /// The force field.
+    pub fn potential(&self) -> &dyn Potential {
+        self.potential.as_ref()
+    }
+
+    /// The integrator and its state.
+    pub fn integrator(&self) -> &dyn Integrator {
+        self.integrator.as_ref()
+    }
+
+    /// Steps done since the start of the run, counting those before a restart
+    /// ([`Simulation::step`] advances one).
+    pub fn current_step(&self) -> u64 {
+        self.step
+    }
+
+    /// Simulated time since the start of the run.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Largest force magnitude tolerated before the run stops (energy per length).
+    pub fn force_limit(&self) -> f64 {
+        self.force_limit
+    }
+
+    /// Sets the largest force magnitude tolerated (infinite by default).
+    pub fn set_force_limit(&mut self, limit: f64) {
+        self.force_limit = limit;
     }
 
     /// Recomputes forces for the current positions (updating the list if needed).
@@ -162,5 +199,61 @@ impl Simulation {
             press: self.system.pressure(&self.forces.virial),
             conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
         }
+    }
+
+    /// The full state now, as plain data for a checkpoint.
+    pub fn snapshot(&self) -> Snapshot {
+        let s = &self.system;
+        Snapshot {
+            step: self.step,
+            time: self.time,
+            units: s.units,
+            cell: s.cell.matrix(),
+            pbc: s.cell.pbc(),
+            species_names: s.species_names.clone(),
+            species_masses: s.species_masses.clone(),
+            species: s.species.clone(),
+            positions: s.positions.clone(),
+            velocities: s.velocities.clone(),
+            neighbor_reference: self.neighbors.reference_positions().to_vec(),
+            integrator: self.integrator.state(),
+        }
+    }
+
+    /// Puts the simulation back in the state of `c`: the atoms, the integrator's state and
+    /// the neighbour list exactly as they were, then the forces, so that the run goes on bit
+    /// for bit (with the same number of threads). Refuses a snapshot of another system.
+    pub fn restore(&mut self, c: &Snapshot) -> Result<(), String> {
+        let s = &mut self.system;
+        if c.units != s.units {
+            return Err(format!(
+                "the checkpoint is in {} units, the deck in {}",
+                c.units.name(),
+                s.units.name()
+            ));
+        }
+        if c.species_names != s.species_names || c.positions.len() != s.len() {
+            return Err(format!(
+                "the checkpoint holds {} atoms of species [{}]; the deck builds {} atoms of [{}]",
+                c.positions.len(),
+                c.species_names.join(", "),
+                s.len(),
+                s.species_names.join(", ")
+            ));
+        }
+        s.cell = Cell::from_matrix(c.cell, c.pbc).map_err(|e| e.to_string())?;
+        s.species_masses = c.species_masses.clone();
+        s.species = c.species.clone();
+        s.positions = c.positions.clone();
+        s.velocities = c.velocities.clone();
+        self.integrator.restore(&c.integrator)?;
+        self.neighbors
+            .rebuild_from_reference(&self.system, &c.neighbor_reference);
+        self.forces.reset(self.system.len());
+        self.potential
+            .compute(&self.system, &self.neighbors, &mut self.forces);
+        self.step = c.step;
+        self.time = c.time;
+        Ok(())
     }
 }

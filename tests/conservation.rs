@@ -31,8 +31,8 @@ fn run_deck_nve(deck: &str, steps: u64, every: u64, extra: &[&str]) -> Conservat
     let mut samples = vec![(0.0, sim.thermo().etotal)];
     for _ in 0..steps {
         sim.step().unwrap();
-        if sim.step % every == 0 {
-            samples.push((sim.step as f64, sim.thermo().etotal));
+        if sim.current_step() % every == 0 {
+            samples.push((sim.current_step() as f64, sim.thermo().etotal));
         }
     }
     let n = samples.len() as f64;

@@ -2,7 +2,7 @@
 
 use eqmd::cell::Cell;
 use eqmd::io::h5md::{frame_count, read_last_frame, H5mdFields, H5mdWriter};
-use eqmd::simulation::Thermo;
+use eqmd::state::Thermo;
 use eqmd::system::System;
 use eqmd::units::Units;
 use glam::{DMat3, DVec3};

@@ -78,11 +78,11 @@ proptest! {
         let path = dir.path().join("x.checkpoint");
         // random bytes, and random bytes behind a valid magic and version
         std::fs::write(&path, &bytes).unwrap();
-        let _ = eqmd::io::checkpoint::Checkpoint::read(&path);
+        let _ = eqmd::io::checkpoint::read(&path);
         let mut framed = b"EQMDCKPT\x01\x00\x00\x00".to_vec();
         framed.extend_from_slice(&bytes[..keep.min(bytes.len())]);
         std::fs::write(&path, &framed).unwrap();
-        let _ = eqmd::io::checkpoint::Checkpoint::read(&path);
+        let _ = eqmd::io::checkpoint::read(&path);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod common;
 use common::eqmd;
 use eqmd::io::extxyz::{self, Frame, InfoValue};
 use eqmd::io::thermo::read_csv;
-use eqmd::simulation::Thermo;
+use eqmd::state::Thermo;
 use std::path::{Path, PathBuf};
 
 const NVT_STEPS: u64 = 300;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{eqmd, eqmd_command};
-use eqmd::io::checkpoint::Checkpoint;
+use eqmd::io::checkpoint;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,11 +49,11 @@ fn check_restart(rel: &str, thermostat: &[&str], n: u64) {
     go(one.path(), 2 * n, &[]);
     go(two.path(), n, &[]);
     let ckpt = checkpoint_of(two.path(), &stem);
-    assert_eq!(Checkpoint::read(&ckpt).unwrap().step, n);
+    assert_eq!(checkpoint::read(&ckpt).unwrap().step, n);
     let ckpt = ckpt.to_string_lossy().into_owned();
     go(two.path(), 2 * n, &["--restart", &ckpt]);
-    let a = Checkpoint::read(&checkpoint_of(one.path(), &stem)).unwrap();
-    let b = Checkpoint::read(&checkpoint_of(two.path(), &stem)).unwrap();
+    let a = checkpoint::read(&checkpoint_of(one.path(), &stem)).unwrap();
+    let b = checkpoint::read(&checkpoint_of(two.path(), &stem)).unwrap();
     assert_eq!(a.step, 2 * n);
     assert_eq!(
         a.positions, b.positions,
@@ -159,7 +159,7 @@ fn interrupt(signal: &str) {
         "{err}"
     );
     let ckpt = checkpoint_of(dir.path(), "lj_small");
-    let c = Checkpoint::read(&ckpt).unwrap();
+    let c = checkpoint::read(&ckpt).unwrap();
     // every thermo row is complete and the last one is not past the checkpoint
     let rows = eqmd::io::thermo::read_csv(&thermo).unwrap();
     assert!(rows.last().unwrap().step <= c.step);
@@ -181,7 +181,7 @@ fn interrupt(signal: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(Checkpoint::read(&ckpt).unwrap().step, c.step + 20);
+    assert_eq!(checkpoint::read(&ckpt).unwrap().step, c.step + 20);
 }
 
 #[test]
@@ -216,6 +216,6 @@ fn a_blow_up_stops_cleanly_and_keeps_the_last_good_frame() {
     let last = frames.last().unwrap();
     assert!(last.positions.iter().all(|r| r.is_finite()));
     assert!(last.forces().unwrap().iter().all(|f| f.length() <= 5000.0));
-    let c = Checkpoint::read(&dir.path().join("blow_up.checkpoint")).unwrap();
+    let c = checkpoint::read(&dir.path().join("blow_up.checkpoint")).unwrap();
     assert_eq!(c.positions, last.positions);
 }

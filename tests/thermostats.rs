@@ -34,7 +34,7 @@ fn sample(mut sim: Simulation, steps: u64) -> (f64, f64, f64, f64) {
     let mut temps = Vec::new();
     for _ in 0..steps {
         sim.step().unwrap();
-        if sim.step % 5 == 0 {
+        if sim.current_step() % 5 == 0 {
             temps.push(sim.thermo().temp);
         }
     }
@@ -93,7 +93,7 @@ fn langevin_is_reproducible_from_its_seed() {
         for _ in 0..200 {
             sim.step().unwrap();
         }
-        sim.system.positions.clone()
+        sim.system().positions.clone()
     };
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6));

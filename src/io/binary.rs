@@ -1,5 +1,10 @@
 //! Little-endian binary encoding with a checksum, shared by the run and training
 //! checkpoints, and atomic file writes.
+//!
+//! A framed file is an 8-byte magic, the body (which starts with the format's version, in
+//! the width that format chose), and the FNV-1a checksum of everything before it, as a
+//! little-endian u64: [`Writer::framed`] and [`Writer::seal`] write one,
+//! [`Reader::framed`] checks one and reads its body.
 
 use glam::DVec3;
 use std::path::Path;
@@ -86,6 +91,53 @@ impl Reader<'_> {
     }
 }
 
+/// Why framed bytes were refused; each format words its own message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// Too short or without the magic: not a file of this format.
+    NotThisFormat,
+    /// The checksum does not match: the file is damaged or truncated.
+    Checksum,
+}
+
+impl Writer {
+    /// Starts a framed file with its `magic`; the body (version first) follows.
+    pub fn framed(magic: &[u8; 8]) -> Writer {
+        Writer(magic.to_vec())
+    }
+
+    /// Ends a framed file: appends the checksum of everything written and returns the bytes.
+    pub fn seal(mut self) -> Vec<u8> {
+        let sum = fnv1a(&self.0);
+        self.u64(sum);
+        self.0
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// Opens bytes written by [`Writer::framed`] and [`Writer::seal`]: at least `min_len`
+    /// bytes (and never fewer than magic and checksum), the `magic`, then a matching
+    /// checksum. The reader starts after the magic; its bytes are everything but the
+    /// checksum, so lengths are bounded by the file.
+    pub fn framed(
+        bytes: &'a [u8],
+        magic: &[u8; 8],
+        min_len: usize,
+    ) -> Result<Reader<'a>, FrameError> {
+        if bytes.len() < min_len.max(magic.len() + 8) || &bytes[..magic.len()] != magic {
+            return Err(FrameError::NotThisFormat);
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if fnv1a(body).to_le_bytes() != sum {
+            return Err(FrameError::Checksum);
+        }
+        Ok(Reader {
+            bytes: body,
+            at: magic.len(),
+        })
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so the file on disk is
 /// always whole.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -97,4 +149,39 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_is_magic_body_checksum() {
+        let mut w = Writer::framed(b"ABCDEFGH");
+        w.u64(7);
+        let bytes = w.seal();
+        assert_eq!(bytes.len(), 24);
+        assert_eq!(&bytes[..8], b"ABCDEFGH");
+        assert_eq!(bytes[16..], fnv1a(&bytes[..16]).to_le_bytes());
+        let mut r = Reader::framed(&bytes, b"ABCDEFGH", 16).unwrap();
+        assert_eq!((r.at, r.bytes.len()), (8, 16));
+        assert_eq!(r.u64(), Ok(7));
+        assert!(r.u64().is_err());
+    }
+
+    #[test]
+    fn a_bad_frame_is_refused() {
+        let bytes = Writer::framed(b"ABCDEFGH").seal();
+        let open = |b: &[u8], min| Reader::framed(b, b"ABCDEFGH", min).map(|r| r.at);
+        assert_eq!(open(&bytes, 16), Ok(8));
+        assert_eq!(open(&bytes, 17), Err(FrameError::NotThisFormat));
+        assert_eq!(open(&bytes[..15], 0), Err(FrameError::NotThisFormat));
+        assert_eq!(open(b"ABCDEFGX01234567", 0), Err(FrameError::NotThisFormat));
+        let mut damaged = bytes.clone();
+        damaged[3] ^= 1;
+        assert_eq!(open(&damaged, 0), Err(FrameError::NotThisFormat));
+        damaged = bytes.clone();
+        damaged[12] ^= 1;
+        assert_eq!(open(&damaged, 0), Err(FrameError::Checksum));
+    }
 }

@@ -1,6 +1,6 @@
 //! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout.
 
-use crate::simulation::Thermo;
+use crate::state::Thermo;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;

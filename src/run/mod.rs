@@ -7,7 +7,7 @@ mod outputs;
 pub use outputs::{current_frame, output_path, Outputs};
 
 use crate::deck::{self, LoadedDeck};
-use crate::io::checkpoint::Checkpoint;
+use crate::io::checkpoint;
 use crate::simulation::Simulation;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,12 +63,16 @@ pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
 pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary> {
     let deck = LoadedDeck::<crate::deck::Deck>::load(path, &options.overrides)?;
     let mut sim = prepare(&deck)?;
-    sim.force_limit = deck::force_limit(&deck)?;
+    sim.set_force_limit(deck::force_limit(&deck)?);
     if let Some(file) = &options.restart {
-        let c = Checkpoint::read(file)?;
-        c.restore(&mut sim)
+        let c = checkpoint::read(file)?;
+        sim.restore(&c)
             .map_err(|e| anyhow::anyhow!("cannot restart from {}: {e}", file.display()))?;
-        log::info!("restarting from {} at step {}", file.display(), sim.step);
+        log::info!(
+            "restarting from {} at step {}",
+            file.display(),
+            sim.current_step()
+        );
     }
     sim.check_forces()
         .context("the initial configuration already fails (overlapping atoms?)")?;
@@ -87,38 +91,38 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     }
 
     let steps = deck.deck.integrator.steps;
-    let first_step = sim.step;
+    let first_step = sim.current_step();
     let bar = progress_bar(options.progress, steps, first_step);
     let start = Instant::now();
     if !restart {
-        outputs.observe(&sim, true, sim.step >= steps)?;
+        outputs.observe(&sim, true, sim.current_step() >= steps)?;
     }
-    while sim.step < steps {
+    while sim.current_step() < steps {
         if let Err(e) = sim.step() {
             bar.abandon();
             let file = outputs.save_state(&sim)?;
             anyhow::bail!("{e}: checkpoint of it written to {}", file.display());
         }
-        outputs.observe(&sim, false, sim.step == steps)?;
+        outputs.observe(&sim, false, sim.current_step() == steps)?;
         bar.inc(1);
         if interrupted.load(Ordering::Relaxed) {
             bar.abandon();
             let file = outputs.save_state(&sim)?;
             anyhow::bail!(
                 "interrupted at step {}: files flushed, checkpoint written to {} (continue with --restart)",
-                sim.step,
+                sim.current_step(),
                 file.display()
             );
         }
     }
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    let atoms = sim.system.len();
-    let done = sim.step - first_step;
+    let atoms = sim.system().len();
+    let done = sim.current_step() - first_step;
     log::info!(
         "{done} steps of {atoms} atoms in {seconds:.3} s: {:.4} µs/atom-step, {} neighbour-list builds",
         1e6 * seconds / (atoms as f64 * done.max(1) as f64),
-        sim.neighbors.builds()
+        sim.neighbors().builds()
     );
     log::info!(
         "writing thermo, trajectories and checkpoints took {:.3} s ({:.1} % of the run)",
@@ -130,7 +134,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         steps: done,
         seconds,
         thermo_file: outputs.thermo_file,
-        neighbor_builds: sim.neighbors.builds(),
+        neighbor_builds: sim.neighbors().builds(),
     })
 }
 

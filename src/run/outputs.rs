@@ -2,17 +2,18 @@
 //! new run or appended to when a run is restarted, and flushed as they are written.
 
 use crate::deck::{H5mdField, LoadedDeck};
-use crate::io::checkpoint::Checkpoint;
+use crate::io::checkpoint;
 use crate::io::extxyz::{self, ExtxyzWriter, Frame};
 use crate::io::h5md::{H5mdFields, H5mdWriter};
 use crate::io::thermo::ThermoLog;
 use crate::simulation::Simulation;
+use crate::state::Snapshot;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The frame to write to an extended-XYZ trajectory: positions, velocities and forces now.
 pub fn current_frame(sim: &Simulation) -> Frame {
-    let s = &sim.system;
+    let s = sim.system();
     let names: Vec<String> = s
         .species
         .iter()
@@ -24,11 +25,17 @@ pub fn current_frame(sim: &Simulation) -> Frame {
     }
     frame.pbc = s.cell.pbc();
     frame.set_vector_array("velocities", &s.velocities);
-    frame.set_forces(&sim.forces.forces);
+    frame.set_forces(&sim.forces().forces);
     let info = &mut frame.info;
-    info.insert("energy".into(), extxyz::InfoValue::Float(sim.forces.energy));
-    info.insert("step".into(), extxyz::InfoValue::Int(sim.step as i64));
-    info.insert("time".into(), extxyz::InfoValue::Float(sim.time));
+    info.insert(
+        "energy".into(),
+        extxyz::InfoValue::Float(sim.forces().energy),
+    );
+    info.insert(
+        "step".into(),
+        extxyz::InfoValue::Int(sim.current_step() as i64),
+    );
+    info.insert("time".into(), extxyz::InfoValue::Float(sim.time()));
     frame
 }
 
@@ -99,7 +106,7 @@ impl Outputs {
             .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
         let thermo_file = output_path(deck, output_dir, &name);
         let thermo = if append {
-            ThermoLog::append(&thermo_file, echo, sim.step)
+            ThermoLog::append(&thermo_file, echo, sim.current_step())
         } else {
             ThermoLog::create(&thermo_file, echo)
         }
@@ -111,7 +118,7 @@ impl Outputs {
                 }
                 let file = output_path(deck, output_dir, &t.file);
                 let w = if append {
-                    truncate_extxyz(&file, sim.step)?;
+                    truncate_extxyz(&file, sim.current_step())?;
                     ExtxyzWriter::append(&file)
                 } else {
                     ExtxyzWriter::create(&file)
@@ -138,9 +145,9 @@ impl Outputs {
                         .into());
                 }
                 let w = if append && file.exists() {
-                    H5mdWriter::append(&file, &sim.system, sim.step)?
+                    H5mdWriter::append(&file, sim.system(), sim.current_step())?
                 } else {
-                    H5mdWriter::create(&file, &sim.system, fields)?
+                    H5mdWriter::create(&file, sim.system(), fields)?
                 };
                 Some((w, h.every, file))
             }
@@ -172,7 +179,7 @@ impl Outputs {
     }
 
     fn write_due(&mut self, sim: &Simulation, first: bool, last: bool) -> anyhow::Result<()> {
-        let step = sim.step;
+        let step = sim.current_step();
         if first || last || step % self.thermo_every == 0 {
             self.thermo.write(&sim.thermo())?;
         }
@@ -186,16 +193,16 @@ impl Outputs {
             if first || step % *every == 0 {
                 w.write(
                     step,
-                    sim.time,
-                    &sim.system,
-                    &sim.forces.forces,
+                    sim.time(),
+                    sim.system(),
+                    &sim.forces().forces,
                     &sim.thermo(),
                 )?;
             }
         }
         let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
         if last || due {
-            self.write_checkpoint(&Checkpoint::of(sim))?;
+            self.write_checkpoint(&sim.snapshot())?;
         }
         Ok(())
     }
@@ -209,15 +216,21 @@ impl Outputs {
         }
         if let Some((w, _, file)) = &mut self.h5md {
             let thermo = sim.thermo();
-            w.write(sim.step, sim.time, &sim.system, &sim.forces.forces, &thermo)?;
+            w.write(
+                sim.current_step(),
+                sim.time(),
+                sim.system(),
+                &sim.forces().forces,
+                &thermo,
+            )?;
             log::info!("last good frame written to {}", file.display());
         }
-        self.write_checkpoint(&Checkpoint::of(sim))?;
+        self.write_checkpoint(&sim.snapshot())?;
         Ok(self.checkpoint_file.clone())
     }
 
-    fn write_checkpoint(&self, c: &Checkpoint) -> anyhow::Result<()> {
-        c.write(&self.checkpoint_file)
+    fn write_checkpoint(&self, c: &Snapshot) -> anyhow::Result<()> {
+        checkpoint::write(c, &self.checkpoint_file)
             .with_context(|| format!("cannot write checkpoint {}", self.checkpoint_file.display()))
     }
 }

@@ -4,7 +4,7 @@
 //! `EQMDTRN1`, version, little-endian fields, FNV-1a checksum), each written atomically.
 
 use super::optimizer::{Adam, Schedule};
-use crate::io::binary::{fnv1a, write_atomically, Reader, Writer};
+use crate::io::binary::{write_atomically, FrameError, Reader, Writer};
 use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use anyhow::Context;
@@ -42,7 +42,7 @@ pub fn model_path(checkpoint: &Path) -> PathBuf {
 
 impl TrainState {
     fn encode(&self) -> Vec<u8> {
-        let mut w = Writer(MAGIC.to_vec());
+        let mut w = Writer::framed(MAGIC);
         w.u64(VERSION);
         w.u64(self.epoch as u64);
         w.f64(self.learning_rate);
@@ -84,20 +84,14 @@ impl TrainState {
         w.u64(self.best_epoch as u64);
         w.u64(self.epochs_since_best as u64);
         w.f64(self.elapsed);
-        let sum = fnv1a(&w.0);
-        w.u64(sum);
-        w.0
+        w.seal()
     }
 
     fn decode(bytes: &[u8]) -> Result<TrainState, String> {
-        if bytes.len() < 16 || &bytes[..8] != MAGIC {
-            return Err("not an eqmd training checkpoint".into());
-        }
-        let (body, tail) = bytes.split_at(bytes.len() - 8);
-        if fnv1a(body) != u64::from_le_bytes(tail.try_into().expect("8 bytes")) {
-            return Err("checksum mismatch (damaged file)".into());
-        }
-        let mut r = Reader { bytes: body, at: 8 };
+        let mut r = Reader::framed(bytes, MAGIC, 16).map_err(|e| match e {
+            FrameError::NotThisFormat => "not an eqmd training checkpoint".to_string(),
+            FrameError::Checksum => "checksum mismatch (damaged file)".to_string(),
+        })?;
         let version = r.u64()?;
         if version != VERSION {
             return Err(format!("format version {version} is not supported"));

@@ -4,7 +4,7 @@
 
 use super::read::{complete_frames, open};
 use super::{bad, hdf5_err, unit, H5mdError, H5mdFields, OBSERVABLES, SMALL_CHUNK};
-use crate::simulation::Thermo;
+use crate::state::Thermo;
 use crate::system::System;
 use glam::DVec3;
 use hdf5::types::{FixedAscii, FixedUnicode, VarLenAscii, VarLenUnicode};
