@@ -144,8 +144,8 @@ fn unit() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct OptimizerSection {
     /// `adam` or `amsgrad`.
-    #[serde(default = "adam")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: OptimizerKind,
     #[serde(default = "learning_rate")]
     pub learning_rate: f64,
     /// Frames per step.
@@ -173,7 +173,7 @@ pub struct OptimizerSection {
 impl Default for OptimizerSection {
     fn default() -> Self {
         OptimizerSection {
-            kind: adam(),
+            kind: OptimizerKind::default(),
             learning_rate: learning_rate(),
             batch: batch(),
             epochs: epochs(),
@@ -186,8 +186,15 @@ impl Default for OptimizerSection {
     }
 }
 
-fn adam() -> String {
-    "adam".into()
+/// The optimisers a training deck can name in `optimizer.kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam.
+    #[default]
+    Adam,
+    /// Adam with the running maximum of the second moment (AMSGrad).
+    Amsgrad,
 }
 fn learning_rate() -> f64 {
     0.01
@@ -211,8 +218,8 @@ fn ema() -> f64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSection {
-    #[serde(default = "plateau")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: ScheduleKind,
     #[serde(default = "factor")]
     pub factor: f64,
     #[serde(default = "patience")]
@@ -225,7 +232,7 @@ pub struct ScheduleSection {
 impl Default for ScheduleSection {
     fn default() -> Self {
         ScheduleSection {
-            kind: plateau(),
+            kind: ScheduleKind::default(),
             factor: factor(),
             patience: patience(),
             min: min_lr(),
@@ -233,8 +240,17 @@ impl Default for ScheduleSection {
     }
 }
 
-fn plateau() -> String {
-    "plateau".into()
+/// The learning-rate schedules a training deck can name in `schedule.kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// The same rate throughout.
+    Constant,
+    /// Lower the rate when the validation loss stops improving.
+    #[default]
+    Plateau,
+    /// Half a cosine down to the smallest rate over the epochs.
+    Cosine,
 }
 fn factor() -> f64 {
     0.8
