@@ -103,7 +103,12 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
 impl Training {
     /// Reads the deck (with `--set` overrides), checks it and loads and splits the data.
     pub fn load(path: &std::path::Path, overrides: &[String]) -> anyhow::Result<Training> {
-        let deck = LoadedDeck::<TrainDeck>::load(path, overrides)?;
+        Training::from_deck(LoadedDeck::<TrainDeck>::load(path, overrides)?)
+    }
+
+    /// Checks a deck already read (perhaps changed since: errors are located in the file
+    /// it was read from) and loads and splits the data.
+    pub fn from_deck(deck: LoadedDeck<TrainDeck>) -> anyhow::Result<Training> {
         check(&deck)?;
         let d = &deck.deck;
         let data = deck.resolve(&d.data.file);
