@@ -17,19 +17,18 @@ pub fn build_potential(
     deck: &LoadedDeck,
     system: &System,
 ) -> Result<Box<dyn Potential>, DeckError> {
-    let at = Place { deck, system };
-    at.potential(&deck.deck.potential, "potential")
+    Builder { deck, system }.potential(&deck.deck.potential, "potential")
 }
 
-/// What every builder reads: the deck (for values and error locations) and the system
-/// (for species).
+/// Builds potentials of the deck's sections: reads the deck (for values and error
+/// locations) and the system (for species).
 #[derive(Clone, Copy)]
-struct Place<'a> {
+struct Builder<'a> {
     deck: &'a LoadedDeck,
     system: &'a System,
 }
 
-impl Place<'_> {
+impl Builder<'_> {
     /// The potential of `section`, found at `key` (`potential`, `potential.terms[1]`...).
     fn potential(
         self,
