@@ -4,8 +4,19 @@
 use crate::potential::equivariant::{file, model::Hyper};
 use crate::run::{run_deck, RunOptions};
 use crate::tools;
+use crate::train::config::defaults;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::sync::LazyLock;
+
+/// The default radial widths as `--radial-hidden` takes them: comma-separated.
+static RADIAL_HIDDEN: LazyLock<String> = LazyLock::new(|| {
+    let widths: Vec<String> = defaults::RADIAL_HIDDEN
+        .iter()
+        .map(usize::to_string)
+        .collect();
+    widths.join(",")
+});
 
 /// eqmd: molecular dynamics with classical and machine-learned potentials.
 #[derive(Debug, Parser)]
@@ -125,22 +136,22 @@ pub enum ModelCommand {
         #[arg(long, value_delimiter = ',', required = true)]
         species: Vec<String>,
         /// Largest irrep degree L (0 = invariant model), at most 3.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = defaults::LMAX)]
         lmax: usize,
         /// Channels per irrep.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = defaults::CHANNELS)]
         channels: usize,
         /// Interaction layers.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = defaults::LAYERS)]
         layers: usize,
         /// Cutoff radius (Å).
-        #[arg(long, default_value_t = 5.0)]
+        #[arg(long, default_value_t = defaults::CUTOFF)]
         cutoff: f64,
         /// Bessel functions of the radial basis.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = defaults::RADIAL_BASIS)]
         radial_basis: usize,
         /// Hidden widths of the radial MLP, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "64,64")]
+        #[arg(long, value_delimiter = ',', default_value = RADIAL_HIDDEN.as_str())]
         radial_hidden: Vec<usize>,
         /// Keep only parity-conserving couplings (0e, 1o, 2e, 3o): invariant under inversion.
         #[arg(long)]
@@ -364,4 +375,42 @@ fn learning_curve(
         curve.svg_path().display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::config::ModelSection;
+
+    #[test]
+    fn model_init_defaults_are_the_training_deck_defaults() {
+        let cli =
+            Cli::try_parse_from(["eqmd", "model", "init", "--species", "H", "-o", "m.h5"]).unwrap();
+        let Command::Model(ModelCommand::Init {
+            lmax,
+            channels,
+            layers,
+            cutoff,
+            radial_basis,
+            radial_hidden,
+            parity,
+            ..
+        }) = cli.command
+        else {
+            panic!("not model init: {cli:?}");
+        };
+        let deck = ModelSection::default();
+        assert_eq!(
+            (lmax, channels, layers, radial_basis, parity),
+            (
+                deck.lmax,
+                deck.channels,
+                deck.layers,
+                deck.radial_basis,
+                deck.parity
+            )
+        );
+        assert_eq!(cutoff, deck.cutoff);
+        assert_eq!(radial_hidden, deck.radial_hidden);
+    }
 }

@@ -5,8 +5,10 @@
 mod common;
 
 use common::eqmd_command;
+use eqmd::potential::equivariant::file;
 use eqmd::train::curves::plot;
 use eqmd::train::curves::{self, read_csv, LearningCurve, Point};
+use eqmd::train::trainer::Training;
 use std::path::{Path, PathBuf};
 
 /// Writes a base training deck (tiny model, 10 validation frames of the real data, outputs
@@ -101,6 +103,31 @@ fn tiny_curve_runs_end_to_end() {
         );
     }
     assert_svg(&dir.path().join("out/learning-curves.svg"));
+}
+
+#[test]
+fn a_run_trains_the_base_deck_with_frames_and_shape_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = TINY.replace("[5, 10]", "[5]");
+    let deck = decks(dir.path(), &one);
+    let curve = LearningCurve::load(&deck, &[]).unwrap();
+    curve.run(false, |_| ()).unwrap();
+    for (lmax, channels) in [(0, 4), (1, 2)] {
+        let set = [
+            "data.train=5".to_string(),
+            format!("model.lmax={lmax}"),
+            format!("model.channels={channels}"),
+            "optimizer.epochs=1".to_string(),
+            format!("output.model=\"direct-{lmax}.h5\""),
+        ];
+        let o = Training::load(&dir.path().join("base.toml"), &set)
+            .unwrap()
+            .run(false, false)
+            .unwrap();
+        let direct = file::load(&o.model).unwrap();
+        let name = format!("runs/l{lmax}-c{channels}-n5.h5");
+        assert_eq!(file::load(&dir.path().join(name)).unwrap(), direct);
+    }
 }
 
 #[test]

@@ -158,9 +158,9 @@ pub struct NeighborsSection {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntegratorSection {
-    /// Only "velocity-verlet" exists; thermostats wrap it.
-    #[serde(rename = "type", default = "default_integrator")]
-    pub kind: String,
+    /// Only `velocity-verlet` exists; thermostats wrap it.
+    #[serde(rename = "type", default)]
+    pub kind: IntegratorKind,
     pub timestep: Quantity,
     /// The step to run to (a restarted run continues up to it).
     pub steps: u64,
@@ -168,8 +168,13 @@ pub struct IntegratorSection {
     pub max_force: Option<Quantity>,
 }
 
-fn default_integrator() -> String {
-    "velocity-verlet".to_string()
+/// The integrators a deck can name in `integrator.type`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntegratorKind {
+    /// Velocity Verlet (the thermostats split it as they need).
+    #[default]
+    VelocityVerlet,
 }
 
 /// NVT thermostats, tagged by `type`.

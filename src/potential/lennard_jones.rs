@@ -80,14 +80,46 @@ pub struct LennardJones {
     shift: bool,
 }
 
-/// Why a set of Lennard-Jones parameters was refused.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a set of Lennard-Jones parameters was refused. Species are indices; the message
+/// names them by index, or by name through [`LjError::message`].
+#[derive(Debug, PartialEq)]
 pub enum LjError {
-    #[error("pair {0}-{1}: {2} must be a positive number, got {3}")]
+    /// Pair (i, j) has a parameter that must be positive (ε: non-negative), and its value.
     NotPositive(usize, usize, &'static str, f64),
-    #[error("pair {0}-{1} has no parameters and cannot be mixed: give ({0}, {0}) and ({1}, {1}) or the pair itself")]
+    /// Pair (i, j) is not given and cannot be mixed from (i, i) and (j, j).
     Missing(usize, usize),
 }
+
+impl LjError {
+    /// The species pair (i, j) the error is about.
+    pub fn pair(&self) -> (usize, usize) {
+        match *self {
+            LjError::NotPositive(i, j, ..) | LjError::Missing(i, j) => (i, j),
+        }
+    }
+
+    /// The message with the pair's species called `a` and `b`.
+    pub fn message(&self, a: &str, b: &str) -> String {
+        match self {
+            LjError::NotPositive(_, _, what, value) => {
+                format!("pair {a}-{b}: {what} must be a positive number, got {value}")
+            }
+            LjError::Missing(..) => format!(
+                "pair {a}-{b} has no parameters and cannot be mixed: give ({a}, {a}) and \
+                 ({b}, {b}) or the pair itself"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for LjError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (i, j) = self.pair();
+        f.write_str(&self.message(&i.to_string(), &j.to_string()))
+    }
+}
+
+impl std::error::Error for LjError {}
 
 impl LennardJones {
     /// One species with parameters ε, σ and cutoff, shifted to zero at the cutoff if `shift`.

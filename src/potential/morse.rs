@@ -35,14 +35,45 @@ pub struct Morse {
     cutoff: f64,
 }
 
-/// Why a set of Morse parameters was refused.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a set of Morse parameters was refused. Species are indices; the message names them
+/// by index, or by name through [`MorseError::message`].
+#[derive(Debug, PartialEq)]
 pub enum MorseError {
-    #[error("pair {0}-{1}: {2} must be a positive number, got {3}")]
+    /// Pair (i, j) has a parameter that must be positive, and its value.
     NotPositive(usize, usize, &'static str, f64),
-    #[error("pair {0}-{1} has no Morse parameters (Morse has no mixing rule)")]
+    /// Pair (i, j) is not given (Morse has no mixing rule).
     Missing(usize, usize),
 }
+
+impl MorseError {
+    /// The species pair (i, j) the error is about.
+    pub fn pair(&self) -> (usize, usize) {
+        match *self {
+            MorseError::NotPositive(i, j, ..) | MorseError::Missing(i, j) => (i, j),
+        }
+    }
+
+    /// The message with the pair's species called `a` and `b`.
+    pub fn message(&self, a: &str, b: &str) -> String {
+        match self {
+            MorseError::NotPositive(_, _, what, value) => {
+                format!("pair {a}-{b}: {what} must be a positive number, got {value}")
+            }
+            MorseError::Missing(..) => {
+                format!("pair {a}-{b} has no Morse parameters (Morse has no mixing rule)")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for MorseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (i, j) = self.pair();
+        f.write_str(&self.message(&i.to_string(), &j.to_string()))
+    }
+}
+
+impl std::error::Error for MorseError {}
 
 impl Morse {
     /// Parameters for `species` species; every pair must be listed.

@@ -50,30 +50,55 @@ pub struct DataSection {
     pub seed: u64,
 }
 
-/// The model's shape; scale, shift and average neighbour count come from the data.
+/// The model's shape when the training deck (or `eqmd model init`) does not give it.
+pub mod defaults {
+    /// Largest irrep degree L.
+    pub const LMAX: usize = 2;
+    /// Channels per irrep.
+    pub const CHANNELS: usize = 32;
+    /// Interaction layers.
+    pub const LAYERS: usize = 3;
+    /// Cutoff radius (Å).
+    pub const CUTOFF: f64 = 5.0;
+    /// Bessel functions of the radial basis.
+    pub const RADIAL_BASIS: usize = 8;
+    /// Hidden widths of the radial MLP.
+    pub const RADIAL_HIDDEN: [usize; 2] = [64, 64];
+}
+
+/// The model's shape; scale, shift and average neighbour count come from the data. Every
+/// key is optional, with the shape of [`defaults`].
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
     /// Species in embedding order (default: as they appear in the data).
     pub species: Option<Vec<String>>,
-    #[serde(default = "two")]
     pub lmax: usize,
-    #[serde(default = "thirty_two")]
     pub channels: usize,
-    #[serde(default = "three")]
     pub layers: usize,
     /// Cutoff (Å).
-    #[serde(default = "five")]
     pub cutoff: f64,
-    #[serde(default = "eight")]
     pub radial_basis: usize,
-    #[serde(default = "hidden")]
     pub radial_hidden: Vec<usize>,
-    #[serde(default)]
     pub parity: bool,
     /// Seed of the initial weights.
-    #[serde(default)]
     pub seed: u64,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        ModelSection {
+            species: None,
+            lmax: defaults::LMAX,
+            channels: defaults::CHANNELS,
+            layers: defaults::LAYERS,
+            cutoff: defaults::CUTOFF,
+            radial_basis: defaults::RADIAL_BASIS,
+            radial_hidden: defaults::RADIAL_HIDDEN.to_vec(),
+            parity: false,
+            seed: 0,
+        }
+    }
 }
 
 impl ModelSection {
@@ -92,25 +117,6 @@ impl ModelSection {
             avg_neighbors,
         }
     }
-}
-
-fn two() -> usize {
-    2
-}
-fn three() -> usize {
-    3
-}
-fn eight() -> usize {
-    8
-}
-fn thirty_two() -> usize {
-    32
-}
-fn five() -> f64 {
-    5.0
-}
-fn hidden() -> Vec<usize> {
-    vec![64, 64]
 }
 
 /// Weights of the per-atom energy, force and stress terms (stress in eV/Å³).
@@ -144,8 +150,8 @@ fn unit() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct OptimizerSection {
     /// `adam` or `amsgrad`.
-    #[serde(default = "adam")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: OptimizerKind,
     #[serde(default = "learning_rate")]
     pub learning_rate: f64,
     /// Frames per step.
@@ -173,7 +179,7 @@ pub struct OptimizerSection {
 impl Default for OptimizerSection {
     fn default() -> Self {
         OptimizerSection {
-            kind: adam(),
+            kind: OptimizerKind::default(),
             learning_rate: learning_rate(),
             batch: batch(),
             epochs: epochs(),
@@ -186,8 +192,15 @@ impl Default for OptimizerSection {
     }
 }
 
-fn adam() -> String {
-    "adam".into()
+/// The optimisers a training deck can name in `optimizer.kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam.
+    #[default]
+    Adam,
+    /// Adam with the running maximum of the second moment (AMSGrad).
+    Amsgrad,
 }
 fn learning_rate() -> f64 {
     0.01
@@ -211,8 +224,8 @@ fn ema() -> f64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSection {
-    #[serde(default = "plateau")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: ScheduleKind,
     #[serde(default = "factor")]
     pub factor: f64,
     #[serde(default = "patience")]
@@ -225,7 +238,7 @@ pub struct ScheduleSection {
 impl Default for ScheduleSection {
     fn default() -> Self {
         ScheduleSection {
-            kind: plateau(),
+            kind: ScheduleKind::default(),
             factor: factor(),
             patience: patience(),
             min: min_lr(),
@@ -233,8 +246,17 @@ impl Default for ScheduleSection {
     }
 }
 
-fn plateau() -> String {
-    "plateau".into()
+/// The learning-rate schedules a training deck can name in `schedule.kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// The same rate throughout.
+    Constant,
+    /// Lower the rate when the validation loss stops improving.
+    #[default]
+    Plateau,
+    /// Half a cosine down to the smallest rate over the epochs.
+    Cosine,
 }
 fn factor() -> f64 {
     0.8

@@ -2,7 +2,7 @@
 //! the loss, a moving average of the weights that is what gets validated and saved, the
 //! learning-rate schedule, early stopping, a checkpoint after every epoch.
 
-use super::config::TrainDeck;
+use super::config::{OptimizerKind, ScheduleKind, TrainDeck};
 use super::data::{average_neighbors, energy_shift, force_rms, load_samples, species_of, split};
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
@@ -88,12 +88,6 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     if !(0.0..1.0).contains(&d.optimizer.ema) {
         return Err(deck.error("optimizer.ema", "must be in [0, 1)"));
     }
-    if !["adam", "amsgrad"].contains(&d.optimizer.kind.as_str()) {
-        return Err(deck.error("optimizer.kind", "must be `adam` or `amsgrad`"));
-    }
-    if !["constant", "plateau", "cosine"].contains(&d.schedule.kind.as_str()) {
-        return Err(deck.error("schedule.kind", "must be `constant`, `plateau` or `cosine`"));
-    }
     if !(d.schedule.factor > 0.0 && d.schedule.factor <= 1.0) {
         return Err(deck.error("schedule.factor", "must be in (0, 1]"));
     }
@@ -109,7 +103,12 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
 impl Training {
     /// Reads the deck (with `--set` overrides), checks it and loads and splits the data.
     pub fn load(path: &std::path::Path, overrides: &[String]) -> anyhow::Result<Training> {
-        let deck = LoadedDeck::<TrainDeck>::load(path, overrides)?;
+        Training::from_deck(LoadedDeck::<TrainDeck>::load(path, overrides)?)
+    }
+
+    /// Checks a deck already read (perhaps changed since: errors are located in the file
+    /// it was read from) and loads and splits the data.
+    pub fn from_deck(deck: LoadedDeck<TrainDeck>) -> anyhow::Result<Training> {
         check(&deck)?;
         let d = &deck.deck;
         let data = deck.resolve(&d.data.file);
@@ -218,27 +217,27 @@ impl Training {
         } else {
             let model = self.initial_model();
             let n = model.trainable().len();
-            let schedule = match d.schedule.kind.as_str() {
-                "plateau" => Schedule::Plateau {
+            let schedule = match d.schedule.kind {
+                ScheduleKind::Plateau => Schedule::Plateau {
                     factor: d.schedule.factor,
                     patience: d.schedule.patience,
                     min: d.schedule.min,
                     best: f64::INFINITY,
                     bad_epochs: 0,
                 },
-                "cosine" => Schedule::Cosine {
+                ScheduleKind::Cosine => Schedule::Cosine {
                     initial: opt.learning_rate,
                     min: d.schedule.min,
                     epochs: opt.epochs,
                 },
-                _ => Schedule::Constant,
+                ScheduleKind::Constant => Schedule::Constant,
             };
             let state = TrainState {
                 epoch: 0,
                 learning_rate: opt.learning_rate,
                 weights: model.trainable(),
                 average: model.trainable(),
-                adam: Adam::new(n, opt.kind == "amsgrad"),
+                adam: Adam::new(n, opt.kind == OptimizerKind::Amsgrad),
                 schedule,
                 best_validation: f64::INFINITY,
                 best_epoch: 0,

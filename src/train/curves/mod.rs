@@ -1,7 +1,7 @@
 //! Learning curves: validation errors against the number of training frames, for several
 //! model shapes (an invariant L = 0 model against equivariant ones of similar size), each
 //! trained from scratch by the training deck `base` with the frame count and model shape
-//! overridden. The validation frames are the same for every count (see
+//! changed. The validation frames are the same for every count (see
 //! [`super::data::split`]), so the curves compare like with like. Results go to a CSV and
 //! an SVG figure ([`plot`]).
 
@@ -58,8 +58,8 @@ pub struct CurveModel {
 /// A curve deck read and checked against its base deck and data, ready to run.
 pub struct LearningCurve {
     pub deck: LoadedDeck<CurveDeck>,
-    /// The base training deck.
-    pub base: PathBuf,
+    /// The base training deck, read once; every run trains a modified copy of it.
+    pub base: LoadedDeck<TrainDeck>,
     /// Folder of every run's model, metrics and checkpoint (that of the base deck's model).
     pub scratch: PathBuf,
     /// Trainable weights of each `[[model]]`, in order.
@@ -157,7 +157,7 @@ impl LearningCurve {
         if hi as f64 > 1.15 * lo as f64 {
             log::warn!("parameter counts {parameters:?} differ by more than 15 %");
         }
-        // absolute, since the runs' overrides are resolved against the base deck again
+        // absolute, since the runs' output paths are resolved against the base deck
         let model = std::path::absolute(train.resolve(&t.output.model))
             .with_context(|| format!("{}: output.model", base.display()))?;
         let scratch = model
@@ -166,36 +166,37 @@ impl LearningCurve {
             .unwrap_or_else(|| PathBuf::from("/"));
         Ok(LearningCurve {
             deck,
-            base,
+            base: train,
             scratch,
             parameters,
         })
     }
 
-    /// The overrides of the base deck for one run: frame count, model shape, budget and
-    /// per-run output paths in the scratch folder.
-    pub fn overrides(&self, model: &CurveModel, frames: usize) -> Vec<String> {
+    /// The training deck of one run: the base deck with the frame count, the model shape,
+    /// the budget and per-run output paths in the scratch folder (errors are still located
+    /// in the base deck).
+    pub fn run_deck(&self, model: &CurveModel, frames: usize) -> LoadedDeck<TrainDeck> {
         let d = &self.deck.deck;
         let name = format!("l{}-c{}-n{frames}", model.lmax, model.channels);
         let path = |ext: &str| {
             let p = self.scratch.join(format!("{name}.{ext}"));
-            toml::Value::String(p.to_string_lossy().into_owned()).to_string()
+            p.to_string_lossy().into_owned()
         };
-        let mut o = vec![
-            format!("data.train={frames}"),
-            format!("model.lmax={}", model.lmax),
-            format!("model.channels={}", model.channels),
-            format!("output.model={}", path("h5")),
-            format!("output.metrics={}", path("csv")),
-            format!("output.checkpoint={}", path("ckpt")),
-        ];
+        let mut run = self.base.clone();
+        let t = &mut run.deck;
+        t.data.train = frames;
+        t.model.lmax = model.lmax;
+        t.model.channels = model.channels;
+        t.output.model = path("h5");
+        t.output.metrics = Some(path("csv"));
+        t.output.checkpoint = Some(path("ckpt"));
         if let Some(e) = d.epochs {
-            o.push(format!("optimizer.epochs={e}"));
+            t.optimizer.epochs = e;
         }
         if let Some(m) = d.minutes {
-            o.push(format!("optimizer.max_minutes={m:?}"));
+            t.optimizer.max_minutes = m;
         }
-        o
+        run
     }
 
     /// Where the CSV goes.
@@ -220,8 +221,7 @@ impl LearningCurve {
         let mut points = Vec::new();
         for &frames in &d.frames {
             for model in &d.model {
-                let overrides = self.overrides(model, frames);
-                let training = Training::load(&self.base, &overrides)?;
+                let training = Training::from_deck(self.run_deck(model, frames))?;
                 let o = training.run(false, progress).with_context(|| {
                     format!(
                         "training L = {}, {} channels on {frames} frames",

@@ -1,0 +1,170 @@
+//! The `[system]` section: atoms from a structure file or a lattice, masses per species and
+//! the initial velocities.
+
+use super::{non_negative_quantity, positive, positive_quantity, species_of};
+use crate::deck::quantity::Dimension;
+use crate::deck::schema::{LatticeSection, SpeciesList, SystemSection};
+use crate::deck::{DeckError, LoadedDeck};
+use crate::integrate::maxwell_boltzmann;
+use crate::io::structure::{self, default_mass};
+use crate::lattice;
+use crate::system::System;
+
+/// Most atoms a system may hold (the neighbour list packs indices into 27 bits).
+const MAX_ATOMS: usize = 1 << 27;
+
+/// Builds the system: atoms from a file or a lattice, masses, initial velocities.
+pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
+    let s = &deck.deck.system;
+    let mut system = match (&s.structure, &s.lattice) {
+        (Some(_), Some(_)) => {
+            return Err(deck.error("system", "give either `structure` or `lattice`, not both"))
+        }
+        (None, None) => {
+            return Err(deck.error(
+                "system",
+                "missing `structure` (an extended-XYZ file) or `lattice`",
+            ))
+        }
+        (Some(file), None) => system_from_file(deck, file)?,
+        (None, Some(l)) => system_from_lattice(deck, l)?,
+    };
+    set_masses(deck, s, &mut system)?;
+    initial_velocities(deck, s, &mut system)?;
+    Ok(system)
+}
+
+/// Masses from `[system.masses]` over the defaults; every species must end with one.
+fn set_masses(deck: &LoadedDeck, s: &SystemSection, system: &mut System) -> Result<(), DeckError> {
+    for (name, mass) in &s.masses {
+        let key = format!("system.masses.{name}");
+        let mass = positive_quantity(deck, &key, mass, Dimension::Mass)?;
+        let k = species_of(deck, system, &key, name)?;
+        system.species_masses[k] = mass;
+    }
+    for (k, name) in system.species_names.iter().enumerate() {
+        if system.species_masses[k].is_nan() {
+            return Err(deck.error(
+                "system.masses",
+                format!("no mass known for species `{name}`: give it in [system.masses]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Maxwell–Boltzmann velocities at `system.temperature`, or those the structure file
+/// holds (zero for a lattice).
+fn initial_velocities(
+    deck: &LoadedDeck,
+    s: &SystemSection,
+    system: &mut System,
+) -> Result<(), DeckError> {
+    if let Some(t) = &s.temperature {
+        let t = non_negative_quantity(deck, "system.temperature", t, Dimension::Temperature)?;
+        maxwell_boltzmann(system, t, s.seed);
+        log::info!(
+            "initial velocities: Maxwell–Boltzmann at {t} (seed {})",
+            s.seed
+        );
+    } else {
+        let moving = system.velocities.iter().any(|v| *v != glam::DVec3::ZERO);
+        match &s.structure {
+            Some(f) if moving => log::info!(
+                "initial velocities: those of the last frame of {}",
+                deck.resolve(f).display()
+            ),
+            _ => log::info!("initial velocities: zero (no `system.temperature`)"),
+        }
+    }
+    Ok(())
+}
+
+/// The last frame of an extended-XYZ file.
+fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> {
+    let path = deck.resolve(file);
+    if !path.exists() {
+        return Err(deck.error(
+            "system.structure",
+            format!("structure file {} does not exist", path.display()),
+        ));
+    }
+    structure::read_last_frame(&path)
+        .and_then(|atoms| atoms.to_system(deck.deck.units, &path))
+        .map_err(|e| deck.error("system.structure", e))
+}
+
+/// A lattice repeated along each axis, with default masses for its species.
+fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, DeckError> {
+    for (k, &n) in l.repeat.iter().enumerate() {
+        if n < 1 {
+            return Err(deck.error(
+                "system.lattice.repeat",
+                format!("repeats must be at least 1, got {n} along axis {k}"),
+            ));
+        }
+    }
+    let a = match (&l.a, l.density) {
+        (Some(a), None) => positive_quantity(deck, "system.lattice.a", a, Dimension::Length)?,
+        (None, Some(rho)) => {
+            l.kind
+                .constant_for_density(positive(deck, "system.lattice.density", rho)?)
+        }
+        _ => {
+            return Err(deck.error(
+                "system.lattice",
+                "give exactly one of `a` (lattice constant) and `density`",
+            ))
+        }
+    };
+    let names = lattice_species(deck, l)?;
+    let repeat = l.repeat.map(|n| n as usize);
+    let atoms = repeat
+        .iter()
+        .try_fold(l.kind.basis().len() as u128, |acc, &n| {
+            acc.checked_mul(n as u128)
+        })
+        .unwrap_or(u128::MAX);
+    if atoms > MAX_ATOMS as u128 {
+        return Err(deck.error(
+            "system.lattice.repeat",
+            format!("these repeats give {atoms} atoms; eqmd handles at most {MAX_ATOMS}"),
+        ));
+    }
+    let (cell, sites) = lattice::build(l.kind, a, repeat);
+    let units = deck.deck.units;
+    let mut system = System::new(cell, units);
+    let kinds: Vec<usize> = names
+        .iter()
+        .map(|n| system.add_species(n, default_mass(units, n)))
+        .collect();
+    for (b, r) in sites {
+        system.add_atom(kinds[b], r);
+    }
+    Ok(system)
+}
+
+/// The species of every basis site of the lattice.
+fn lattice_species(deck: &LoadedDeck, l: &LatticeSection) -> Result<Vec<String>, DeckError> {
+    let basis = l.kind.basis().len();
+    let names: Vec<String> = match &l.species {
+        SpeciesList::One(s) => vec![s.clone(); basis],
+        SpeciesList::PerSite(v) if v.len() == basis => v.clone(),
+        SpeciesList::PerSite(v) => {
+            return Err(deck.error(
+                "system.lattice.species",
+                format!(
+                    "{} species given for a lattice with {basis} basis sites",
+                    v.len()
+                ),
+            ))
+        }
+    };
+    if let Some(bad) = names.iter().find(|n| n.trim().is_empty()) {
+        return Err(deck.error(
+            "system.lattice.species",
+            format!("species name `{bad}` is empty"),
+        ));
+    }
+    Ok(names)
+}
