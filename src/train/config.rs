@@ -4,6 +4,7 @@
 
 use crate::deck::Versioned;
 use crate::potential::equivariant::model::Hyper;
+use crate::potential::equivariant::shape::ShapeError;
 use serde::Deserialize;
 
 /// A whole training deck.
@@ -104,6 +105,14 @@ impl Default for ModelSection {
 impl ModelSection {
     /// The hyper-parameters this section describes, for `species` (embedding order) and
     /// the average neighbour count measured on the data.
+    /// Checks the shape this section describes by the rules every model follows
+    /// ([`Hyper::validate`]); the neighbour count comes from the data later, and so do the
+    /// species unless the section lists them.
+    pub fn check_shape(&self) -> Result<(), ShapeError> {
+        let species = self.species.clone().unwrap_or_else(|| vec!["X".into()]);
+        self.hyper(species, 1.0).validate()
+    }
+
     pub fn hyper(&self, species: Vec<String>, avg_neighbors: f64) -> Hyper {
         Hyper {
             species,

@@ -55,10 +55,7 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     let positive = [
         ("data.train", d.data.train as f64),
         ("data.validation", d.data.validation as f64),
-        ("model.channels", d.model.channels as f64),
         ("model.layers", d.model.layers as f64),
-        ("model.cutoff", d.model.cutoff),
-        ("model.radial_basis", d.model.radial_basis as f64),
         ("optimizer.learning_rate", d.optimizer.learning_rate),
         ("optimizer.batch", d.optimizer.batch as f64),
         ("optimizer.epochs", d.optimizer.epochs as f64),
@@ -68,11 +65,8 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             return Err(deck.error(key, format!("must be positive, got {v}")));
         }
     }
-    if d.model.lmax > 3 {
-        return Err(deck.error("model.lmax", "must be at most 3"));
-    }
-    if d.model.radial_hidden.contains(&0) {
-        return Err(deck.error("model.radial_hidden", "widths must be positive"));
+    if let Err(e) = d.model.check_shape() {
+        return Err(deck.error(&format!("model.{}", e.key()), e.to_string()));
     }
     for (key, v) in [
         ("loss.energy", d.loss.energy),

@@ -56,6 +56,13 @@ pub struct ShapeError {
     pub message: String,
 }
 
+impl ShapeError {
+    /// The hyper-parameter's name as a key, without a qualifier such as " (width)".
+    pub fn key(&self) -> &'static str {
+        self.field.split(' ').next().unwrap_or(self.field)
+    }
+}
+
 fn fault(field: &'static str, message: String) -> Result<(), ShapeError> {
     Err(ShapeError { field, message })
 }

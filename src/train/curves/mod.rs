@@ -15,7 +15,7 @@ use super::data::species_in;
 use super::trainer::Training;
 use crate::deck::{DeckError, LoadedDeck, Versioned};
 use crate::io::extxyz;
-use crate::potential::equivariant::model::Model;
+use crate::potential::equivariant::shape::Shape;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -81,12 +81,6 @@ pub fn load_deck(path: &Path, overrides: &[String]) -> Result<LoadedDeck<CurveDe
         return Err(deck.error("model", "must list at least one `[[model]]`"));
     }
     for (k, m) in d.model.iter().enumerate() {
-        if m.lmax > 3 {
-            return Err(deck.error(&format!("model[{k}].lmax"), "must be at most 3"));
-        }
-        if m.channels == 0 {
-            return Err(deck.error(&format!("model[{k}].channels"), "must be positive"));
-        }
         if let Some(j) = d.model[..k].iter().position(|o| o == m) {
             return Err(deck.error(&format!("model[{k}]"), format!("repeats model[{j}]")));
         }
@@ -138,18 +132,21 @@ impl LearningCurve {
             Some(s) => s.clone(),
             None => species_in(&all),
         };
-        let parameters = d
-            .model
-            .iter()
-            .map(|m| {
-                let mut shape = t.model.clone();
-                shape.lmax = m.lmax;
-                shape.channels = m.channels;
-                Model::random(shape.hyper(species.clone(), 1.0), 0)
-                    .trainable()
-                    .len()
+        let parameters = (d.model.iter().enumerate())
+            .map(|(k, m)| {
+                let mut section = t.model.clone();
+                section.lmax = m.lmax;
+                section.channels = m.channels;
+                let shape = Shape::new(section.hyper(species.clone(), 1.0))
+                    .map_err(|e| deck.error(&format!("model[{k}].{}", e.key()), e.to_string()))?;
+                let blocks = shape.blocks();
+                Ok(blocks
+                    .iter()
+                    .filter(|b| b.trainable())
+                    .map(|b| b.size())
+                    .sum())
             })
-            .collect::<Vec<_>>();
+            .collect::<Result<Vec<usize>, DeckError>>()?;
         let (lo, hi) = (
             parameters.iter().min().copied().unwrap_or(0),
             parameters.iter().max().copied().unwrap_or(0),
