@@ -16,7 +16,7 @@ mod sum;
 pub use eam::Eam;
 pub use lennard_jones::{LennardJones, LjPair, Mixing};
 pub use morse::{Morse, MorsePair};
-pub use pair::{compute_pairs, PairKernel, PairTable};
+pub use pair::{PairBuffers, PairKernel, PairPass, PairPotential, PairTable};
 pub use scratch::Scratch;
 pub use sum::Sum;
 
