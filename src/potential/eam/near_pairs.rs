@@ -50,10 +50,14 @@ impl NearPairs {
         } else {
             2 * rayon::current_num_threads()
         };
-        // contiguous blocks of atoms holding similar numbers of entries
+        // contiguous blocks of atoms holding similar numbers of entries; the last block
+        // ends at the last atom, with or without entries
         let offsets = list.offsets();
         let bounds: Vec<usize> = (0..=blocks)
             .map(|b| {
+                if b == blocks {
+                    return n;
+                }
                 let target = list.len() * b / blocks;
                 offsets.partition_point(|&o| o < target).min(n)
             })
