@@ -8,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
+use eqmd::potential::Scratch;
 use eqmd::train::loss::{frame_gradient, LossWeights};
 use eqmd::train::trainer::Training;
 use rayon::prelude::*;
@@ -38,6 +39,7 @@ fn bench(c: &mut Criterion) {
     let model = t.initial_model();
     let ev = Evaluator::new(&model);
     let layout = ParameterLayout::of(&model);
+    let scratch = Scratch::default();
     let w = LossWeights {
         energy: 1.0,
         forces: 1.0,
@@ -50,7 +52,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut grad = vec![0.0; layout.len];
             for s in &t.train {
-                frame_gradient(&ev, &model, &layout, s, &w, &mut grad);
+                frame_gradient(&ev, &model, &layout, s, &w, &mut grad, &scratch);
             }
             black_box(grad)
         })
@@ -62,7 +64,7 @@ fn bench(c: &mut Criterion) {
                     .par_iter()
                     .map(|s| {
                         let mut grad = vec![0.0; layout.len];
-                        frame_gradient(&ev, &model, &layout, s, &w, &mut grad);
+                        frame_gradient(&ev, &model, &layout, s, &w, &mut grad, &scratch);
                         grad
                     })
                     .collect();

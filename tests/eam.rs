@@ -1,17 +1,21 @@
 //! EAM agrees with LAMMPS (`pair_style eam` with Cu_u3.eam, `pair_style eam/alloy` with
 //! CuNi.eam.alloy) to 1e-10 relative: energy, per-atom energies, forces, virial, pressure.
 //! Fixtures: tests/fixtures/eam, made by `./make_fixtures.sh` there. Also finite-difference
-//! forces and virial, and errors for malformed files.
+//! forces and virial, a cluster in vacuum against a direct double sum, and errors for
+//! malformed files.
 
 mod common;
 
 use common::*;
+use eqmd::cell::Cell;
 use eqmd::io::extxyz::ArrayValue;
 use eqmd::neighbors::NeighborList;
 use eqmd::potential::eam::file::{parse_funcfl, parse_setfl, read_funcfl, read_setfl};
+use eqmd::potential::eam::{resample, Funcfl, Spline};
 use eqmd::potential::{Eam, ForceOutput, Potential};
 use eqmd::system::System;
-use glam::DMat3;
+use eqmd::units::Units;
+use glam::{DMat3, DVec3};
 
 const TOL: f64 = 1e-10;
 
@@ -112,6 +116,64 @@ fn eam_forces_and_virial_are_gradients() {
         let err = mat_rel_err(out.virial, w);
         assert!(err < 1e-6, "{case}: virial vs strain derivative {err:e}");
     }
+}
+
+/// The EAM energy of `system` from one `funcfl` file as a plain double sum over all
+/// atom pairs, on the grid `Eam::from_funcfl` uses (one point fewer than the file holds).
+fn direct_energy(f: &Funcfl, system: &System) -> f64 {
+    let (rho_max, r_max) = ((f.nrho - 1) as f64 * f.drho, (f.nr - 1) as f64 * f.dr);
+    let nrho = ((rho_max / f.drho + 0.5) as usize).max(5);
+    let nr = ((r_max / f.dr + 0.5) as usize).max(5);
+    let embedding = Spline::new(&resample(&f.frho, f.drho, nrho, f.drho), f.drho);
+    let density = Spline::new(&resample(&f.rhor, f.dr, nr, f.dr), f.dr);
+    let z: Vec<f64> = resample(&f.zr, f.dr, nr, f.dr);
+    let z2r: Vec<f64> = z.iter().map(|z| 27.2 * 0.529 * z * z).collect();
+    let z2r = Spline::new(&z2r, f.dr);
+    let x = &system.positions;
+    let mut energy = 0.0;
+    for i in 0..x.len() {
+        let mut rho = 0.0;
+        for j in (0..x.len()).filter(|&j| j != i) {
+            let r = (x[j] - x[i]).length();
+            if r < f.cutoff {
+                rho += density.value(r);
+                energy += 0.5 * z2r.value(r) / r;
+            }
+        }
+        energy += embedding.value(rho);
+    }
+    energy
+}
+
+#[test]
+fn copper_cluster_in_vacuum_matches_the_direct_sum() {
+    // a few atoms in no cell, the last one alone beyond the cutoff of all the others
+    let mut system = System::new(Cell::vacuum(), Units::Metal);
+    let cu = system.add_species("Cu", 63.546);
+    for r in [
+        DVec3::new(0.0, 0.0, 0.0),
+        DVec3::new(2.55, 0.1, 0.0),
+        DVec3::new(1.2, 2.2, 0.1),
+        DVec3::new(1.3, 0.8, 2.1),
+        DVec3::new(3.6, 2.4, 1.9),
+        DVec3::new(20.0, 20.0, 20.0),
+    ] {
+        system.add_atom(cu, r);
+    }
+    let file = read_funcfl(&fixture("eam/Cu_u3.eam")).unwrap();
+    let eam = Eam::from_funcfl(std::slice::from_ref(&file));
+    let out = compute(&eam, &system);
+    let direct = direct_energy(&file, &system);
+    let rel = (out.energy - direct).abs() / direct.abs();
+    assert!(
+        rel < TOL,
+        "energy {} vs direct sum {direct} (rel {rel:e})",
+        out.energy
+    );
+    let fd = fd_forces(&eam, &system, 1e-5);
+    let err = forces_rel_err(&out.forces, &fd);
+    assert!(err < 1e-6, "forces vs finite differences {err:e}");
+    assert_eq!(out.forces[5], DVec3::ZERO, "the lone atom feels no force");
 }
 
 #[test]

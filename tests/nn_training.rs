@@ -6,6 +6,7 @@ use eqmd::io::extxyz::{self, Frame};
 use eqmd::potential::equivariant::model::{Hyper, Model};
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
+use eqmd::potential::Scratch;
 use eqmd::train::data::load_samples;
 use eqmd::train::loss::{frame_errors, frame_gradient, LossWeights, Sample};
 use glam::{DMat3, DVec3};
@@ -118,7 +119,15 @@ fn check(lmax: usize, weights: LossWeights, sample: &Sample, what: &str) {
     let theta = model.trainable();
     assert_eq!(theta.len(), layout.len);
     let mut grad = vec![0.0; layout.len];
-    let e = frame_gradient(&ev, &model, &layout, sample, &weights, &mut grad);
+    let e = frame_gradient(
+        &ev,
+        &model,
+        &layout,
+        sample,
+        &weights,
+        &mut grad,
+        &Scratch::default(),
+    );
     let e2 = frame_errors(&ev, &model, sample, &weights);
     assert_eq!(e.loss, e2.loss);
     assert!(e.loss > 0.0);

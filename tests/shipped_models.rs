@@ -8,7 +8,7 @@ use eqmd::io::structure::Atoms;
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
 use eqmd::potential::equivariant::{file, potential::Equivariant};
-use eqmd::potential::evaluate;
+use eqmd::potential::{evaluate, Scratch};
 use eqmd::train::data::load_samples;
 use eqmd::train::loss::{frame_gradient, LossWeights};
 use eqmd::units::Units;
@@ -111,7 +111,15 @@ fn gradient_record() -> String {
         forces: 100.0,
         stress: 0.0,
     };
-    let e = frame_gradient(&ev, &model, &layout, sample, &w, &mut grad);
+    let e = frame_gradient(
+        &ev,
+        &model,
+        &layout,
+        sample,
+        &w,
+        &mut grad,
+        &Scratch::default(),
+    );
     let hash = grad.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, g| {
         (h ^ g.to_bits()).wrapping_mul(0x0100_0000_01b3)
     });

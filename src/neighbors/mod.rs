@@ -36,12 +36,6 @@ pub struct NeighborList {
     builds: usize,
 }
 
-/// A per-atom sum over pairs, such as the electron density of EAM.
-pub trait PairTerm: Sync {
-    /// What the pair (i, j) at squared distance `r2` adds to atom i and to atom j.
-    fn term(&self, i: usize, j: usize, r2: f64) -> (f64, f64);
-}
-
 /// One neighbour of an atom: its index and the translation that brings the right image of
 /// it next to the atom, so the separation is `positions[j] + shift - positions[i]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -131,117 +125,45 @@ impl NeighborList {
         self.build(system);
     }
 
-    /// The pairs of this list that are closer than `cutoff` now, written into `near` as a
-    /// list of their own, and in the same pass per-atom sums over those pairs (see
-    /// `PairTerm`; a full list adds only atom i's share), returned. Potentials whose per-pair
-    /// work is costly (EAM: a density pass, then a force pass) then run over the near pairs
-    /// without testing, and mispredicting, the skin pairs again. `scratch` and `near` keep
-    /// their allocations from call to call.
-    pub fn within_summing<T: PairTerm>(
-        &self,
-        system: &System,
+    /// Makes this list the sub-list of `parent` that keeps, atom by atom in order, the
+    /// entries of `blocks`: for each block of consecutive atoms its kept entries (encoded
+    /// as in `parent`) and, per atom, how many of them are direct and how many in all. It
+    /// then serves `cutoff` with no skin; potentials narrow a Verlet list to the pairs
+    /// within the cutoff this way, reusing this list's allocations.
+    pub fn set_subset<'a>(
+        &mut self,
+        parent: &NeighborList,
         cutoff: f64,
-        term: &T,
-        scratch: &mut Vec<EntryBlock>,
-        near: &mut NeighborList,
-    ) -> Vec<f64> {
-        let n = system.len();
-        let cut2 = cutoff * cutoff;
-        let x = &system.positions;
-        let half = self.kind == ListKind::Half;
-        let blocks = if n < 2048 {
-            1
-        } else {
-            2 * rayon::current_num_threads()
-        };
-        // contiguous blocks of atoms holding similar numbers of entries
-        let bounds: Vec<usize> = (0..=blocks)
-            .map(|b| {
-                let target = self.entries.len() * b / blocks;
-                self.offsets.partition_point(|&o| o < target).min(n)
-            })
-            .collect();
-        scratch.resize_with(blocks, Default::default);
-        scratch.par_iter_mut().enumerate().for_each(|(b, part)| {
-            let atoms = bounds[b]..bounds[b + 1].max(bounds[b]);
-            let (entries, counts, sums) = part;
-            entries.clear();
-            counts.clear();
-            sums.clear();
-            sums.resize(n, 0.0);
-            for i in atoms {
-                let xi = x[i];
-                let before = entries.len();
-                // first keep the pairs inside without a branch (skin pairs come
-                // unpredictably), then sum over the kept ones
-                entries.resize(before + self.count(i), 0);
-                let mut kept = before;
-                for &j in self.direct(i) {
-                    let r2 = (x[j as usize] - xi).length_squared();
-                    entries[kept] = j;
-                    kept += (r2 < cut2) as usize;
-                }
-                let direct_end = kept;
-                for &e in self.imaged(i) {
-                    let (j, shift) = self.decode(e);
-                    let r2 = (x[j] + shift - xi).length_squared();
-                    entries[kept] = e;
-                    kept += (r2 < cut2) as usize;
-                }
-                entries.truncate(kept);
-                let mut own = 0.0;
-                for &j in &entries[before..direct_end] {
-                    let j = j as usize;
-                    let (a, bj) = term.term(i, j, (x[j] - xi).length_squared());
-                    own += a;
-                    if half {
-                        sums[j] += bj;
-                    }
-                }
-                for &e in &entries[direct_end..kept] {
-                    let (j, shift) = self.decode(e);
-                    let (a, bj) = term.term(i, j, (x[j] + shift - xi).length_squared());
-                    own += a;
-                    if half {
-                        sums[j] += bj;
-                    }
-                }
-                sums[i] += own;
-                counts.push((direct_end - before, kept - before));
-            }
-        });
-        let parts = &scratch[..];
-        let mut sums = vec![0.0; n];
-        sums.par_chunks_mut(4096)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (k, s) in chunk.iter_mut().enumerate() {
-                    *s = parts.iter().map(|p| p.2[c * 4096 + k]).sum();
-                }
-            });
-        near.kind = self.kind;
-        near.cutoff = cutoff;
-        near.skin = 0.0;
-        near.images.clone_from(&self.images);
-        near.image_bits = self.image_bits;
-        near.reference_positions.clear();
-        near.reference_cell = self.reference_cell;
-        near.builds = self.builds;
-        near.offsets.clear();
-        near.direct_end.clear();
-        near.entries.clear();
-        near.offsets.push(0);
-        for (entries, counts, _) in parts {
-            let base = near.entries.len();
-            near.entries.extend_from_slice(entries);
+        blocks: impl IntoIterator<Item = (&'a [u32], &'a [(usize, usize)])>,
+    ) {
+        self.kind = parent.kind;
+        self.cutoff = cutoff;
+        self.skin = 0.0;
+        self.images.clone_from(&parent.images);
+        self.image_bits = parent.image_bits;
+        self.reference_positions.clear();
+        self.reference_cell = parent.reference_cell;
+        self.builds = parent.builds;
+        self.offsets.clear();
+        self.direct_end.clear();
+        self.entries.clear();
+        self.offsets.push(0);
+        for (entries, counts) in blocks {
+            let base = self.entries.len();
+            self.entries.extend_from_slice(entries);
             let mut at = base;
             for &(direct, total) in counts {
-                near.direct_end.push(at + direct);
+                self.direct_end.push(at + direct);
                 at += total;
-                near.offsets.push(at);
+                self.offsets.push(at);
             }
         }
-        sums
+    }
+
+    /// Where the entries of each atom start, n + 1 values ending with `len()`: for
+    /// splitting the atoms into blocks holding similar numbers of pairs.
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
     }
 
     /// The positions the list was last built from (what `needs_rebuild` compares against).
@@ -441,7 +363,3 @@ impl NeighborList {
         );
     }
 }
-
-/// Working space of `within_summing` for one block of atoms: the near entries, per atom
-/// its (direct, total) counts, and the per-atom sums.
-pub type EntryBlock = (Vec<u32>, Vec<(usize, usize)>, Vec<f64>);

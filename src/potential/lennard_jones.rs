@@ -1,10 +1,7 @@
 //! Lennard-Jones 12-6: e(r) = 4ε[(σ/r)¹² − (σ/r)⁶] per species pair, with an optional shift
 //! to zero at the cutoff and the mixing rules LAMMPS offers for unlisted pairs.
 
-use super::pair::{compute_pairs, PairKernel, PairTable};
-use super::{ForceOutput, Potential};
-use crate::neighbors::{ListKind, NeighborList};
-use crate::system::System;
+use super::pair::{PairBuffers, PairKernel, PairPass, PairPotential, PairTable};
 use serde::{Deserialize, Serialize};
 
 /// Parameters of one species pair.
@@ -78,6 +75,7 @@ pub struct LennardJones {
     coefficients: PairTable<Coefficients>,
     cutoff: f64,
     shift: bool,
+    buffers: PairBuffers,
 }
 
 /// Why a set of Lennard-Jones parameters was refused. Species are indices; the message
@@ -202,6 +200,7 @@ impl LennardJones {
             coefficients,
             cutoff,
             shift,
+            buffers: PairBuffers::default(),
         })
     }
 
@@ -244,20 +243,18 @@ impl PairKernel for LennardJones {
     }
 }
 
-impl Potential for LennardJones {
-    fn name(&self) -> String {
-        format!("lennard-jones (rc = {})", self.cutoff)
-    }
+impl PairPotential for LennardJones {
+    const NAME: &'static str = "lennard-jones";
 
-    fn cutoff(&self) -> f64 {
+    fn pair_cutoff(&self) -> f64 {
         self.cutoff
     }
 
-    fn list_kind(&self) -> ListKind {
-        ListKind::Half
+    fn buffers(&self) -> &PairBuffers {
+        &self.buffers
     }
 
-    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
-        compute_pairs(self, system, list, out);
+    fn pairs(&self, pass: PairPass<'_>) {
+        pass.run(self);
     }
 }

@@ -1,5 +1,5 @@
-//! The `Potential` trait that every force field implements, the buffer it fills, and the
-//! shared machinery of pair potentials.
+//! The `Potential` trait that every force field implements, the buffer it fills, the
+//! shared machinery of pair potentials, and the pool of working buffers they reuse.
 //!
 //! A potential only computes: it reads a `System` and a `NeighborList` it requested (by
 //! cutoff and list kind) and adds energy, forces and virial into a `ForceOutput` in one
@@ -10,12 +10,14 @@ pub mod equivariant;
 mod lennard_jones;
 mod morse;
 mod pair;
+mod scratch;
 mod sum;
 
 pub use eam::Eam;
 pub use lennard_jones::{LennardJones, LjPair, Mixing};
 pub use morse::{Morse, MorsePair};
-pub use pair::{compute_pairs, PairKernel, PairTable};
+pub use pair::{PairBuffers, PairKernel, PairPass, PairPotential, PairTable};
+pub use scratch::Scratch;
 pub use sum::Sum;
 
 use crate::neighbors::{ListKind, NeighborList};

@@ -1,10 +1,7 @@
 //! Morse: e(r) = D₀[e^{−2α(r−r₀)} − 2e^{−α(r−r₀)}] per species pair, as LAMMPS's
 //! `pair_style morse`, optionally shifted to zero at the cutoff.
 
-use super::pair::{compute_pairs, PairKernel, PairTable};
-use super::{ForceOutput, Potential};
-use crate::neighbors::{ListKind, NeighborList};
-use crate::system::System;
+use super::pair::{PairBuffers, PairKernel, PairPass, PairPotential, PairTable};
 
 /// Parameters of one species pair.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,6 +30,7 @@ struct Coefficients {
 pub struct Morse {
     coefficients: PairTable<Coefficients>,
     cutoff: f64,
+    buffers: PairBuffers,
 }
 
 /// Why a set of Morse parameters was refused. Species are indices; the message names them
@@ -118,6 +116,7 @@ impl Morse {
         Ok(Morse {
             coefficients,
             cutoff,
+            buffers: PairBuffers::default(),
         })
     }
 }
@@ -142,20 +141,18 @@ impl PairKernel for Morse {
     }
 }
 
-impl Potential for Morse {
-    fn name(&self) -> String {
-        format!("morse (rc = {})", self.cutoff)
-    }
+impl PairPotential for Morse {
+    const NAME: &'static str = "morse";
 
-    fn cutoff(&self) -> f64 {
+    fn pair_cutoff(&self) -> f64 {
         self.cutoff
     }
 
-    fn list_kind(&self) -> ListKind {
-        ListKind::Half
+    fn buffers(&self) -> &PairBuffers {
+        &self.buffers
     }
 
-    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
-        compute_pairs(self, system, list, out);
+    fn pairs(&self, pass: PairPass<'_>) {
+        pass.run(self);
     }
 }

@@ -1,12 +1,95 @@
-//! Shared driver for pair potentials: one parallel loop over a half or full neighbour list
-//! that accumulates energy, forces and virial for any `PairKernel`.
+//! Shared machinery of pair potentials: the `PairPotential` trait that gives them their
+//! `Potential` impl, and one parallel loop over a half or full neighbour list that
+//! accumulates energy, forces and virial for any `PairKernel`.
 
-use super::ForceOutput;
+use super::{ForceOutput, Potential, Scratch};
 use crate::neighbors::{ListKind, NeighborList};
 use crate::system::System;
 use glam::{DMat3, DVec3};
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::ops::Range;
+
+/// A potential whose forces come from a pass of a `PairKernel` over the pairs of a half
+/// list. Implementing it gives the `Potential` impl, so a potential states its physics
+/// only: its name, its cutoff, and the kernel (with whatever must come before it).
+pub trait PairPotential: Send + Sync {
+    /// The name for logs; the cutoff is appended.
+    const NAME: &'static str;
+
+    /// Largest distance at which two atoms interact (`Potential::cutoff`).
+    fn pair_cutoff(&self) -> f64;
+
+    /// The force buffers the pair pass borrows, owned by the potential.
+    fn buffers(&self) -> &PairBuffers;
+
+    /// Runs the pair pass: hands `pass` the kernel, after any work the kernel needs first
+    /// (EAM: the densities and embedding energies).
+    fn pairs(&self, pass: PairPass<'_>);
+}
+
+impl<P: PairPotential> Potential for P {
+    fn name(&self) -> String {
+        format!("{} (rc = {})", P::NAME, self.pair_cutoff())
+    }
+
+    fn cutoff(&self) -> f64 {
+        self.pair_cutoff()
+    }
+
+    fn list_kind(&self) -> ListKind {
+        ListKind::Half
+    }
+
+    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+        self.pairs(PairPass {
+            system,
+            list,
+            out,
+            buffers: self.buffers(),
+        });
+    }
+}
+
+/// One evaluation of a `PairPotential`: the system, the list it was given, the output to
+/// add into, and the potential's buffers; `run` sums a kernel over the pairs.
+pub struct PairPass<'a> {
+    system: &'a System,
+    list: &'a NeighborList,
+    out: &'a mut ForceOutput,
+    buffers: &'a PairBuffers,
+}
+
+impl<'a> PairPass<'a> {
+    /// The system evaluated.
+    pub fn system(&self) -> &'a System {
+        self.system
+    }
+
+    /// The neighbour list of the evaluation.
+    pub fn list(&self) -> &'a NeighborList {
+        self.list
+    }
+
+    /// The output, for terms that are not pair sums (EAM's embedding energies).
+    pub fn output(&mut self) -> &mut ForceOutput {
+        self.out
+    }
+
+    /// Adds the energy, forces and virial of `kernel` over the pairs of the list.
+    pub fn run<K: PairKernel>(self, kernel: &K) {
+        compute_pairs(kernel, self.system, self.list, self.out, self.buffers);
+    }
+
+    /// The same over another list of the same atoms (EAM: the pairs within the cutoff).
+    pub fn run_over<K: PairKernel>(self, kernel: &K, list: &NeighborList) {
+        compute_pairs(kernel, self.system, list, self.out, self.buffers);
+    }
+}
+
+/// Per-block force buffers of the pair loop, kept between calls so that blocks do not
+/// fault in fresh pages each step.
+#[derive(Clone, Debug, Default)]
+pub struct PairBuffers(Scratch<Vec<Vec<DVec3>>>);
 
 /// The physics of a pair interaction: energy and force of atoms `i`, `j` of species `si`,
 /// `sj` at a distance (the indices let many-body potentials look up per-atom data).
@@ -63,8 +146,8 @@ impl<T: Clone> PairTable<T> {
     }
 }
 
-/// A block's partial sums, private forces and (if asked) per-atom energies.
-type BlockResult = (Accumulator, Vec<DVec3>, Option<Vec<f64>>);
+/// A block's partial sums and (if asked) per-atom energies; its forces are in a buffer.
+type BlockResult = (Accumulator, Option<Vec<f64>>);
 
 /// Partial sums of one block of atoms.
 struct Accumulator {
@@ -82,19 +165,21 @@ struct Accumulator {
 /// The virial W = Σ_pairs d ⊗ f is not summed pair by pair: since d = x_j + s − x_i, it
 /// equals Σ_i x_i ⊗ ΔF_i + Σ_pairs s ⊗ f, and only pairs through a translation s ≠ 0 (few
 /// in a large box) need the second sum.
-pub fn compute_pairs<K: PairKernel>(
+fn compute_pairs<K: PairKernel>(
     kernel: &K,
     system: &System,
     list: &NeighborList,
     out: &mut ForceOutput,
+    buffers: &PairBuffers,
 ) {
     let n = system.len();
     let threads = rayon::current_num_threads().max(1);
     let blocks = if n < 2048 || threads == 1 { 1 } else { threads };
-    let want_atom_energy = out.per_atom_energy.is_some();
     let half = list.kind() == ListKind::Half;
     let single = system.species_names.len() == 1;
-    let block = |range, forces: &mut [DVec3], energies: Option<&mut [f64]>| match (half, single) {
+    let block = |range: Range<usize>, forces: &mut [DVec3], energies: Option<&mut [f64]>| match (
+        half, single,
+    ) {
         (true, true) => run_block::<K, true, true>(kernel, system, list, range, forces, energies),
         (true, false) => run_block::<K, true, false>(kernel, system, list, range, forces, energies),
         (false, true) => run_block::<K, false, true>(kernel, system, list, range, forces, energies),
@@ -111,64 +196,10 @@ pub fn compute_pairs<K: PairKernel>(
         out.per_atom_energy = atom_energy;
         out.virial += moment(&system.positions, &out.forces) - before;
     } else {
-        // the first block writes straight into the output, the others into buffers that are
-        // added afterwards; the virial of the first block is the change of Σ x ⊗ F
         let ranges = balanced_ranges(list, n, blocks);
-        let x = &system.positions;
-        let before = moment(x, &out.forces);
-        let mut atom_energy = out.per_atom_energy.take();
-        let forces = &mut out.forces;
-        let (first, partial): (Accumulator, Vec<BlockResult>) = rayon::join(
-            || block(ranges[0].clone(), forces, atom_energy.as_deref_mut()),
-            || {
-                ranges[1..]
-                    .par_iter()
-                    .map(|range| {
-                        let mut forces = take_buffer(n);
-                        let mut energies = want_atom_energy.then(|| vec![0.0; n]);
-                        let a = block(range.clone(), &mut forces, energies.as_deref_mut());
-                        (a, forces, energies)
-                    })
-                    .collect()
-            },
-        );
-        out.per_atom_energy = atom_energy;
-        out.virial += moment(x, &out.forces) - before;
-        acc.push(first);
-        let moments: Vec<DMat3> = out
-            .forces
-            .par_chunks_mut(4096)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut m = DMat3::ZERO;
-                for (k, f) in chunk.iter_mut().enumerate() {
-                    let i = c * 4096 + k;
-                    let mut df = DVec3::ZERO;
-                    for p in &partial {
-                        df += p.1[i];
-                    }
-                    *f += df;
-                    m += outer(x[i], df);
-                }
-                m
-            })
-            .collect();
-        for m in moments {
-            out.virial += m;
-        }
-        if let Some(e) = &mut out.per_atom_energy {
-            for p in &partial {
-                if let Some(pe) = &p.2 {
-                    for (a, b) in e.iter_mut().zip(pe) {
-                        *a += b;
-                    }
-                }
-            }
-        }
-        for (a, forces, _) in partial {
-            acc.push(a);
-            return_buffer(forces);
-        }
+        buffers
+            .0
+            .with(|spare| run_blocks(&block, &ranges, &system.positions, out, spare, &mut acc));
     }
     for a in acc {
         out.energy += a.energy;
@@ -176,28 +207,77 @@ pub fn compute_pairs<K: PairKernel>(
     }
 }
 
-/// Force buffers kept between calls, so that blocks do not fault in fresh pages each step.
-static BUFFERS: Mutex<Vec<Vec<DVec3>>> = Mutex::new(Vec::new());
-
-/// A zeroed buffer of `n` forces from the pool.
-fn take_buffer(n: usize) -> Vec<DVec3> {
-    let mut b = BUFFERS
-        .lock()
-        .map(|mut pool| pool.pop())
-        .unwrap_or(None)
-        .unwrap_or_default();
-    b.clear();
-    b.resize(n, DVec3::ZERO);
-    b
-}
-
-/// Gives a buffer back to the pool (a few are kept).
-fn return_buffer(b: Vec<DVec3>) {
-    if let Ok(mut pool) = BUFFERS.lock() {
-        if pool.len() < 16 {
-            pool.push(b);
+/// The blocks of atoms `ranges` of `compute_pairs` in parallel, their partial sums pushed
+/// onto `acc`. The first block writes straight into the output, the others into `spare`
+/// buffers that are added afterwards; the virial of the first block is the change of
+/// Σ x ⊗ F.
+fn run_blocks<B>(
+    block: &B,
+    ranges: &[Range<usize>],
+    x: &[DVec3],
+    out: &mut ForceOutput,
+    spare: &mut Vec<Vec<DVec3>>,
+    acc: &mut Vec<Accumulator>,
+) where
+    B: Fn(Range<usize>, &mut [DVec3], Option<&mut [f64]>) -> Accumulator + Sync,
+{
+    let n = x.len();
+    let want_atom_energy = out.per_atom_energy.is_some();
+    let before = moment(x, &out.forces);
+    let mut atom_energy = out.per_atom_energy.take();
+    let forces = &mut out.forces;
+    spare.resize_with(ranges.len() - 1, Vec::new);
+    let (first, partial): (Accumulator, Vec<BlockResult>) = rayon::join(
+        || block(ranges[0].clone(), forces, atom_energy.as_deref_mut()),
+        || {
+            ranges[1..]
+                .par_iter()
+                .zip(spare.par_iter_mut())
+                .map(|(range, forces)| {
+                    forces.clear();
+                    forces.resize(n, DVec3::ZERO);
+                    let mut energies = want_atom_energy.then(|| vec![0.0; n]);
+                    let a = block(range.clone(), forces, energies.as_deref_mut());
+                    (a, energies)
+                })
+                .collect()
+        },
+    );
+    out.per_atom_energy = atom_energy;
+    out.virial += moment(x, &out.forces) - before;
+    acc.push(first);
+    let spare = &*spare;
+    let moments: Vec<DMat3> = out
+        .forces
+        .par_chunks_mut(4096)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut m = DMat3::ZERO;
+            for (k, f) in chunk.iter_mut().enumerate() {
+                let i = c * 4096 + k;
+                let mut df = DVec3::ZERO;
+                for p in spare {
+                    df += p[i];
+                }
+                *f += df;
+                m += outer(x[i], df);
+            }
+            m
+        })
+        .collect();
+    for m in moments {
+        out.virial += m;
+    }
+    if let Some(e) = &mut out.per_atom_energy {
+        for p in &partial {
+            if let Some(pe) = &p.1 {
+                for (a, b) in e.iter_mut().zip(pe) {
+                    *a += b;
+                }
+            }
         }
     }
+    acc.extend(partial.into_iter().map(|p| p.0));
 }
 
 /// The outer product a ⊗ b (matrix with entries a_k b_l).
@@ -214,7 +294,7 @@ fn moment(x: &[DVec3], f: &[DVec3]) -> DMat3 {
 }
 
 /// Splits atoms 0..n into `blocks` contiguous ranges holding similar numbers of pairs.
-fn balanced_ranges(list: &NeighborList, n: usize, blocks: usize) -> Vec<std::ops::Range<usize>> {
+fn balanced_ranges(list: &NeighborList, n: usize, blocks: usize) -> Vec<Range<usize>> {
     let total = list.len().max(1);
     let mut ranges = Vec::with_capacity(blocks);
     let mut start = 0;
@@ -239,7 +319,7 @@ fn run_block<K: PairKernel, const HALF: bool, const SINGLE: bool>(
     kernel: &K,
     system: &System,
     list: &NeighborList,
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
     forces: &mut [DVec3],
     mut atom_energy: Option<&mut [f64]>,
 ) -> Accumulator {

@@ -12,6 +12,7 @@ use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::{Embedding, Evaluator, Graph};
 use crate::potential::equivariant::parameters::ParameterLayout;
 use crate::potential::equivariant::spherical_harmonics::total_dim;
+use crate::potential::Scratch;
 use glam::{DMat3, DVec3};
 use num_dual::Dual64;
 
@@ -113,6 +114,8 @@ pub fn frame_errors(
 }
 
 /// The loss of `model` on `sample`, its gradient added into `grad` (laid out by `layout`).
+/// `scratch` lends the dual weight gradient, kept between frames because a fresh one per
+/// frame costs page faults on every call; frames evaluated in parallel share one pool.
 pub fn frame_gradient(
     ev: &Evaluator,
     model: &Model,
@@ -120,6 +123,7 @@ pub fn frame_gradient(
     sample: &Sample,
     w: &LossWeights,
     grad: &mut [f64],
+    scratch: &Scratch<Vec<Dual64>>,
 ) -> FrameErrors {
     let graph = &sample.graph;
     let emb = ev.embed(model, graph);
@@ -175,21 +179,13 @@ pub fn frame_gradient(
         })
         .collect();
     let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
-    // taken out of the thread's slot, not borrowed: while the reverse pass waits on its
-    // parallel parts this thread may start another frame, which then finds the slot empty
-    let mut g = DUAL_GRADIENT.take();
-    g.clear();
-    g.resize(layout.len, Dual64::new(0.0, 0.0));
-    ev.backward_weights(model, graph, &tape, layout, &mut g[..]);
-    for (a, d) in grad.iter_mut().zip(g.iter()) {
-        *a += energy_factor * d.re + d.eps;
-    }
-    DUAL_GRADIENT.set(g);
+    scratch.with(|g| {
+        g.clear();
+        g.resize(layout.len, Dual64::new(0.0, 0.0));
+        ev.backward_weights(model, graph, &tape, layout, &mut g[..]);
+        for (a, d) in grad.iter_mut().zip(g.iter()) {
+            *a += energy_factor * d.re + d.eps;
+        }
+    });
     err
-}
-
-thread_local! {
-    /// The dual weight gradient, kept per thread between frames: a fresh one per frame
-    /// costs page faults on every call.
-    static DUAL_GRADIENT: std::cell::RefCell<Vec<Dual64>> = const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -13,6 +13,7 @@ use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::parameters::ParameterLayout;
+use crate::potential::Scratch;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -256,6 +257,7 @@ impl Training {
         }
         let layout = ParameterLayout::of(&model);
         let ev = Evaluator::new(&model);
+        let scratch = Scratch::default();
         let w = self.weights();
         let mut theta = model.trainable();
         let mut csv = open_csv(&metrics, resume.then_some(state.epoch))
@@ -301,7 +303,8 @@ impl Training {
                     .par_iter()
                     .map(|&k| {
                         let mut g = vec![0.0; layout.len];
-                        let e = frame_gradient(&ev, &model, &layout, &self.train[k], &w, &mut g);
+                        let sample = &self.train[k];
+                        let e = frame_gradient(&ev, &model, &layout, sample, &w, &mut g, &scratch);
                         (g, e)
                     })
                     .collect();

@@ -5,17 +5,16 @@
 //! derivatives, then pair forces (∂E/∂rᵢⱼ = F'ᵢ ρ'ⱼ + F'ⱼ ρ'ᵢ + φ').
 
 pub mod file;
+mod near_pairs;
 mod spline;
 
 pub use file::{EamFileError, Funcfl, Setfl};
 pub use spline::{resample, GridPoint, Spline};
 
-use super::pair::{compute_pairs, PairKernel, PairTable};
-use super::{ForceOutput, Potential};
-use crate::neighbors::{EntryBlock, ListKind, NeighborList, PairTerm};
-use crate::system::System;
+use super::pair::{PairBuffers, PairKernel, PairPass, PairPotential, PairTable};
+use super::Scratch;
+use near_pairs::{NearPairs, PairTerm};
 use rayon::prelude::*;
-use std::sync::Mutex;
 
 /// Hartree·Bohr in eV·Å as LAMMPS writes it: φ(r) = 27.2 · 0.529 · Zᵢ(r) Zⱼ(r) / r.
 const HARTREE_BOHR: f64 = 27.2 * 0.529;
@@ -34,32 +33,9 @@ pub struct Eam {
     rho_max: f64,
     cutoff: f64,
     cut2: f64,
-    scratch: Scratch,
-}
-
-/// Buffers reused from call to call (the near-pair list and its working space), so a step
-/// does not fault in fresh pages.
-struct Scratch(Mutex<(Vec<EntryBlock>, NeighborList)>);
-
-impl Default for Scratch {
-    fn default() -> Scratch {
-        Scratch(Mutex::new((
-            Vec::new(),
-            NeighborList::new(ListKind::Half, 0.0, 0.0),
-        )))
-    }
-}
-
-impl Clone for Scratch {
-    fn clone(&self) -> Scratch {
-        Scratch::default()
-    }
-}
-
-impl std::fmt::Debug for Scratch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Scratch")
-    }
+    /// The pairs within the cutoff, kept by the density pass for the force pass.
+    near: Scratch<NearPairs>,
+    buffers: PairBuffers,
 }
 
 impl Eam {
@@ -118,7 +94,8 @@ impl Eam {
             rho_max,
             cutoff,
             cut2: cutoff * cutoff,
-            scratch: Scratch::default(),
+            near: Scratch::default(),
+            buffers: PairBuffers::default(),
         }
     }
 
@@ -151,7 +128,8 @@ impl Eam {
             rho_max: (file.nrho - 1) as f64 * file.drho,
             cutoff: file.cutoff,
             cut2: file.cutoff * file.cutoff,
-            scratch: Scratch::default(),
+            near: Scratch::default(),
+            buffers: PairBuffers::default(),
         }
     }
 
@@ -220,45 +198,44 @@ impl PairKernel for EamForces<'_> {
     }
 }
 
-impl Potential for Eam {
-    fn name(&self) -> String {
-        format!("eam (rc = {})", self.cutoff)
-    }
+impl PairPotential for Eam {
+    const NAME: &'static str = "eam";
 
-    fn cutoff(&self) -> f64 {
+    fn pair_cutoff(&self) -> f64 {
         self.cutoff
     }
 
-    fn list_kind(&self) -> ListKind {
-        ListKind::Half
+    fn buffers(&self) -> &PairBuffers {
+        &self.buffers
     }
 
-    fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+    fn pairs(&self, mut pass: PairPass<'_>) {
+        let system = pass.system();
         // the density pass also keeps the pairs within the cutoff for the force pass
         let density = EamDensity {
             eam: self,
             species: &system.species,
         };
-        let mut guard = self.scratch.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (blocks, near) = &mut *guard;
-        let rho = list.within_summing(system, self.cutoff, &density, blocks, near);
-        let list = &*near;
-        let embedded: Vec<(f64, f64)> = rho
-            .par_iter()
-            .zip(system.species.par_iter())
-            .map(|(&rho, &s)| self.embed(s, rho))
-            .collect();
-        let derivative: Vec<f64> = embedded.iter().map(|e| e.1).collect();
-        out.energy += embedded.iter().map(|e| e.0).sum::<f64>();
-        if let Some(ae) = &mut out.per_atom_energy {
-            for (a, e) in ae.iter_mut().zip(&embedded) {
-                *a += e.0;
+        self.near.with(|near| {
+            let rho = near.gather(pass.list(), system, self.cutoff, &density);
+            let embedded: Vec<(f64, f64)> = rho
+                .par_iter()
+                .zip(system.species.par_iter())
+                .map(|(&rho, &s)| self.embed(s, rho))
+                .collect();
+            let derivative: Vec<f64> = embedded.iter().map(|e| e.1).collect();
+            let out = pass.output();
+            out.energy += embedded.iter().map(|e| e.0).sum::<f64>();
+            if let Some(ae) = &mut out.per_atom_energy {
+                for (a, e) in ae.iter_mut().zip(&embedded) {
+                    *a += e.0;
+                }
             }
-        }
-        let forces = EamForces {
-            eam: self,
-            embedding_derivative: &derivative,
-        };
-        compute_pairs(&forces, system, list, out);
+            let forces = EamForces {
+                eam: self,
+                embedding_derivative: &derivative,
+            };
+            pass.run_over(&forces, near.list());
+        });
     }
 }
