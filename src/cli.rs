@@ -234,12 +234,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 avg_neighbors,
             };
             let model = tools::init(hyper, seed, energy_scale, &output)?;
-            println!("wrote {}\n{}", output.display(), tools::describe(&model));
+            println!("wrote {}\n{}", output.display(), model.shape().describe());
             Ok(())
         }
         Command::Model(ModelCommand::Show { file: path }) => {
             let model = file::load(&path)?;
-            print!("{}", tools::describe(&model));
+            print!("{}", model.shape().describe());
             Ok(())
         }
         Command::Train {

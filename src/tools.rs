@@ -27,30 +27,6 @@ pub fn init(hyper: Hyper, seed: u64, energy_scale: f64, output: &Path) -> anyhow
     Ok(model)
 }
 
-/// A readable description of a model: hyper-parameters and parameter count.
-pub fn describe(model: &Model) -> String {
-    let h = &model.hyper;
-    let mut out = String::new();
-    let line = |out: &mut String, k: &str, v: String| out.push_str(&format!("{k:<16} {v}\n"));
-    line(&mut out, "species", h.species.join(", "));
-    line(&mut out, "lmax", h.lmax.to_string());
-    line(&mut out, "parity", h.parity.to_string());
-    line(&mut out, "channels", h.channels.to_string());
-    line(&mut out, "layers", h.layers.to_string());
-    line(&mut out, "cutoff", format!("{} Å", h.cutoff));
-    line(&mut out, "radial basis", h.radial_basis.to_string());
-    let hidden: Vec<String> = h.radial_hidden.iter().map(|w| w.to_string()).collect();
-    line(&mut out, "radial hidden", hidden.join(","));
-    line(&mut out, "avg neighbours", h.avg_neighbors.to_string());
-    let shape = model.shape();
-    let paths: Vec<String> = (shape.layers.iter())
-        .map(|l| l.instructions.len().to_string())
-        .collect();
-    line(&mut out, "paths per layer", paths.join(", "));
-    line(&mut out, "parameters", shape.parameter_count().to_string());
-    out
-}
-
 /// Timing of energy + forces on one structure.
 #[derive(Clone, Debug)]
 pub struct Benchmark {

@@ -267,7 +267,7 @@ impl Training {
             layout.len,
             self.train.len(),
             self.validation.len(),
-            crate::tools::describe(&model).lines().next().unwrap_or("")
+            model.shape().describe().lines().next().unwrap_or("")
         );
         let bar = if progress {
             ProgressBar::new(opt.epochs as u64)

@@ -401,4 +401,28 @@ impl Shape {
     pub fn parameter_count(&self) -> usize {
         self.blocks().iter().map(Block::size).sum()
     }
+
+    /// A readable description: hyper-parameters, paths per layer and parameter count, as
+    /// `eqmd model show` prints it.
+    pub fn describe(&self) -> String {
+        let h = &self.hyper;
+        let mut out = String::new();
+        let line = |out: &mut String, k: &str, v: String| out.push_str(&format!("{k:<16} {v}\n"));
+        line(&mut out, "species", h.species.join(", "));
+        line(&mut out, "lmax", h.lmax.to_string());
+        line(&mut out, "parity", h.parity.to_string());
+        line(&mut out, "channels", h.channels.to_string());
+        line(&mut out, "layers", h.layers.to_string());
+        line(&mut out, "cutoff", format!("{} Å", h.cutoff));
+        line(&mut out, "radial basis", h.radial_basis.to_string());
+        let hidden: Vec<String> = h.radial_hidden.iter().map(|w| w.to_string()).collect();
+        line(&mut out, "radial hidden", hidden.join(","));
+        line(&mut out, "avg neighbours", h.avg_neighbors.to_string());
+        let paths: Vec<String> = (self.layers.iter())
+            .map(|l| l.instructions.len().to_string())
+            .collect();
+        line(&mut out, "paths per layer", paths.join(", "));
+        line(&mut out, "parameters", self.parameter_count().to_string());
+        out
+    }
 }
