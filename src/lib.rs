@@ -1,10 +1,11 @@
-//! eqmd: molecular dynamics in one binary, with classical pair potentials and (in time) an
-//! SO(3)-equivariant network as force fields.
+//! eqmd: molecular dynamics in one binary, with classical potentials and an SO(3)-equivariant
+//! network (`potential::equivariant`) as force fields.
 //!
 //! The data path reads straight through the modules: a `deck` builds a `system` in a
 //! `cell`; a `neighbors` list feeds a `potential`; an `integrate` scheme advances the
 //! `simulation`, which gives its `state` (thermo rows, snapshots) as plain data for `io` to
-//! write.
+//! write. The applications sit on top: `run` (`eqmd run`), `train` (`eqmd train`,
+//! `eqmd learning-curve`) and `tools` (the model commands), tied to the binary by `cli`.
 
 /// mimalloc keeps freed memory for reuse instead of returning large blocks to the system,
 /// so the per-step buffers of the force fields (the network's are tens of megabytes) do
