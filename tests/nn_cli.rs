@@ -155,3 +155,27 @@ fn eval_reports_errors_against_reference_frames() {
     assert!((value("force_mae_mev_per_angstrom") - mae).abs() < 1e-9 * mae);
     assert!((value("force_rmse_mev_per_angstrom") - rmse).abs() < 1e-9 * rmse);
 }
+
+/// Shapes no model can have are refused by `eqmd model init` with the hyper-parameter
+/// named, before anything is allocated or written, and without a panic.
+#[test]
+fn init_refuses_impossible_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.h5");
+    let m = model.to_str().unwrap();
+    for (flag, value, says) in [
+        ("--radial-hidden", "0", "radial_hidden (width) is 0"),
+        ("--channels", "100000", "channels is 100000"),
+        ("--lmax", "4", "lmax is 4, expected at most 3"),
+        ("--cutoff=-1", "", "cutoff is -1"),
+    ] {
+        let mut args = vec!["model", "init", "--species", "H", flag, value, "-o", m];
+        args.retain(|a| !a.is_empty());
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{flag} {value}: {err}");
+        assert!(!model.exists(), "{flag} {value} wrote a model");
+    }
+}
