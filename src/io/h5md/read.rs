@@ -85,6 +85,10 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
     if velocities.as_ref().is_some_and(|v| v.len() != n) {
         return Err(bad("velocity and position differ in atom count"));
     }
+    finite(&positions, "position", k)?;
+    if let Some(v) = &velocities {
+        finite(v, "velocity", k)?;
+    }
 
     let cell_box = all.group("box")?;
     let boundary = read_strings(&cell_box.attr("boundary")?)?;
@@ -140,6 +144,19 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
         positions,
         velocities,
     })
+}
+
+/// Refuses a NaN or infinite component of `element` in frame `k`, naming the atom
+/// (1-based): such an atom would silently stop interacting.
+fn finite(values: &[DVec3], element: &str, k: usize) -> hdf5::Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(bad(format!(
+            "frame {k}, atom {}: {element} {} is not finite",
+            i + 1,
+            values[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Selection of frame `k` in a `value` of rank `ndim`.
