@@ -166,6 +166,9 @@ pub struct IntegratorSection {
     pub steps: u64,
     /// Largest force tolerated before the run stops as blown up (e.g. "50 eV/A").
     pub max_force: Option<Quantity>,
+    /// Farthest an atom may move in one step before the run stops (e.g. "0.5 A"); default
+    /// the neighbour skin, beyond which the list cannot follow an atom.
+    pub max_displacement: Option<Quantity>,
 }
 
 /// The integrators a deck can name in `integrator.type`.
