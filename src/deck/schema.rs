@@ -51,6 +51,9 @@ pub struct SystemSection {
     /// Masses per species name; defaults are standard atomic masses (metal) or 1 (lj).
     #[serde(default)]
     pub masses: BTreeMap<String, Quantity>,
+    /// Closest two atoms of the starting structure may be; default 0.5 Å (metal) or 0.5 σ
+    /// (lj). 0 turns the check off.
+    pub min_distance: Option<Quantity>,
 }
 
 fn default_seed() -> u64 {
