@@ -24,8 +24,17 @@ fn closest_pair(system: &System, limit: f64) -> Option<(usize, usize, f64)> {
     if limit <= 0.0 || system.len() < 2 {
         return None;
     }
+    // bins no smaller than the mean spacing, so that a small limit in a large periodic box
+    // does not ask for more bins than there are atoms
+    let cell = &system.cell;
+    let volume = cell.matrix().determinant().abs();
+    let spacing = if cell.is_vacuum() || !volume.is_finite() {
+        0.0
+    } else {
+        (volume / system.len() as f64).cbrt()
+    };
     let mut wrapped = system.clone();
-    let mut list = NeighborList::new(ListKind::Half, limit, 0.0);
+    let mut list = NeighborList::new(ListKind::Half, limit.max(spacing), 0.0);
     list.rebuild(&mut wrapped);
     let r = &wrapped.positions;
     (0..wrapped.len())
