@@ -11,15 +11,24 @@ use crate::system::System;
 use glam::DVec3;
 use rayon::prelude::*;
 
-/// Why a run stopped early.
+/// Why a run stopped early. Atoms are named by their 1-based index, as in the trajectory.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("step {step}: the simulation blew up: {what} (worst atom {atom}, |F| = {force:e}); the last good state, step {}, is kept", step.saturating_sub(1))]
+    /// The forces or the potential energy are not finite, or a force exceeds the limit.
+    #[error("step {step}: the simulation blew up: {what} (worst atom {}, |F| = {force:e}); the last good state, step {}, is kept", atom + 1, step.saturating_sub(1))]
     BlowUp {
         step: u64,
         what: String,
         atom: usize,
         force: f64,
+    },
+    /// A position, a velocity or the kinetic energy is not finite, or an atom moved farther
+    /// in one step than the limit: motion no integrator can mean.
+    #[error("step {step}: the simulation blew up: {what} (worst atom {}); the last good state, step {}, is kept", atom + 1, step.saturating_sub(1))]
+    Motion {
+        step: u64,
+        what: String,
+        atom: usize,
     },
 }
 
@@ -37,6 +46,8 @@ pub struct Simulation {
     time: f64,
     /// Largest force magnitude tolerated before the run stops (energy per length).
     force_limit: f64,
+    /// Largest distance an atom may move in one step before the run stops (length).
+    max_displacement: f64,
     /// Positions and velocities before the step under way.
     last_good: (Vec<DVec3>, Vec<DVec3>),
 }
@@ -47,6 +58,32 @@ fn copy_parallel(dst: &mut Vec<DVec3>, src: &[DVec3]) {
     dst.par_chunks_mut(8192)
         .zip(src.par_chunks(8192))
         .for_each(|(d, s)| d.copy_from_slice(s));
+}
+
+/// A length for a message: four decimals, or the exponent form when large.
+fn short(x: f64) -> String {
+    if x < 1e6 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.4e}")
+    }
+}
+
+/// The first vector with a non-finite component.
+fn first_non_finite(v: &[DVec3]) -> Option<usize> {
+    v.par_iter()
+        .with_min_len(4096)
+        .position_first(|x| !x.is_finite())
+}
+
+/// The largest squared distance between `a[i]` and `b[i]`, and its `i`.
+fn farthest(a: &[DVec3], b: &[DVec3]) -> (f64, usize) {
+    a.par_iter()
+        .zip(b.par_iter())
+        .with_min_len(4096)
+        .enumerate()
+        .map(|(i, (a, b))| ((*b - *a).length_squared(), i))
+        .reduce(|| (0.0, 0), |x, y| if y.0 > x.0 { y } else { x })
 }
 
 impl Simulation {
@@ -70,6 +107,7 @@ impl Simulation {
             step: 0,
             time: 0.0,
             force_limit: f64::INFINITY,
+            max_displacement: f64::INFINITY,
             last_good: (Vec::new(), Vec::new()),
         }
     }
@@ -120,6 +158,17 @@ impl Simulation {
         self.force_limit = limit;
     }
 
+    /// Largest distance an atom may move in one step before the run stops (length).
+    pub fn max_displacement(&self) -> f64 {
+        self.max_displacement
+    }
+
+    /// Sets the largest distance an atom may move in one step (infinite by default; decks
+    /// default to the neighbour skin, see `deck::max_displacement`).
+    pub fn set_max_displacement(&mut self, limit: f64) {
+        self.max_displacement = limit;
+    }
+
     /// Recomputes forces for the current positions (updating the list if needed).
     pub fn compute_forces(&mut self) {
         self.neighbors.update(&mut self.system);
@@ -128,24 +177,81 @@ impl Simulation {
             .compute(&self.system, &self.neighbors, &mut self.forces);
     }
 
-    /// Advances one timestep. If the forces blow up, stops with an error and puts back the
-    /// positions and velocities of the last good step, so that they can be saved.
+    /// Advances one timestep. If the motion or the forces blow up (see [`RunError`]), stops
+    /// with an error and puts back the positions and velocities of the last good step, so
+    /// that they can be saved.
     pub fn step(&mut self) -> Result<(), RunError> {
         copy_parallel(&mut self.last_good.0, &self.system.positions);
         copy_parallel(&mut self.last_good.1, &self.system.velocities);
+        let next = self.step + 1;
         self.integrator
             .initial_integrate(&mut self.system, &self.forces.forces);
+        // checked before the list sees the positions: non-finite ones cannot be binned
+        if let Err(e) = self.check_motion(next) {
+            return Err(self.undo(e));
+        }
         self.compute_forces();
-        if let Err(e) = self.check(self.step + 1) {
-            std::mem::swap(&mut self.system.positions, &mut self.last_good.0);
-            std::mem::swap(&mut self.system.velocities, &mut self.last_good.1);
-            self.compute_forces();
-            return Err(e);
+        if let Err(e) = self.check(next) {
+            return Err(self.undo(e));
         }
         self.integrator
             .final_integrate(&mut self.system, &self.forces.forces);
+        if let Err(e) = self.check_velocities(next) {
+            return Err(self.undo(e));
+        }
         self.step += 1;
         self.time += self.integrator.timestep();
+        Ok(())
+    }
+
+    /// Puts back the positions and velocities of the last good step and their forces.
+    fn undo(&mut self, e: RunError) -> RunError {
+        std::mem::swap(&mut self.system.positions, &mut self.last_good.0);
+        std::mem::swap(&mut self.system.velocities, &mut self.last_good.1);
+        self.compute_forces();
+        e
+    }
+
+    /// After the drift: every velocity and position finite, and no atom moved farther than
+    /// `max_displacement` since the last good step.
+    fn check_motion(&self, step: u64) -> Result<(), RunError> {
+        let motion = |what: String, atom| Err(RunError::Motion { step, what, atom });
+        if let Some(atom) = first_non_finite(&self.system.velocities) {
+            let v = self.system.velocities[atom];
+            return motion(format!("a velocity is not finite: {v}"), atom);
+        }
+        if let Some(atom) = first_non_finite(&self.system.positions) {
+            let r = self.system.positions[atom];
+            return motion(format!("a position is not finite: {r}"), atom);
+        }
+        if self.max_displacement.is_finite() {
+            let (d2, atom) = farthest(&self.last_good.0, &self.system.positions);
+            if d2 > self.max_displacement * self.max_displacement {
+                let what = format!(
+                    "an atom moved {} in one step, more than integrator.max_displacement = {}",
+                    short(d2.sqrt()),
+                    self.max_displacement
+                );
+                return motion(what, atom);
+            }
+        }
+        Ok(())
+    }
+
+    /// After the last kick: every velocity finite and the kinetic energy finite.
+    fn check_velocities(&self, step: u64) -> Result<(), RunError> {
+        let v = &self.system.velocities;
+        if let Some(atom) = first_non_finite(v) {
+            let what = format!("a velocity is not finite: {}", v[atom]);
+            return Err(RunError::Motion { step, what, atom });
+        }
+        let ke = self.system.kinetic_energy();
+        if !ke.is_finite() {
+            let zero = vec![DVec3::ZERO; v.len()];
+            let (_, atom) = farthest(&zero, v);
+            let what = format!("the kinetic energy is {ke}");
+            return Err(RunError::Motion { step, what, atom });
+        }
         Ok(())
     }
 
@@ -183,6 +289,12 @@ impl Simulation {
     /// is not finite or beyond `force_limit`.
     pub fn check_forces(&self) -> Result<(), RunError> {
         self.check(self.step)
+    }
+
+    /// Checks the current velocities: an error names the atom if a velocity or the kinetic
+    /// energy is not finite.
+    pub fn check_velocities_now(&self) -> Result<(), RunError> {
+        self.check_velocities(self.step)
     }
 
     /// Thermodynamic state now.

@@ -199,3 +199,33 @@ fn a_missing_deck_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/deck.toml"));
 }
+
+/// `system.min_distance` sets how close two starting atoms may be: the pair 0.01 Å apart
+/// that the default refuses passes a limit of 0.005 Å, and a negative limit is an error.
+#[test]
+fn min_distance_is_a_deck_key() {
+    let deck = root().join("tests/decks/bad/overlap_lj.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |limit: &str| {
+        let set = format!("system.min_distance={limit}");
+        let d = dir.path().to_str().unwrap();
+        let args = ["run", deck.to_str().unwrap(), "-q", "--output-dir", d];
+        let out = eqmd(&[&args[..], &["--set", &set, "--set", "integrator.steps=0"]].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("\"0.005 A\"");
+    assert!(!err.contains("closer than"), "{err}");
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run("0.02");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("closer than system.min_distance = 0.02 Å"),
+        "{err}"
+    );
+    let (code, err) = run("-1");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("key `system.min_distance`"), "{err}");
+}

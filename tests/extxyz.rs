@@ -500,3 +500,35 @@ proptest! {
         prop_assert_eq!(&frames, &back);
     }
 }
+
+/// NaN or infinite positions and velocities are refused with the file, the line and the
+/// atom; other columns may hold them (a NaN energy per atom is data, not motion).
+#[test]
+fn non_finite_positions_and_velocities_are_refused() {
+    let head = "2\nProperties=species:S:1:pos:R:3:velocities:R:3:e:R:1\n";
+    let cases = [
+        (
+            "H 0 0 0 0 0 0 0\nH 1 NaN 0 0 0 0 0\n",
+            "atom 2: column 'pos'",
+        ),
+        (
+            "H 0 0 inf 0 0 0 0\nH 1 0 0 0 0 0 0\n",
+            "atom 1: column 'pos'",
+        ),
+        (
+            "H 0 0 0 0 0 0 0\nH 1 0 0 0 -inf 0 0\n",
+            "atom 2: column 'velocities'",
+        ),
+    ];
+    for (atoms, what) in cases {
+        let e = read_str(&format!("{head}{atoms}"), "t.xyz").unwrap_err();
+        let line = if what.starts_with("atom 1") { 3 } else { 4 };
+        assert_eq!(e.line, line, "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("t.xyz:{line}:")) && e.to_string().contains(what),
+            "{e}"
+        );
+    }
+    let text = format!("{head}H 0 0 0 0 0 0 nan\nH 1 0 0 0 0 0 0\n");
+    assert!(read_str(&text, "t.xyz").unwrap().len() == 1);
+}

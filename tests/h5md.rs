@@ -519,3 +519,36 @@ fn h5py_reads_the_file() {
     );
     assert!(stdout.contains("h5py OK"), "{stdout}");
 }
+
+/// A last frame holding a NaN position or an infinite velocity is refused with the file,
+/// the frame and the atom (1-based).
+#[test]
+fn non_finite_positions_and_velocities_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, element, bad) in [
+        ("nan.h5", "position", f64::NAN),
+        ("inf.h5", "velocity", f64::INFINITY),
+    ] {
+        let path = dir.path().join(name);
+        let mut s = system(Units::Metal);
+        let mut w = H5mdWriter::create(&path, &s, ALL).unwrap();
+        for k in 0..2 {
+            let f = frame(&mut s, k);
+            if k == 1 {
+                match element {
+                    "position" => s.positions[2].y = bad,
+                    _ => s.velocities[2].z = bad,
+                }
+            }
+            let t = thermo(k);
+            w.write(t.step, t.time, &s, &f, &t).unwrap();
+        }
+        drop(w);
+        let e = read_last_frame(&path).unwrap_err().to_string();
+        assert!(
+            e.contains(name) && e.contains(&format!("frame 1, atom 3: {element}")),
+            "{e}"
+        );
+        assert!(e.contains("is not finite"), "{e}");
+    }
+}

@@ -6,7 +6,9 @@ mod locate;
 mod quantity;
 mod schema;
 
-pub use build::{build_integrator, build_potential, build_system, force_limit, neighbor_skin};
+pub use build::{
+    build_integrator, build_potential, build_system, force_limit, max_displacement, neighbor_skin,
+};
 pub use quantity::{Dimension, Quantity};
 pub use schema::*;
 

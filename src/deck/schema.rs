@@ -51,6 +51,9 @@ pub struct SystemSection {
     /// Masses per species name; defaults are standard atomic masses (metal) or 1 (lj).
     #[serde(default)]
     pub masses: BTreeMap<String, Quantity>,
+    /// Closest two atoms of the starting structure may be; default 0.5 Å (metal) or 0.5 σ
+    /// (lj). 0 turns the check off.
+    pub min_distance: Option<Quantity>,
 }
 
 fn default_seed() -> u64 {
@@ -166,6 +169,9 @@ pub struct IntegratorSection {
     pub steps: u64,
     /// Largest force tolerated before the run stops as blown up (e.g. "50 eV/A").
     pub max_force: Option<Quantity>,
+    /// Farthest an atom may move in one step before the run stops (e.g. "0.5 A"); default
+    /// the neighbour skin, beyond which the list cannot follow an atom.
+    pub max_displacement: Option<Quantity>,
 }
 
 /// The integrators a deck can name in `integrator.type`.

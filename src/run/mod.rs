@@ -64,6 +64,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     let deck = LoadedDeck::<crate::deck::Deck>::load(path, &options.overrides)?;
     let mut sim = prepare(&deck)?;
     sim.set_force_limit(deck::force_limit(&deck)?);
+    sim.set_max_displacement(deck::max_displacement(&deck)?);
     if let Some(file) = &options.restart {
         let c = checkpoint::read(file)?;
         sim.restore(&c)
@@ -76,6 +77,8 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     }
     sim.check_forces()
         .context("the initial configuration already fails (overlapping atoms?)")?;
+    sim.check_velocities_now()
+        .context("the initial velocities already fail")?;
     let restart = options.restart.is_some();
     let mut outputs = Outputs::open(
         &deck,

@@ -1,5 +1,5 @@
 //! The `[integrator]`, `[thermostat]` and `[neighbors]` sections: the integrator with its
-//! thermostat, the force limit of a blown-up run and the neighbour skin.
+//! thermostat, the force and displacement limits of a blown-up run and the neighbour skin.
 
 use super::positive_quantity;
 use crate::deck::quantity::{Dimension, Quantity};
@@ -24,6 +24,15 @@ pub fn force_limit(deck: &LoadedDeck) -> Result<f64, DeckError> {
     match &deck.deck.integrator.max_force {
         Some(f) => positive_quantity(deck, "integrator.max_force", f, Dimension::Force),
         None => Ok(f64::INFINITY),
+    }
+}
+
+/// The farthest an atom may move in one step before the run stops: the deck's, or the
+/// neighbour skin (an atom moving farther between two list checks outruns the list).
+pub fn max_displacement(deck: &LoadedDeck) -> Result<f64, DeckError> {
+    match &deck.deck.integrator.max_displacement {
+        Some(d) => positive_quantity(deck, "integrator.max_displacement", d, Dimension::Length),
+        None => neighbor_skin(deck),
     }
 }
 

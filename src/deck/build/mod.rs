@@ -1,13 +1,15 @@
 //! From a checked deck to the objects a run needs, one builder per deck section: the
-//! system ([`system`]), the potential ([`potential`]), the integrator with its thermostat,
-//! the neighbour skin and the force limit ([`integrator`]). Every value that can be wrong
-//! is checked here with the key it came from.
+//! system ([`system`], refusing overlapping atoms through [`overlap`]), the potential
+//! ([`potential`]), the integrator with its thermostat, the neighbour skin and the force
+//! and displacement limits ([`integrator`]). Every value that can be wrong is checked here
+//! with the key it came from.
 
 mod integrator;
+mod overlap;
 mod potential;
 mod system;
 
-pub use integrator::{build_integrator, force_limit, neighbor_skin};
+pub use integrator::{build_integrator, force_limit, max_displacement, neighbor_skin};
 pub use potential::build_potential;
 pub use system::build_system;
 

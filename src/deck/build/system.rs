@@ -1,6 +1,7 @@
 //! The `[system]` section: atoms from a structure file or a lattice, masses per species and
-//! the initial velocities.
+//! the initial velocities; a starting structure with overlapping atoms is refused.
 
+use super::overlap::check_min_distance;
 use super::{non_negative_quantity, positive, positive_quantity, species_of};
 use crate::deck::quantity::Dimension;
 use crate::deck::schema::{LatticeSection, SpeciesList, SystemSection};
@@ -13,7 +14,8 @@ use crate::system::System;
 /// Most atoms a system may hold (the neighbour list packs indices into 27 bits).
 const MAX_ATOMS: usize = 1 << 27;
 
-/// Builds the system: atoms from a file or a lattice, masses, initial velocities.
+/// Builds the system: atoms from a file or a lattice (no two closer than
+/// `system.min_distance`), masses, initial velocities.
 pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
     let s = &deck.deck.system;
     let mut system = match (&s.structure, &s.lattice) {
@@ -26,8 +28,17 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
                 "missing `structure` (an extended-XYZ file) or `lattice`",
             ))
         }
-        (Some(file), None) => system_from_file(deck, file)?,
-        (None, Some(l)) => system_from_lattice(deck, l)?,
+        (Some(file), None) => {
+            let system = system_from_file(deck, file)?;
+            let origin = deck.resolve(file).display().to_string();
+            check_min_distance(deck, &system, "system.structure", &origin)?;
+            system
+        }
+        (None, Some(l)) => {
+            let system = system_from_lattice(deck, l)?;
+            check_min_distance(deck, &system, "system.lattice", "the lattice")?;
+            system
+        }
     };
     set_masses(deck, s, &mut system)?;
     initial_velocities(deck, s, &mut system)?;

@@ -29,6 +29,15 @@ impl ArrayValue {
     }
 }
 
+/// Per-atom columns a simulation moves the atoms by: a NaN or infinite value there would
+/// silently take the atom out of every interaction, so the reader refuses it.
+const MUST_BE_FINITE: [&str; 3] = ["pos", "velocities", "momenta"];
+
+/// Whether a token that parsed as a real number is finite.
+fn is_finite(tok: &str) -> bool {
+    tok.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
 /// Reads every frame of a file.
 pub fn read_file(path: &Path) -> Result<Vec<Frame>, ExtxyzError> {
     let (text, name) = read_text(path)?;
@@ -141,6 +150,13 @@ fn parse_frame(lines: &[&str], i: usize, natoms: usize, src: &str) -> Result<Fra
                     err(src, ln, msg)
                 };
                 col.push_token(tok).map_err(bad)?;
+                if MUST_BE_FINITE.contains(&name.as_str()) && !is_finite(tok) {
+                    let msg = format!(
+                        "atom {}: column '{name}' holds {tok:?}, not a finite number",
+                        a + 1
+                    );
+                    return Err(err(src, ln, msg));
+                }
             }
         }
         if toks.next().is_some() {

@@ -71,20 +71,8 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
     };
     let positions = read_rows(&pos, k)?;
     let n = positions.len();
-    let velocities = match all.group("velocity") {
-        Ok(g) => {
-            let v_step: i64 = g.dataset("step")?.read_slice_1d(k..k + 1)?[0];
-            if v_step != step {
-                let what = format!("frame {k}: velocity is at step {v_step}, position at {step}");
-                return Err(bad(what));
-            }
-            Some(read_rows(&g, k)?)
-        }
-        Err(_) => None,
-    };
-    if velocities.as_ref().is_some_and(|v| v.len() != n) {
-        return Err(bad("velocity and position differ in atom count"));
-    }
+    finite(&positions, "position", k)?;
+    let velocities = read_velocities(&all, k, step, n)?;
 
     let cell_box = all.group("box")?;
     let boundary = read_strings(&cell_box.attr("boundary")?)?;
@@ -140,6 +128,37 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
         positions,
         velocities,
     })
+}
+
+/// The velocities of frame `k` (at `step`, for `n` atoms), if the file has them.
+fn read_velocities(all: &Group, k: usize, step: i64, n: usize) -> hdf5::Result<Option<Vec<DVec3>>> {
+    let Ok(g) = all.group("velocity") else {
+        return Ok(None);
+    };
+    let v_step: i64 = g.dataset("step")?.read_slice_1d(k..k + 1)?[0];
+    if v_step != step {
+        let what = format!("frame {k}: velocity is at step {v_step}, position at {step}");
+        return Err(bad(what));
+    }
+    let v = read_rows(&g, k)?;
+    if v.len() != n {
+        return Err(bad("velocity and position differ in atom count"));
+    }
+    finite(&v, "velocity", k)?;
+    Ok(Some(v))
+}
+
+/// Refuses a NaN or infinite component of `element` in frame `k`, naming the atom
+/// (1-based): such an atom would silently stop interacting.
+fn finite(values: &[DVec3], element: &str, k: usize) -> hdf5::Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(bad(format!(
+            "frame {k}, atom {}: {element} {} is not finite",
+            i + 1,
+            values[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Selection of frame `k` in a `value` of rank `ndim`.
