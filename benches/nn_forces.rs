@@ -28,6 +28,7 @@ fn reference_model() -> Model {
             radial_hidden: vec![64, 64],
             parity: false,
             avg_neighbors: 20.0,
+            correlation: 1,
         },
         1,
     )

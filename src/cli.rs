@@ -156,6 +156,10 @@ pub enum ModelCommand {
         /// Keep only parity-conserving couplings (0e, 1o, 2e, 3o): invariant under inversion.
         #[arg(long)]
         parity: bool,
+        /// Factors of the aggregated messages in each layer's product basis: 1 is a
+        /// NequIP layer, 2 or 3 a MACE layer of body order 3 or 4.
+        #[arg(long, default_value_t = defaults::CORRELATION)]
+        correlation: usize,
         /// Average neighbour count used to normalise messages.
         #[arg(long, default_value_t = 20.0)]
         avg_neighbors: f64,
@@ -217,6 +221,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             radial_basis,
             radial_hidden,
             parity,
+            correlation,
             avg_neighbors,
             energy_scale,
             seed,
@@ -232,6 +237,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 radial_hidden,
                 parity,
                 avg_neighbors,
+                correlation,
             };
             let model = tools::init(hyper, seed, energy_scale, &output)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());

@@ -114,6 +114,7 @@ fn eval_reports_errors_against_reference_frames() {
             radial_hidden: vec![8],
             parity: false,
             avg_neighbors: 8.0,
+            correlation: 1,
         },
         2,
     );

@@ -20,6 +20,7 @@ fn hyper(lmax: usize, parity: bool, species: usize, hidden: Vec<usize>) -> Hyper
         radial_hidden: hidden,
         parity,
         avg_neighbors: 7.25,
+        correlation: 1,
     }
 }
 
@@ -152,11 +153,58 @@ fn another_format_version_is_refused() {
         let file = open_rw(&path);
         file.delete_attr("format_version").unwrap();
         let attr = file.new_attr::<i32>().create("format_version").unwrap();
-        attr.write_scalar(&2).unwrap();
+        attr.write_scalar(&3).unwrap();
     }
     let msg = load_error(&path);
     assert!(
-        msg.contains("format version 2 is not supported (this eqmd reads 1)"),
+        msg.contains("format version 3 is not supported (this eqmd reads 1 to 2)"),
+        "{msg}"
+    );
+}
+
+/// A file of format version 1 (no correlation attribute) loads as the same model at
+/// correlation 1.
+#[test]
+fn format_version_1_files_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("format_version").unwrap();
+        file.delete_attr("correlation").unwrap();
+        let attr = file.new_attr::<i32>().create("format_version").unwrap();
+        attr.write_scalar(&1).unwrap();
+    }
+    let loaded = load(&path).unwrap();
+    assert_eq!(loaded.hyper.correlation, 1);
+    assert_eq!(loaded, model);
+}
+
+/// Models with a product basis round-trip bit for bit, and their product datasets carry
+/// the paths, checked on load.
+#[test]
+fn product_basis_models_round_trip_and_name_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    for correlation in 2..=3 {
+        let mut h = hyper(2, true, 2, vec![6]);
+        h.correlation = correlation;
+        let model = Model::random(h, 9);
+        let path = dir.path().join(format!("nu{correlation}.h5"));
+        save(&model, &path).unwrap();
+        assert_eq!(load(&path).unwrap(), model);
+    }
+    let path = dir.path().join("nu3.h5");
+    {
+        let file = open_rw(&path);
+        let ds = file.dataset("/layers/0/product/H").unwrap();
+        let attr = ds.attr("paths").unwrap();
+        let mut codes: Vec<i64> = attr.read_raw().unwrap();
+        codes.swap(0, 6);
+        attr.write_raw(&codes).unwrap();
+    }
+    let msg = load_error(&path);
+    assert!(
+        msg.contains("attribute paths of /layers/0/product/H"),
         "{msg}"
     );
 }

@@ -25,6 +25,7 @@ fn hyper(lmax: usize, parity: bool) -> Hyper {
         radial_hidden: vec![8],
         parity,
         avg_neighbors: 6.0,
+        correlation: 1,
     }
 }
 
@@ -196,5 +197,70 @@ fn each_layer_reverse_pass_matches_finite_differences() {
             err < 1e-6,
             "{layers} layers: forces vs finite differences {err:e}"
         );
+    }
+}
+
+fn product_network(lmax: usize, parity: bool, correlation: usize, system: &System) -> Equivariant {
+    let mut h = hyper(lmax, parity);
+    h.correlation = correlation;
+    let seed = 70 + 4 * lmax as u64 + correlation as u64;
+    Equivariant::new(Model::random(h, seed), &system.species_names).unwrap()
+}
+
+/// Layers with a product basis (ν = 2, 3) for every degree: forces against finite
+/// differences, the virial against the strain derivative, the energy invariant and the
+/// forces rotating, permutations of like atoms, inversion with parity.
+#[test]
+fn product_basis_layers_are_exact_and_equivariant() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    for lmax in 0..=3 {
+        for correlation in 2..=3 {
+            let what = format!("L = {lmax}, ν = {correlation}");
+            let system = crystal(9);
+            let net = product_network(lmax, false, correlation, &system);
+            let out = compute(&net, &system);
+            let err = forces_rel_err(&out.forces, &fd_forces(&net, &system, 1e-5));
+            assert!(err < 1e-6, "{what}: forces vs finite differences {err:e}");
+            let err = mat_rel_err(out.virial, fd_virial(&net, &system, 1e-5));
+            assert!(err < 1e-6, "{what}: virial vs strain derivative {err:e}");
+
+            let system = molecule(10);
+            let net = product_network(lmax, true, correlation, &system);
+            let out = compute(&net, &system);
+            let e0 = out.energy;
+            let close = |e: f64| (e - e0).abs() < 1e-9 * e0.abs().max(1.0);
+            let rot = random_rotation(&mut rng);
+            let mut moved = system.clone();
+            for r in &mut moved.positions {
+                *r = rot * *r + DVec3::new(12.0, -3.0, 7.0);
+            }
+            let o = compute(&net, &moved);
+            assert!(
+                close(o.energy),
+                "{what}: rotation changed E by {:e}",
+                o.energy - e0
+            );
+            for (f, f0) in o.forces.iter().zip(&out.forces) {
+                assert!(
+                    (*f - rot * *f0).length() < 1e-9 * (1.0 + f0.length()),
+                    "{what}"
+                );
+            }
+            let mut perm = system.clone();
+            perm.positions.reverse();
+            perm.species.reverse();
+            assert!(close(compute(&net, &perm).energy), "{what}: permutation");
+            let mut inverted = system.clone();
+            for r in &mut inverted.positions {
+                *r = -*r;
+            }
+            assert!(close(compute(&net, &inverted).energy), "{what}: inversion");
+            // the product basis changes the model: ν = 1 weights alone give another energy
+            let nequip = network(lmax, true, &system);
+            assert!(
+                (compute(&nequip, &system).energy - e0).abs() > 1e-9,
+                "{what}"
+            );
+        }
     }
 }

@@ -24,6 +24,7 @@ fn hyper(lmax: usize) -> Hyper {
         radial_hidden: vec![8],
         parity: false,
         avg_neighbors: 5.0,
+        correlation: 1,
     }
 }
 
@@ -96,6 +97,8 @@ fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
         starts.extend(&l.up);
         starts.push(l.radial);
         starts.extend(&l.down);
+        starts.extend(&l.product);
+        starts.extend(&l.mix);
         starts.extend(l.self_connection.iter().flatten());
     }
     starts.sort();
@@ -111,7 +114,12 @@ fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
 }
 
 fn check(lmax: usize, weights: LossWeights, sample: &Sample, what: &str) {
-    let mut model = Model::random(hyper(lmax), 11 + lmax as u64);
+    check_model(hyper(lmax), weights, sample, what)
+}
+
+fn check_model(hyper: Hyper, weights: LossWeights, sample: &Sample, what: &str) {
+    let lmax = hyper.lmax;
+    let mut model = Model::random(hyper, 11 + lmax as u64);
     model.scale = vec![0.7, 1.3, 0.9];
     model.shift = vec![-0.2, 0.1, 0.3];
     let ev = Evaluator::new(&model);
@@ -213,4 +221,26 @@ fn whole_loss_gradient_matches_finite_differences() {
     let s = samples(dir.path());
     check(2, ALL, &s[0], "all terms, molecule");
     check(3, ALL, &s[1], "all terms, crystal");
+}
+
+/// Every kind of weight of layers with a product basis (ν = 2, 3): the energy, force and
+/// stress terms' gradients against finite differences.
+#[test]
+fn product_basis_loss_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    for lmax in 0..=2 {
+        for correlation in 2..=3 {
+            let mut h = hyper(lmax);
+            h.correlation = correlation;
+            let what = format!("ν = {correlation}");
+            check_model(
+                h.clone(),
+                ALL,
+                &s[0],
+                &format!("all terms, molecule, {what}"),
+            );
+            check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
+        }
+    }
 }

@@ -65,6 +65,8 @@ pub mod defaults {
     pub const RADIAL_BASIS: usize = 8;
     /// Hidden widths of the radial MLP.
     pub const RADIAL_HIDDEN: [usize; 2] = [64, 64];
+    /// Factors in each layer's product basis (1: the NequIP layer).
+    pub const CORRELATION: usize = 1;
 }
 
 /// The model's shape; scale, shift and average neighbour count come from the data. Every
@@ -82,6 +84,8 @@ pub struct ModelSection {
     pub radial_basis: usize,
     pub radial_hidden: Vec<usize>,
     pub parity: bool,
+    /// Factors in each layer's product basis (1 = NequIP layer, 2..3 = MACE layer).
+    pub correlation: usize,
     /// Seed of the initial weights.
     pub seed: u64,
 }
@@ -97,6 +101,7 @@ impl Default for ModelSection {
             radial_basis: defaults::RADIAL_BASIS,
             radial_hidden: defaults::RADIAL_HIDDEN.to_vec(),
             parity: false,
+            correlation: defaults::CORRELATION,
             seed: 0,
         }
     }
@@ -124,6 +129,7 @@ impl ModelSection {
             radial_hidden: self.radial_hidden.clone(),
             parity: self.parity,
             avg_neighbors,
+            correlation: self.correlation,
         }
     }
 }

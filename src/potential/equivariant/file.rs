@@ -5,19 +5,26 @@
 //! Layout (S species, C channels; weights are f64, row-major, as in the structs):
 //!
 //! ```text
-//! /                      format = "eqmd-equivariant", format_version = 1 (int32),
-//!                        species [S] (strings), lmax, channels, layers, radial_basis (int64),
-//!                        radial_hidden [..] (int64), parity (bool), cutoff, avg_neighbors (f64)
+//! /                      format = "eqmd-equivariant", format_version = 2 (int32),
+//!                        species [S] (strings), lmax, channels, layers, radial_basis,
+//!                        correlation (int64), radial_hidden [..] (int64), parity (bool),
+//!                        cutoff, avg_neighbors (f64)
 //! /embedding             [S, C]
 //! /layers/<t>            attribute lmax_in (0 for the first layer, lmax after)
 //! /layers/<t>/up/<l>     [C, C] for l = 0..=lmax_in
 //! /layers/<t>/radial/<k> [sizes[k], sizes[k+1]], sizes = radial_basis, radial_hidden.., paths·C
-//! /layers/<t>/down/<p>   [out_channels(l3), C], attributes l1, l2, l3 (Hyper::paths order)
+//! /layers/<t>/down/<p>   [out_channels(l3), C], attributes l1, l2, l3 (Hyper::paths order);
+//!                        [C, C] at correlation ≥ 2
+//! /layers/<t>/product/<species name>   [paths, C], correlation ≥ 2 only; attribute paths
+//!                        [paths, 6] (ν, l1, l2, l3, k, L per row)
+//! /layers/<t>/mix/<l>    [out_channels(l), C], correlation ≥ 2 only
 //! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
 //! /readout [C], /scale [S], /shift [S]
 //! ```
 //!
-//! These datasets, their shapes and their order are the model's [`Shape::blocks`].
+//! These datasets, their shapes and their order are the model's [`Shape::blocks`]. Files
+//! of format version 1 (before the product basis) have no `correlation` and load as
+//! correlation 1.
 
 use super::model::{Hyper, Model, Path as Coupling};
 use super::shape::{BlockKind, Shape, ShapeError};
@@ -27,7 +34,9 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 /// Current format version written into every model file.
-pub const FORMAT_VERSION: i32 = 1;
+pub const FORMAT_VERSION: i32 = 2;
+/// The oldest format version this eqmd still reads.
+pub const OLDEST_VERSION: i32 = 1;
 /// The root attribute `format` of every model file.
 pub const FORMAT_NAME: &str = "eqmd-equivariant";
 
@@ -48,7 +57,7 @@ pub enum ModelFileError {
         source: hdf5::Error,
     },
     /// A model file written in a format version this eqmd does not read.
-    #[error("{}: format version {found} is not supported (this eqmd reads {FORMAT_VERSION})", path.display())]
+    #[error("{}: format version {found} is not supported (this eqmd reads {OLDEST_VERSION} to {FORMAT_VERSION})", path.display())]
     Version { path: PathBuf, found: i64 },
     /// Content that does not make a valid model; names the dataset or attribute.
     #[error("{}: {what}", path.display())]
@@ -160,6 +169,7 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
     scalar_attr(file, "channels", &(h.channels as i64))?;
     scalar_attr(file, "layers", &(h.layers as i64))?;
     scalar_attr(file, "radial_basis", &(h.radial_basis as i64))?;
+    scalar_attr(file, "correlation", &(h.correlation as i64))?;
     let hidden: Vec<i64> = h.radial_hidden.iter().map(|&w| w as i64).collect();
     file.new_attr_builder()
         .with_data(&hidden)
@@ -175,6 +185,10 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
         for sub in ["up", "radial", "down", "self_connection"] {
             g.create_group(sub)?;
         }
+        if layer.product.is_some() {
+            g.create_group("product")?;
+            g.create_group("mix")?;
+        }
         for name in &h.species {
             g.create_group(&format!("self_connection/{name}"))?;
         }
@@ -189,6 +203,11 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
             for (name, l) in [("l1", p.l1), ("l2", p.l2), ("l3", p.l3)] {
                 scalar_attr(&ds, name, &(l as i64))?;
             }
+        }
+        if let Some(codes) = product_paths(shape, b.kind) {
+            let n = codes.len() / 6;
+            let attr = ds.new_attr::<i64>().shape([n, 6]).create("paths")?;
+            attr.write_raw(&codes)?;
         }
     }
     Ok(())
@@ -261,9 +280,13 @@ fn read(file: &File) -> Result<Model, Fault> {
     ensure!(ok, "attribute format is {format:?}, expected {e:?}");
     let (a, label) = attr(file, "format_version")?;
     let version = a.read_scalar::<i64>().map_err(h5("read", &label))?;
-    if version != i64::from(FORMAT_VERSION) {
+    if !(i64::from(OLDEST_VERSION)..=i64::from(FORMAT_VERSION)).contains(&version) {
         return Err(Fault::Version(version));
     }
+    let correlation = match version {
+        1 => 1,
+        _ => read_size(file, "correlation")?,
+    };
     let h = Hyper {
         species: read_strings(file, "species")?,
         lmax: read_size(file, "lmax")?,
@@ -274,6 +297,7 @@ fn read(file: &File) -> Result<Model, Fault> {
         radial_hidden: read_sizes(file, "radial_hidden")?,
         parity: read_bool(file, "parity")?,
         avg_neighbors: read_f64(file, "avg_neighbors")?,
+        correlation,
     };
     let shape = Shape::new(h).map_err(hyper_fault)?;
     for (t, layer) in shape.layers.iter().enumerate() {
@@ -298,11 +322,35 @@ fn read(file: &File) -> Result<Model, Fault> {
             let what = format!("dataset {name} couples (l1, l2, l3) = {found:?}");
             ensure!(found == expected, "{what}, expected {expected:?}");
         }
+        if let Some(expected) = product_paths(&shape, b.kind) {
+            let (a, label) = attr(&ds, "paths")?;
+            let found = a.read_raw::<i64>().map_err(h5("read", &label))?;
+            let ok = found == expected;
+            ensure!(
+                ok,
+                "{label} differs from the product basis of the hyper-parameters"
+            );
+        }
         let data = ds.read_raw::<f64>().map_err(h5("read dataset", name))?;
         check_finite(name, &data)?;
         *model.block_mut(b.kind).expect("a block of the shape") = data;
     }
     Ok(model)
+}
+
+/// The paths of a `product` block, (ν, l1, l2, l3, k, L) per row, which its dataset
+/// carries as attribute `paths`.
+fn product_paths(shape: &Shape, kind: BlockKind) -> Option<Vec<i64>> {
+    let BlockKind::Product { layer, .. } = kind else {
+        return None;
+    };
+    let ps = shape.layers[layer].product.as_ref()?;
+    Some(
+        ps.paths
+            .iter()
+            .flat_map(|p| p.code().map(|v| v as i64))
+            .collect(),
+    )
 }
 
 /// The coupling of a `down` block, which its dataset carries as attributes l1, l2, l3.

@@ -5,7 +5,7 @@
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
 //! the radial basis of bond lengths ([`radial`]), the activations ([`activation`]) and the
-//! radial MLP ([`mlp`]), the model's shape as data ([`shape`]), the weights
+//! radial MLP ([`mlp`]), the model's shape as data ([`shape`]), the product basis of MACE-style layers ([`product`]), the weights
 //! ([`model`]) and their flat view for optimisers ([`parameters`]), the forward pass over a
 //! graph of bonds ([`network`]) and the reverse pass to positions and weights (`reverse`),
 //! both written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
@@ -24,6 +24,7 @@ pub mod model;
 pub mod network;
 pub mod parameters;
 pub mod potential;
+pub mod product;
 pub mod radial;
 mod reverse;
 pub mod scalar;

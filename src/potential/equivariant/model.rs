@@ -19,8 +19,14 @@ pub struct Layer {
     pub up: Vec<Vec<f64>>,
     /// Radial basis → one weight per path and channel.
     pub radial: Mlp,
-    /// Linear map per path into its output block, out_channels(l3) × C.
+    /// Linear map per path into its output block, out_channels(l3) × C (C × C into the
+    /// product basis when the layer has one).
     pub down: Vec<Vec<f64>>,
+    /// Product-basis weights per species, paths × C (empty at correlation 1).
+    pub product: Vec<Vec<f64>>,
+    /// Linear map per degree from the product basis to the outputs, out_channels(l) × C
+    /// (empty at correlation 1).
+    pub mix: Vec<Vec<f64>>,
     /// Species-dependent self-connection (by species, then l), out_channels(l) × C, for the
     /// degrees present in both input and output.
     pub self_connection: Vec<Vec<Vec<f64>>>,
@@ -59,6 +65,8 @@ impl Model {
                         weights: Vec::new(),
                     },
                     down: Vec::new(),
+                    product: Vec::new(),
+                    mix: Vec::new(),
                     self_connection: vec![Vec::new(); species],
                 })
                 .collect(),
@@ -73,6 +81,8 @@ impl Model {
                 BlockKind::Up { layer, .. } => m.layers[layer].up.push(zero),
                 BlockKind::Radial { layer, .. } => m.layers[layer].radial.weights.push(zero),
                 BlockKind::Down { layer, .. } => m.layers[layer].down.push(zero),
+                BlockKind::Product { layer, .. } => m.layers[layer].product.push(zero),
+                BlockKind::Mix { layer, .. } => m.layers[layer].mix.push(zero),
                 BlockKind::SelfConnection { layer, species, .. } => {
                     m.layers[layer].self_connection[species].push(zero)
                 }
@@ -122,6 +132,8 @@ impl Model {
             BlockKind::Up { layer, l } => self.layers.get(layer)?.up.get(l),
             BlockKind::Radial { layer, k } => self.layers.get(layer)?.radial.weights.get(k),
             BlockKind::Down { layer, path } => self.layers.get(layer)?.down.get(path),
+            BlockKind::Product { layer, species } => self.layers.get(layer)?.product.get(species),
+            BlockKind::Mix { layer, l } => self.layers.get(layer)?.mix.get(l),
             BlockKind::SelfConnection { layer, species, l } => {
                 self.layers.get(layer)?.self_connection.get(species)?.get(l)
             }
@@ -138,6 +150,10 @@ impl Model {
             BlockKind::Up { layer, l } => self.layers.get_mut(layer)?.up.get_mut(l),
             BlockKind::Radial { layer, k } => self.layers.get_mut(layer)?.radial.weights.get_mut(k),
             BlockKind::Down { layer, path } => self.layers.get_mut(layer)?.down.get_mut(path),
+            BlockKind::Product { layer, species } => {
+                self.layers.get_mut(layer)?.product.get_mut(species)
+            }
+            BlockKind::Mix { layer, l } => self.layers.get_mut(layer)?.mix.get_mut(l),
             BlockKind::SelfConnection { layer, species, l } => (self.layers.get_mut(layer)?)
                 .self_connection
                 .get_mut(species)?
@@ -157,7 +173,8 @@ impl Model {
             + (self.layers.iter())
                 .map(|l| {
                     let sc: usize = l.self_connection.iter().map(Vec::len).sum();
-                    l.up.len() + l.radial.weights.len() + l.down.len() + sc
+                    let product = l.product.len() + l.mix.len();
+                    l.up.len() + l.radial.weights.len() + l.down.len() + product + sc
                 })
                 .sum::<usize>();
         let (n, m) = (arrays, blocks.len());
@@ -215,6 +232,7 @@ mod tests {
             radial_hidden: vec![64, 64],
             parity,
             avg_neighbors: 8.0,
+            correlation: 1,
         }
     }
 

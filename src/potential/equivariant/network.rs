@@ -116,6 +116,15 @@ pub(super) struct LayerTape<T: Real> {
     pub(super) radial: T::RadialTape,
     pub(super) message: Vec<T>,
     pub(super) pre_gate: Vec<T>,
+    pub(super) product: Option<ProductTape<T>>,
+}
+
+/// What a layer's product basis keeps for the reverse pass, per atom: its input A, the pair
+/// products of A and its output B.
+pub(super) struct ProductTape<T: Real> {
+    pub(super) a: Vec<T>,
+    pub(super) pairs: Vec<T>,
+    pub(super) b: Vec<T>,
 }
 
 /// The network's shape and its shared, weight-independent tables: what every pass over a
@@ -307,7 +316,9 @@ impl Evaluator {
             let mut radial = T::RadialTape::default();
             T::radial_forward(&layer.radial, basis, graph.bond_edges.len(), &mut radial);
             let message = self.convolve(ls, graph, &sh, &up, T::radial_output(&radial));
-            let (pre_gate, next) = self.update(layer, ls, graph, &message, &features);
+            let product = self.product(layer, ls, graph, &message);
+            let (pre_gate, next) =
+                self.update(layer, ls, graph, (&message, product.as_ref()), &features);
             let input = std::mem::replace(&mut features, next);
             let keep = |v: Vec<T>| if for_weights { v } else { Vec::new() };
             tapes.push(LayerTape {
@@ -316,6 +327,7 @@ impl Evaluator {
                 radial,
                 message: keep(message),
                 pre_gate,
+                product,
             });
         }
         // readout of the scalars, scaled and shifted per species
@@ -406,15 +418,50 @@ impl Evaluator {
         message
     }
 
-    /// Step 4, the linear map per path into the outputs, the species' self-connection of the
-    /// input features, then the gate: the pre-gate outputs (kept for the reverse pass) and
-    /// the layer's output features.
-    fn update<T: Real>(
+    /// Step 4 of a layer with a product basis: the linear maps per path give each atom's A,
+    /// then its pair products and B with its species' weights.
+    fn product<T: Real>(
         &self,
         layer: &Layer,
         ls: &LayerShape,
         graph: &Graph,
         message: &[T],
+    ) -> Option<ProductTape<T>> {
+        let ps = ls.product.as_ref()?;
+        let (c, n, size) = (ls.input.channels, graph.atoms(), ps.irreps.size());
+        let zero = T::from(0.0);
+        let mut tape = ProductTape {
+            a: vec![zero; n * size],
+            pairs: vec![zero; n * ps.pair_len],
+            b: vec![zero; n * size],
+        };
+        (tape.a.par_chunks_mut(size))
+            .zip(tape.pairs.par_chunks_mut(ps.pair_len.max(1)))
+            .zip(tape.b.par_chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, ((a, y), b))| {
+                let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
+                for (p, ins) in ls.instructions.iter().enumerate() {
+                    let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+                    let (mp, oa) = (&m[ins.message..ins.message + c * d3], ps.irreps.offset(l3));
+                    let al = &mut a[oa..oa + c * d3];
+                    linear(&layer.down[p], c, c, mp, al, d3, ins.path_weight);
+                }
+                ps.pairs_of(&self.cg, a, y);
+                ps.forward(&self.cg, &layer.product[graph.species[i]], a, y, b);
+            });
+        Some(tape)
+    }
+
+    /// Step 5, the linear map per path (or per degree from the product basis) into the
+    /// outputs, the species' self-connection of the input features, then the gate: the
+    /// pre-gate outputs (kept for the reverse pass) and the layer's output features.
+    fn update<T: Real>(
+        &self,
+        layer: &Layer,
+        ls: &LayerShape,
+        graph: &Graph,
+        (message, product): (&[T], Option<&ProductTape<T>>),
         features: &[T],
     ) -> (Vec<T>, Vec<T>) {
         let (c, lmax) = (ls.input.channels, ls.output.lmax);
@@ -427,14 +474,25 @@ impl Evaluator {
             .zip(next.par_chunks_mut(fout))
             .enumerate()
             .for_each(|(i, (o, out))| {
-                let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
-                for (p, ins) in ls.instructions.iter().enumerate() {
-                    let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                    let rows = ins.weight_shape[0];
-                    let go = ls.gated.offset(l3);
-                    let mp = &m[ins.message..ins.message + c * d3];
-                    let op = &mut o[go..go + rows * d3];
-                    linear(&layer.down[p], rows, c, mp, op, d3, ins.path_weight);
+                if let Some(pt) = product {
+                    let size = ls.output.size();
+                    let b = &pt.b[i * size..(i + 1) * size];
+                    for (l, w) in layer.mix.iter().enumerate() {
+                        let (d, rows) = (dim(l), ls.gated_rows(l));
+                        let (ob, go) = (ls.output.offset(l), ls.gated.offset(l));
+                        let (bl, ol) = (&b[ob..ob + c * d], &mut o[go..go + rows * d]);
+                        linear(w, rows, c, bl, ol, d, self.shape.channel_norm);
+                    }
+                } else {
+                    let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
+                    for (p, ins) in ls.instructions.iter().enumerate() {
+                        let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+                        let rows = ins.weight_shape[0];
+                        let go = ls.gated.offset(l3);
+                        let mp = &m[ins.message..ins.message + c * d3];
+                        let op = &mut o[go..go + rows * d3];
+                        linear(&layer.down[p], rows, c, mp, op, d3, ins.path_weight);
+                    }
                 }
                 let x = &features[i * fin..(i + 1) * fin];
                 let sc = &layer.self_connection[graph.species[i]];

@@ -15,6 +15,10 @@ pub struct LayerOffsets {
     pub radial: usize,
     /// Linear map of each path.
     pub down: Vec<usize>,
+    /// Product-basis weights of each species (correlation ≥ 2).
+    pub product: Vec<usize>,
+    /// Linear map of each degree after the product basis (correlation ≥ 2).
+    pub mix: Vec<usize>,
     /// Self-connection of each species and degree.
     pub self_connection: Vec<Vec<usize>>,
 }
@@ -44,6 +48,8 @@ impl ParameterLayout {
                     up: Vec::new(),
                     radial: 0,
                     down: Vec::new(),
+                    product: Vec::new(),
+                    mix: Vec::new(),
                     self_connection: vec![Vec::new(); species],
                 })
                 .collect(),
@@ -59,6 +65,8 @@ impl ParameterLayout {
                 BlockKind::Radial { layer, k: 0 } => layout.layers[layer].radial = at,
                 BlockKind::Radial { .. } => {}
                 BlockKind::Down { layer, .. } => layout.layers[layer].down.push(at),
+                BlockKind::Product { layer, .. } => layout.layers[layer].product.push(at),
+                BlockKind::Mix { layer, .. } => layout.layers[layer].mix.push(at),
                 BlockKind::SelfConnection { layer, species, .. } => {
                     layout.layers[layer].self_connection[species].push(at)
                 }

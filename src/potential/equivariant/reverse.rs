@@ -7,7 +7,7 @@
 //! gives the weight gradient of a directional derivative.
 
 use super::model::{Layer, Model};
-use super::network::{linear_t, linear_w, Evaluator, Graph, LayerTape, Tape};
+use super::network::{linear_t, linear_w, Evaluator, Graph, LayerTape, ProductTape, Tape};
 use super::parameters::{LayerOffsets, ParameterLayout};
 use super::scalar::Real;
 use super::shape::LayerShape;
@@ -16,11 +16,14 @@ use glam::DVec3;
 use rayon::prelude::*;
 
 /// What the gate and linear maps give back: ∂E/∂(pre-gate outputs), ∂E/∂messages and
-/// ∂E/∂(input features) through the self-connection.
+/// ∂E/∂(input features) through the self-connection; with a product basis, ∂E/∂B and
+/// ∂E/∂A on the way (empty without).
 struct UpdateGrad<T> {
     pre_gate: Vec<T>,
     message: Vec<T>,
     input: Vec<T>,
+    product_out: Vec<T>,
+    product_in: Vec<T>,
 }
 
 impl Evaluator {
@@ -107,7 +110,7 @@ impl Evaluator {
         for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
             let (ls, off) = (&self.shape.layers[t], &at.layers[t]);
             let mut u = self.update_backward(layer, ls, graph, lt, &grad);
-            self.update_weight_grad(ls, graph, lt, &u.pre_gate, off, g);
+            self.update_weight_grad(ls, graph, lt, &u, off, g);
             let radial_w = T::radial_output(&lt.radial);
             let grad_w = self.convolve_backward_weights(ls, graph, &tape.sh, &lt.up, &u.message);
             let grad_up =
@@ -179,6 +182,8 @@ impl Evaluator {
             pre_gate: vec![zero; n * gl],
             message: vec![zero; n * ls.message_len],
             input: vec![zero; n * fin],
+            product_out: Vec::new(),
+            product_in: Vec::new(),
         };
         u.input
             .par_chunks_mut(fin)
@@ -189,6 +194,9 @@ impl Evaluator {
                 let o = &lt.pre_gate[i * gl..(i + 1) * gl];
                 gate_backward(ls, o, &grad[i * fout..(i + 1) * fout], go);
                 for (p, ins) in ls.instructions.iter().enumerate() {
+                    if ls.product.is_some() {
+                        break;
+                    }
                     let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
                     let rows = ins.weight_shape[0];
                     let po = ls.gated.offset(l3);
@@ -204,40 +212,126 @@ impl Evaluator {
                     linear_t(w, rows, c, gol, gxl, d, self.shape.channel_norm);
                 }
             });
+        if let Some(pt) = &lt.product {
+            self.product_backward(layer, ls, graph, pt, &mut u);
+        }
         u
     }
 
-    /// ∂E/∂(linear maps per path) and ∂E/∂(self-connections), from ∂E/∂(pre-gate outputs).
+    /// 4'b. Through the product basis of every atom: ∂E/∂B from ∂E/∂(pre-gate outputs),
+    /// ∂E/∂A from ∂E/∂B, ∂E/∂messages from ∂E/∂A.
+    fn product_backward<T: Real>(
+        &self,
+        layer: &Layer,
+        ls: &LayerShape,
+        graph: &Graph,
+        pt: &ProductTape<T>,
+        u: &mut UpdateGrad<T>,
+    ) {
+        let ps = ls.product.as_ref().expect("a layer with a product basis");
+        let (c, size, gl) = (ls.input.channels, ps.irreps.size(), ls.gated.size());
+        let (n, zero) = (graph.atoms(), T::from(0.0));
+        u.product_out = vec![zero; n * size];
+        u.product_in = vec![zero; n * size];
+        (u.product_out.par_chunks_mut(size))
+            .zip(u.product_in.par_chunks_mut(size))
+            .zip(u.message.par_chunks_mut(ls.message_len))
+            .enumerate()
+            .for_each(|(i, ((gb, ga), gm))| {
+                let go = &u.pre_gate[i * gl..(i + 1) * gl];
+                for (l, w) in layer.mix.iter().enumerate() {
+                    let (d, rows) = (dim(l), ls.gated_rows(l));
+                    let (ob, po) = (ps.irreps.offset(l), ls.gated.offset(l));
+                    let (gol, gbl) = (&go[po..po + rows * d], &mut gb[ob..ob + c * d]);
+                    linear_t(w, rows, c, gol, gbl, d, self.shape.channel_norm);
+                }
+                let a = &pt.a[i * size..(i + 1) * size];
+                let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
+                let w = &layer.product[graph.species[i]];
+                ps.backward(&self.cg, w, (a, y), gb, ga);
+                for (p, ins) in ls.instructions.iter().enumerate() {
+                    let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+                    let oa = ps.irreps.offset(l3);
+                    let gmp = &mut gm[ins.message..ins.message + c * d3];
+                    linear_t(
+                        &layer.down[p],
+                        c,
+                        c,
+                        &ga[oa..oa + c * d3],
+                        gmp,
+                        d3,
+                        ins.path_weight,
+                    );
+                }
+            });
+    }
+
+    /// ∂E/∂(product-basis weights) and ∂E/∂(its maps to the outputs) of one atom `i`.
+    fn product_weight_grad<T: Real>(
+        &self,
+        (ls, lt, u): (&LayerShape, &LayerTape<T>, &UpdateGrad<T>),
+        (i, species): (usize, usize),
+        off: &LayerOffsets,
+        g: &mut [T],
+    ) {
+        let (Some(ps), Some(pt)) = (&ls.product, &lt.product) else {
+            return;
+        };
+        let (c, size, gl) = (ls.input.channels, ps.irreps.size(), ls.gated.size());
+        let range = i * size..(i + 1) * size;
+        let (a, b, gb) = (
+            &pt.a[range.clone()],
+            &pt.b[range.clone()],
+            &u.product_out[range],
+        );
+        let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
+        let o = off.product[species];
+        ps.weight_grad(&self.cg, (a, y), gb, &mut g[o..o + ps.paths.len() * c]);
+        let go = &u.pre_gate[i * gl..(i + 1) * gl];
+        for (l, &o) in off.mix.iter().enumerate() {
+            let (d, rows) = (dim(l), ls.gated_rows(l));
+            let (ob, po) = (ps.irreps.offset(l), ls.gated.offset(l));
+            let gw = &mut g[o..o + rows * c];
+            let (gol, bl) = (&go[po..po + rows * d], &b[ob..ob + c * d]);
+            linear_w(gw, rows, c, gol, bl, d, self.shape.channel_norm);
+        }
+    }
+
+    /// ∂E/∂(linear maps per path), ∂E/∂(self-connections) and the product basis's weight
+    /// gradients, from what the update's reverse pass gave back.
     fn update_weight_grad<T: Real>(
         &self,
         ls: &LayerShape,
         graph: &Graph,
         lt: &LayerTape<T>,
-        grad_pre: &[T],
+        u: &UpdateGrad<T>,
         off: &LayerOffsets,
         g: &mut [T],
     ) {
         let c = ls.input.channels;
         let (fin, gl) = (ls.input.size(), ls.gated.size());
+        // the linear maps per path lead to the pre-gate outputs, or to A of the product basis
+        let (into, into_len) = match &ls.product {
+            Some(ps) => (&u.product_in, ps.irreps.size()),
+            None => (&u.pre_gate, gl),
+        };
+        let offset = |l: usize| match &ls.product {
+            Some(ps) => ps.irreps.offset(l),
+            None => ls.gated.offset(l),
+        };
         for i in 0..graph.atoms() {
-            let go = &grad_pre[i * gl..(i + 1) * gl];
+            let go = &u.pre_gate[i * gl..(i + 1) * gl];
+            let gi = &into[i * into_len..(i + 1) * into_len];
             let m = &lt.message[i * ls.message_len..(i + 1) * ls.message_len];
             for (p, ins) in ls.instructions.iter().enumerate() {
                 let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                let rows = ins.weight_shape[0];
-                let po = ls.gated.offset(l3);
+                let (rows, po) = (ins.weight_shape[0], offset(l3));
                 let gw = &mut g[off.down[p]..off.down[p] + rows * c];
                 let mp = &m[ins.message..ins.message + c * d3];
-                linear_w(
-                    gw,
-                    rows,
-                    c,
-                    &go[po..po + rows * d3],
-                    mp,
-                    d3,
-                    ins.path_weight,
-                );
+                let gip = &gi[po..po + rows * d3];
+                linear_w(gw, rows, c, gip, mp, d3, ins.path_weight);
             }
+            self.product_weight_grad((ls, lt, u), (i, graph.species[i]), off, g);
             let x = &lt.input[i * fin..(i + 1) * fin];
             for (l, &o) in off.self_connection[graph.species[i]].iter().enumerate() {
                 let (d, rows) = (dim(l), ls.self_connection[l][0]);

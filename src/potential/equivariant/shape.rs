@@ -6,6 +6,7 @@
 //! ([`super::file`]), the forward pass and both reverse passes all read it.
 
 use super::clebsch_gordan::triangle;
+use super::product::ProductShape;
 use super::spherical_harmonics::{dim, total_dim, LMAX};
 
 /// What fixes the shape of a model.
@@ -30,7 +31,14 @@ pub struct Hyper {
     pub parity: bool,
     /// The average number of neighbours; messages are divided by its square root.
     pub avg_neighbors: f64,
+    /// Factors of the aggregated messages multiplied in each layer's product basis: 1 keeps
+    /// the NequIP layer (messages straight into the linear maps), 2 or 3 adds MACE's
+    /// symmetric products of up to 3 (body order 4).
+    pub correlation: usize,
 }
+
+/// Largest correlation order of the product basis.
+pub const MAX_CORRELATION: usize = 3;
 
 /// One coupling l1 ⊗ l2 → l3 of a convolution: neighbour features of degree l1 with the
 /// spherical harmonics of degree l2 of the bond, into degree l3.
@@ -114,6 +122,7 @@ impl Hyper {
         let sizes = [
             ("species (count)", self.species.len(), 1, MAX_SIZE),
             ("lmax", self.lmax, 0, LMAX),
+            ("correlation", self.correlation, 1, MAX_CORRELATION),
             ("channels", self.channels, 1, MAX_SIZE),
             ("layers", self.layers, 0, MAX_SIZE),
             ("radial_basis", self.radial_basis, 1, MAX_SIZE),
@@ -200,7 +209,8 @@ pub struct Instruction {
     pub path: Path,
     /// Start of the path's message block (C·(2 l3 + 1) numbers) in an atom's messages.
     pub message: usize,
-    /// Shape of the linear map's weights: out_channels(l3) × C.
+    /// Shape of the linear map's weights: out_channels(l3) × C, or C × C into the product
+    /// basis's input.
     pub weight_shape: [usize; 2],
     /// Factor of the linear map: 1/√(C · number of paths into l3).
     pub path_weight: f64,
@@ -224,9 +234,23 @@ pub struct LayerShape {
     /// Shape of the species-dependent self-connection of each degree l present in both the
     /// input and the output: out_channels(l) × C.
     pub self_connection: Vec<[usize; 2]>,
+    /// The product basis between the convolution and the outputs (correlation ≥ 2): the
+    /// linear maps per path then give its input A, and a linear map per degree
+    /// (out_channels(l) × C) takes its output B to the outputs before the gate.
+    pub product: Option<ProductShape>,
 }
 
 impl LayerShape {
+    /// Rows of the outputs before the gate of degree l: out_channels(l).
+    pub fn gated_rows(&self, l: usize) -> usize {
+        let c = self.gated.channels;
+        if l == 0 {
+            c * (1 + self.gated.lmax)
+        } else {
+            c
+        }
+    }
+
     /// Weights the radial MLP gives each bond: one per path and channel.
     pub fn radial_outputs(&self) -> usize {
         self.instructions.len() * self.input.channels
@@ -244,6 +268,10 @@ pub enum BlockKind {
     Radial { layer: usize, k: usize },
     /// Linear map of path `path` of layer `layer`.
     Down { layer: usize, path: usize },
+    /// Product-basis weights of species `species` in layer `layer`, paths × C.
+    Product { layer: usize, species: usize },
+    /// Linear map of degree `l` from the product basis to the outputs of layer `layer`.
+    Mix { layer: usize, l: usize },
     /// Self-connection of degree `l` for species `species` in layer `layer`.
     SelfConnection {
         layer: usize,
@@ -303,6 +331,16 @@ impl Shape {
             .map(|t| {
                 let lmax_in = hyper.lmax_in(t);
                 let paths = hyper.paths(lmax_in);
+                let output = Irreps {
+                    channels: c,
+                    lmax: hyper.lmax,
+                };
+                let product = (hyper.correlation > 1)
+                    .then(|| ProductShape::new(output, hyper.correlation, hyper.parity));
+                let rows = |l: usize| match product {
+                    Some(_) => c,
+                    None => hyper.out_channels(l),
+                };
                 let mut message = 0;
                 let instructions = (paths.iter())
                     .map(|&path| {
@@ -310,7 +348,7 @@ impl Shape {
                         let i = Instruction {
                             path,
                             message,
-                            weight_shape: [hyper.out_channels(path.l3), c],
+                            weight_shape: [rows(path.l3), c],
                             path_weight: 1.0 / ((c * into_l3) as f64).sqrt(),
                         };
                         message += c * dim(path.l3);
@@ -328,10 +366,7 @@ impl Shape {
                         channels: c,
                         lmax: lmax_in,
                     },
-                    output: Irreps {
-                        channels: c,
-                        lmax: hyper.lmax,
-                    },
+                    output,
                     gated: Gated {
                         channels: c,
                         lmax: hyper.lmax,
@@ -340,6 +375,7 @@ impl Shape {
                     message_len: message,
                     radial_sizes,
                     self_connection,
+                    product,
                 }
             })
             .collect();
@@ -355,7 +391,9 @@ impl Shape {
     /// Every weight array of the model in its one order (the flat vector's, the model
     /// file's and that of the random initial weights): the embedding; per layer the linear
     /// maps per degree, the radial MLP's matrices, the linear maps per path and the
-    /// self-connections (by species, then degree); the readout; the scale and the shift.
+    /// product basis's weights (by species) and maps to the outputs (by degree) when it has
+    /// one, and the self-connections (by species, then degree); the readout; the scale and
+    /// the shift.
     pub fn blocks(&self) -> Vec<Block> {
         let h = &self.hyper;
         let (s, c) = (h.species.len(), h.channels);
@@ -378,6 +416,21 @@ impl Shape {
                     format!("/layers/{t}/down/{p}"),
                     ins.weight_shape.to_vec(),
                 );
+            }
+            if let Some(product) = &layer.product {
+                for (species, name) in h.species.iter().enumerate() {
+                    let kind = BlockKind::Product { layer: t, species };
+                    let name = format!("/layers/{t}/product/{name}");
+                    push(kind, name, vec![product.paths.len(), c]);
+                }
+                for l in 0..=h.lmax {
+                    let kind = BlockKind::Mix { layer: t, l };
+                    push(
+                        kind,
+                        format!("/layers/{t}/mix/{l}"),
+                        vec![h.out_channels(l), c],
+                    );
+                }
             }
             for (species, name) in h.species.iter().enumerate() {
                 for (l, shape) in layer.self_connection.iter().enumerate() {
@@ -411,6 +464,7 @@ impl Shape {
         line(&mut out, "species", h.species.join(", "));
         line(&mut out, "lmax", h.lmax.to_string());
         line(&mut out, "parity", h.parity.to_string());
+        line(&mut out, "correlation", h.correlation.to_string());
         line(&mut out, "channels", h.channels.to_string());
         line(&mut out, "layers", h.layers.to_string());
         line(&mut out, "cutoff", format!("{} Å", h.cutoff));
@@ -422,6 +476,16 @@ impl Shape {
             .map(|l| l.instructions.len().to_string())
             .collect();
         line(&mut out, "paths per layer", paths.join(", "));
+        if let Some(p) = self.layers.first().and_then(|l| l.product.as_ref()) {
+            let counts: Vec<String> = (1..=p.correlation)
+                .map(|nu| p.count(nu).to_string())
+                .collect();
+            line(
+                &mut out,
+                "product paths",
+                format!("{} (ν = 1..{})", counts.join("/"), p.correlation),
+            );
+        }
         line(&mut out, "parameters", self.parameter_count().to_string());
         out
     }
