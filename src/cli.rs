@@ -103,8 +103,13 @@ pub enum Command {
     Eval {
         /// The model file.
         model: PathBuf,
-        /// The reference data.
-        data: PathBuf,
+        /// The reference data (extended XYZ with energy and forces).
+        #[arg(required_unless_present = "deck")]
+        data: Option<PathBuf>,
+        /// A training deck instead of a data file: its training and validation frames, as
+        /// its seeded split chose them, are reported apart (JSON: `train`, `validation`).
+        #[arg(long, conflicts_with = "data")]
+        deck: Option<PathBuf>,
         /// Print JSON (`n_frames`, `energy_mae_mev`, `energy_mae_mev_per_atom`,
         /// `energy_rmse_mev`, `force_mae_mev_per_angstrom`, `force_rmse_mev_per_angstrom`).
         #[arg(long)]
@@ -275,33 +280,37 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             plot_only,
             quiet,
         } => learning_curve(&deck, &overrides, plot_only, quiet),
-        Command::Eval { model, data, json } => {
-            let e = tools::evaluate_errors(&file::load(&model)?, &data)?;
-            if json {
-                println!(
-                    "{{\"n_frames\": {}, \"energy_mae_mev\": {}, \"energy_mae_mev_per_atom\": {}, \"energy_rmse_mev\": {}, \"force_mae_mev_per_angstrom\": {}, \"force_rmse_mev_per_angstrom\": {}}}",
-                    e.n_frames,
-                    e.energy_mae_mev,
-                    e.energy_mae_mev_per_atom,
-                    e.energy_rmse_mev,
-                    e.force_mae_mev_per_angstrom,
-                    e.force_rmse_mev_per_angstrom
-                );
-            } else {
-                println!("frames            {}", e.n_frames);
-                println!(
-                    "energy MAE        {:.3} meV ({:.3} meV/atom)",
-                    e.energy_mae_mev, e.energy_mae_mev_per_atom
-                );
-                println!("energy RMSE       {:.3} meV", e.energy_rmse_mev);
-                println!(
-                    "force MAE         {:.3} meV/Å",
-                    e.force_mae_mev_per_angstrom
-                );
-                println!(
-                    "force RMSE        {:.3} meV/Å",
-                    e.force_rmse_mev_per_angstrom
-                );
+        Command::Eval {
+            model,
+            data,
+            deck,
+            json,
+        } => {
+            let model = file::load(&model)?;
+            match (data, deck) {
+                (Some(data), None) => {
+                    let e = tools::evaluate_errors(&model, &data)?;
+                    match json {
+                        true => println!("{}", e.json()),
+                        false => print!("{}", e.table()),
+                    }
+                }
+                (None, Some(deck)) => {
+                    let (train, val) = tools::evaluate_split(&model, &deck)?;
+                    match json {
+                        true => println!(
+                            "{{\"train\": {}, \"validation\": {}}}",
+                            train.json(),
+                            val.json()
+                        ),
+                        false => print!(
+                            "training frames\n{}\nvalidation frames\n{}",
+                            train.table(),
+                            val.table()
+                        ),
+                    }
+                }
+                _ => anyhow::bail!("eqmd eval takes a data file or --deck TRAINING.toml, not both"),
             }
             Ok(())
         }

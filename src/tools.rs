@@ -84,9 +84,33 @@ pub struct Errors {
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
 /// `forces`), as `eqmd eval` reports them: the training metrics, frames in parallel.
 pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
-    use crate::train::{data::load_samples, loss, metrics::Summary};
+    let samples =
+        crate::train::data::load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
+    Ok(errors_on(model, &samples))
+}
+
+/// The errors of `model` on the training and on the validation frames of a training deck's
+/// split, apart (evaluating on the whole data file would mix frames it was fitted to into
+/// the figure). The model must know the deck's species in its order and use its cutoff.
+pub fn evaluate_split(model: &Model, deck: &Path) -> anyhow::Result<(Errors, Errors)> {
+    let training = crate::train::trainer::Training::load(deck, &[])?;
+    let (species, cutoff) = (&training.species, training.deck.deck.model.cutoff);
+    anyhow::ensure!(
+        model.hyper.species == *species && model.hyper.cutoff == cutoff,
+        "{}: the model's species {:?} and cutoff {} Å are not the deck's ({:?}, {} Å)",
+        deck.display(),
+        model.hyper.species,
+        model.hyper.cutoff,
+        species,
+        cutoff
+    );
+    let train = errors_on(model, &training.train);
+    Ok((train, errors_on(model, &training.validation)))
+}
+
+fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
+    use crate::train::{loss, metrics::Summary};
     use rayon::prelude::*;
-    let samples = load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
     let ev = Evaluator::new(model);
     let no_loss = loss::LossWeights {
         energy: 0.0,
@@ -98,12 +122,40 @@ pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
         .map(|s| loss::frame_errors(&ev, model, s, &no_loss))
         .collect();
     let s = Summary::of(&errors);
-    Ok(Errors {
+    Errors {
         n_frames: s.frames,
         energy_mae_mev: s.energy_mae_mev,
         energy_mae_mev_per_atom: s.energy_mae_mev_per_atom,
         energy_rmse_mev: s.energy_rmse_mev,
         force_mae_mev_per_angstrom: s.force_mae,
         force_rmse_mev_per_angstrom: s.force_rmse,
-    })
+    }
+}
+
+impl Errors {
+    /// The figures as one JSON object.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"n_frames\": {}, \"energy_mae_mev\": {}, \"energy_mae_mev_per_atom\": {}, \"energy_rmse_mev\": {}, \"force_mae_mev_per_angstrom\": {}, \"force_rmse_mev_per_angstrom\": {}}}",
+            self.n_frames,
+            self.energy_mae_mev,
+            self.energy_mae_mev_per_atom,
+            self.energy_rmse_mev,
+            self.force_mae_mev_per_angstrom,
+            self.force_rmse_mev_per_angstrom
+        )
+    }
+
+    /// The figures as a table, one per line.
+    pub fn table(&self) -> String {
+        format!(
+            "frames            {}\nenergy MAE        {:.3} meV ({:.3} meV/atom)\nenergy RMSE       {:.3} meV\nforce MAE         {:.3} meV/Å\nforce RMSE        {:.3} meV/Å\n",
+            self.n_frames,
+            self.energy_mae_mev,
+            self.energy_mae_mev_per_atom,
+            self.energy_rmse_mev,
+            self.force_mae_mev_per_angstrom,
+            self.force_rmse_mev_per_angstrom
+        )
+    }
 }

@@ -180,3 +180,54 @@ fn init_refuses_impossible_shapes() {
         assert!(!model.exists(), "{flag} {value} wrote a model");
     }
 }
+
+/// `eqmd eval MODEL --deck TRAINING.toml` reports the deck's training and validation frames
+/// apart: its validation figures are those of `eqmd eval` on exactly the frames the deck's
+/// seeded split holds out, and the two parts together make the whole file.
+#[test]
+fn eval_with_a_training_deck_reports_its_split_apart() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = format!("{root}/potentials/rmd17-ethanol.h5");
+    let deck = format!("{root}/inputs/training/ethanol.toml");
+    let data = format!("{root}/inputs/data/rmd17-ethanol.xyz");
+    let field = |json: &str, part: &str, key: &str| -> f64 {
+        let json = &json[json.find(&format!("\"{part}\"")).unwrap_or(0)..];
+        let at = json.find(&format!("\"{key}\": ")).unwrap();
+        let rest = &json[at + key.len() + 4..];
+        rest[..rest.find([',', '}']).unwrap()].trim().parse().unwrap()
+    };
+    let out = eqmd(&["eval", &model, "--deck", &deck, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let split = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(field(&split, "train", "n_frames"), 950.0);
+    assert_eq!(field(&split, "validation", "n_frames"), 50.0);
+
+    // the held-out frames, as the deck's split (1,000 frames, seed 1) chooses them
+    let text = std::fs::read_to_string(&data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let per_frame = 2 + 9;
+    let (_, held_out) = eqmd::train::data::split(lines.len() / per_frame, 950, 50, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let val_file = dir.path().join("validation.xyz");
+    let mut val_text = String::new();
+    for k in held_out {
+        for line in &lines[k * per_frame..(k + 1) * per_frame] {
+            val_text.push_str(line);
+            val_text.push('\n');
+        }
+    }
+    std::fs::write(&val_file, val_text).unwrap();
+    let out = eqmd(&["eval", &model, val_file.to_str().unwrap(), "--json"]);
+    let alone = String::from_utf8_lossy(&out.stdout).to_string();
+    let whole = String::from_utf8_lossy(&eqmd(&["eval", &model, &data, "--json"]).stdout).to_string();
+    for key in ["energy_mae_mev", "force_mae_mev_per_angstrom"] {
+        let v = field(&split, "validation", key);
+        assert!((v - field(&alone, "", key)).abs() < 1e-9 * v, "{key}: {split} vs {alone}");
+        let t = field(&split, "train", key);
+        let mixed = (950.0 * t + 50.0 * v) / 1000.0;
+        assert!((mixed - field(&whole, "", key)).abs() < 1e-9 * mixed, "{key}");
+    }
+    // a data file and a deck at once is refused
+    let both = eqmd(&["eval", &model, &data, "--deck", &deck]);
+    assert_eq!(both.status.code(), Some(2));
+}

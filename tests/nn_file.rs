@@ -322,3 +322,22 @@ fn save_refuses_models_that_would_not_load() {
     let msg = save(&model, &path).unwrap_err().to_string();
     assert!(msg.contains("twice"), "{msg}");
 }
+
+/// Saving over a model replaces it whole, through a file beside it that is renamed over it:
+/// nothing else is left in the folder, and a failed save leaves the old file as it was.
+#[test]
+fn save_replaces_a_model_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = saved(dir.path());
+    let other = Model::random(hyper(1, true, 3, vec![4]), 3);
+    save(&other, &path).unwrap();
+    assert_eq!(load(&path).unwrap(), other);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("model.h5")]);
+    let mut bad = other.clone();
+    bad.readout[0] = f64::NAN;
+    assert!(save(&bad, &path).is_err());
+    assert_eq!(load(&path).unwrap(), other);
+    assert!(save(&other, &dir.path().join("missing/model.h5")).is_err());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

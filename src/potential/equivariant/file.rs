@@ -96,20 +96,36 @@ fn h5<'a>(action: &'a str, what: &'a str) -> impl FnOnce(hdf5::Error) -> Fault +
     move |e| Fault::Hdf5(format!("cannot {action} {what}"), e)
 }
 
-/// Writes `model` to `path` (created or truncated) after checking that its weights have the
-/// shapes its hyper-parameters imply and are finite, so that every saved file loads.
+/// Writes `model` to `path` after checking that its weights have the shapes its
+/// hyper-parameters imply and are finite, so that every saved file loads. The file is
+/// written beside `path` and renamed over it, so that a reader (or a run killed while
+/// saving) sees the old model or the new one, never half of one.
 pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
     let shape = Shape::new(model.hyper.clone())
         .map_err(hyper_fault)
         .and_then(|shape| check_model(model, &shape).map(|()| shape))
         .map_err(|f| f.at(path))?;
-    let file = File::with_options()
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let written = File::with_options()
         .with_fapl(|p| p.file_locking(false))
-        .create(path)
-        .map_err(|e| h5("create", "the model file")(e).at(path))?;
-    write(&file, model, &shape)
-        .and_then(|()| file.flush())
-        .map_err(|e| h5("write", "the model file")(e).at(path))
+        .create(&partial)
+        .map_err(|e| h5("create", "the model file")(e).at(path))
+        .and_then(|file| {
+            write(&file, model, &shape)
+                .and_then(|()| file.flush())
+                .map_err(|e| h5("write", "the model file")(e).at(path))
+        })
+        .and_then(|()| {
+            std::fs::rename(&partial, path).map_err(|source| ModelFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }
 
 /// Reads and validates the model file at `path` (format, version, hyper-parameters, every
