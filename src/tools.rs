@@ -84,8 +84,7 @@ pub struct Errors {
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
 /// `forces`), as `eqmd eval` reports them: the training metrics, frames in parallel.
 pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
-    let samples =
-        crate::train::data::load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
+    let samples = crate::train::data::load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
     Ok(errors_on(model, &samples))
 }
 

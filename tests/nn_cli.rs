@@ -194,10 +194,17 @@ fn eval_with_a_training_deck_reports_its_split_apart() {
         let json = &json[json.find(&format!("\"{part}\"")).unwrap_or(0)..];
         let at = json.find(&format!("\"{key}\": ")).unwrap();
         let rest = &json[at + key.len() + 4..];
-        rest[..rest.find([',', '}']).unwrap()].trim().parse().unwrap()
+        rest[..rest.find([',', '}']).unwrap()]
+            .trim()
+            .parse()
+            .unwrap()
     };
     let out = eqmd(&["eval", &model, "--deck", &deck, "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let split = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(field(&split, "train", "n_frames"), 950.0);
     assert_eq!(field(&split, "validation", "n_frames"), 50.0);
@@ -219,13 +226,20 @@ fn eval_with_a_training_deck_reports_its_split_apart() {
     std::fs::write(&val_file, val_text).unwrap();
     let out = eqmd(&["eval", &model, val_file.to_str().unwrap(), "--json"]);
     let alone = String::from_utf8_lossy(&out.stdout).to_string();
-    let whole = String::from_utf8_lossy(&eqmd(&["eval", &model, &data, "--json"]).stdout).to_string();
+    let whole =
+        String::from_utf8_lossy(&eqmd(&["eval", &model, &data, "--json"]).stdout).to_string();
     for key in ["energy_mae_mev", "force_mae_mev_per_angstrom"] {
         let v = field(&split, "validation", key);
-        assert!((v - field(&alone, "", key)).abs() < 1e-9 * v, "{key}: {split} vs {alone}");
+        assert!(
+            (v - field(&alone, "", key)).abs() < 1e-9 * v,
+            "{key}: {split} vs {alone}"
+        );
         let t = field(&split, "train", key);
         let mixed = (950.0 * t + 50.0 * v) / 1000.0;
-        assert!((mixed - field(&whole, "", key)).abs() < 1e-9 * mixed, "{key}");
+        assert!(
+            (mixed - field(&whole, "", key)).abs() < 1e-9 * mixed,
+            "{key}"
+        );
     }
     // a data file and a deck at once is refused
     let both = eqmd(&["eval", &model, &data, "--deck", &deck]);

@@ -332,7 +332,10 @@ fn save_replaces_a_model_whole() {
     let other = Model::random(hyper(1, true, 3, vec![4]), 3);
     save(&other, &path).unwrap();
     assert_eq!(load(&path).unwrap(), other);
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("model.h5")]);
     let mut bad = other.clone();
     bad.readout[0] = f64::NAN;

@@ -105,7 +105,10 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
         .map_err(hyper_fault)
         .and_then(|shape| check_model(model, &shape).map(|()| shape))
         .map_err(|f| f.at(path))?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let written = File::with_options()
         .with_fapl(|p| p.file_locking(false))

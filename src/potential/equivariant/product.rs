@@ -260,9 +260,9 @@ impl ProductShape {
             let (o1, o2) = (self.irreps.offset(p.l1), self.irreps.offset(p.l2));
             for &(i1, i2, i3, v) in &coupling(cg, p.l1, p.l2, p.k).nonzero {
                 let gs = row(&gy, p.offset, i3, c);
-                for ch in 0..c {
+                for (ch, &g) in gs.iter().enumerate() {
                     let (x1, x2) = (o1 + i1 as usize * c + ch, o2 + i2 as usize * c + ch);
-                    let t = gs[ch] * v;
+                    let t = g * v;
                     let (p1, p2) = (a[x1], a[x2]);
                     ga[x1] += t * p2;
                     ga[x2] += t * p1;
