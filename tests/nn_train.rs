@@ -264,3 +264,117 @@ fn early_stopping_ends_a_run_that_stops_improving() {
     let rows = std::fs::read_to_string(dir.path().join("model.csv")).unwrap();
     assert_eq!(rows.lines().count(), o.epochs + 1);
 }
+
+#[test]
+fn model_init_starts_from_a_trained_model_of_the_same_shape() {
+    let first = tempfile::tempdir().unwrap();
+    run(&deck(first.path(), ""), &["optimizer.epochs=8"], false);
+    let trained = first.path().join("model.h5");
+    let trained_val = |dir: &Path| -> Vec<f64> {
+        std::fs::read_to_string(dir.join("model.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
+            .collect()
+    };
+    let best = trained_val(first.path())
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+    let second = tempfile::tempdir().unwrap();
+    let d = deck(second.path(), "[schedule]\nmin = 1e-12\n");
+    let init = format!("model.init=\"{}\"", trained.display());
+    // a rate too small to move the weights: the first epoch validates the trained model
+    let o = run(
+        &d,
+        &[
+            &init,
+            "optimizer.epochs=1",
+            "optimizer.learning_rate=1e-12",
+            "optimizer.ema=0",
+        ],
+        false,
+    );
+    assert_eq!(o.epochs, 1);
+    let val = trained_val(second.path())[0];
+    assert!(
+        (val - best).abs() <= 1e-6 * best,
+        "validation {val}, trained {best}"
+    );
+    // (the first epoch from random weights validated far from it)
+    assert!(trained_val(first.path())[0] > best * (1.0 + 1e-3));
+    // another shape is refused by key
+    let err = Training::load(&d, &[init.clone(), "model.channels=5".into()])
+        .unwrap()
+        .run(false, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.init") && err.contains("channels 4 (deck: 5)"),
+        "{err}"
+    );
+    let err = Training::load(&d, &["model.init=\"missing.h5\"".into()])
+        .unwrap()
+        .run(false, false)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("missing.h5"), "{err:#}");
+}
+
+#[test]
+fn cosine_over_minutes_follows_the_training_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 0.01; // minutes
+    let d = deck(
+        dir.path(),
+        "[schedule]\nkind = \"cosine\"\nover = \"minutes\"\nmin = 1e-4\n",
+    );
+    let o = run(
+        &d,
+        &[
+            "optimizer.epochs=1000000",
+            &format!("optimizer.max_minutes={limit}"),
+        ],
+        false,
+    );
+    assert!(o.seconds >= 60.0 * limit, "stopped after {} s", o.seconds);
+    let rows: Vec<(f64, f64)> = std::fs::read_to_string(dir.path().join("model.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<f64> = l.split(',').take(3).map(|x| x.parse().unwrap()).collect();
+            (f[1], f[2])
+        })
+        .collect();
+    assert!(rows.len() > 2, "{} epochs", rows.len());
+    let (initial, min, span) = (0.01, 1e-4, 60.0 * limit);
+    assert_eq!(rows[0].0, initial);
+    for w in rows.windows(2) {
+        let ((_, t), (lr, _)) = (w[0], w[1]);
+        let x = (t / span).min(1.0);
+        let want = min + 0.5 * (initial - min) * (1.0 + (std::f64::consts::PI * x).cos());
+        // the CSV's seconds are rounded to 0.01 s
+        assert!(
+            (lr - want).abs() < 0.03 * initial,
+            "at {t} s: {lr}, want {want}"
+        );
+    }
+    assert!(
+        rows.last().unwrap().0 < 0.5 * initial,
+        "the clock did not drive the rate: {:?}",
+        rows.last()
+    );
+    for (set, message) in [
+        ("schedule.kind=\"plateau\"", "needs kind = \"cosine\""),
+        ("optimizer.max_minutes=0", "optimizer.max_minutes"),
+    ] {
+        let err = Training::load(&d, &[set.to_string()])
+            .err()
+            .expect("must fail")
+            .to_string();
+        assert!(
+            err.contains("schedule.over") && err.contains(message),
+            "{set}: {err}"
+        );
+    }
+}

@@ -88,6 +88,10 @@ pub struct ModelSection {
     pub correlation: usize,
     /// Seed of the initial weights.
     pub seed: u64,
+    /// Start from the weights, scale, shift and neighbour count of this model file
+    /// instead of random weights (its shape and species must be the section's), to
+    /// continue a finished training with another schedule or fine-tune on new data.
+    pub init: Option<String>,
 }
 
 impl Default for ModelSection {
@@ -103,6 +107,7 @@ impl Default for ModelSection {
             parity: false,
             correlation: defaults::CORRELATION,
             seed: 0,
+            init: None,
         }
     }
 }
@@ -235,7 +240,7 @@ fn ema() -> f64 {
 
 /// How the learning rate changes: `constant`, `plateau` (multiply by `factor` after
 /// `patience` epochs without a better validation loss) or `cosine` (to `min` over the
-/// epochs).
+/// epochs, or over `optimizer.max_minutes` with `over = "minutes"`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSection {
@@ -248,6 +253,22 @@ pub struct ScheduleSection {
     /// Smallest learning rate.
     #[serde(default = "min_lr")]
     pub min: f64,
+    /// What the cosine runs over: the epochs, or the time limit.
+    #[serde(default)]
+    pub over: ScheduleSpan,
+}
+
+/// The length a decaying schedule spans (`schedule.over`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleSpan {
+    /// `optimizer.epochs`: the same seed gives the same model, bit for bit.
+    #[default]
+    Epochs,
+    /// `optimizer.max_minutes` of training time: the rate reaches its minimum when time
+    /// runs out whatever the speed of the machine, at the price of bit-for-bit
+    /// reproducibility (the rate of an epoch depends on the time it started).
+    Minutes,
 }
 
 impl Default for ScheduleSection {
@@ -257,6 +278,7 @@ impl Default for ScheduleSection {
             factor: factor(),
             patience: patience(),
             min: min_lr(),
+            over: ScheduleSpan::default(),
         }
     }
 }

@@ -89,12 +89,24 @@ pub enum Schedule {
         min: f64,
         epochs: usize,
     },
+    /// Half a cosine from the initial rate to `min` over `seconds` of training time.
+    CosineTime {
+        initial: f64,
+        min: f64,
+        seconds: f64,
+    },
+}
+
+/// Half a cosine from `initial` at x = 0 to `min` at x ≥ 1.
+fn cosine(initial: f64, min: f64, x: f64) -> f64 {
+    let x = x.clamp(0.0, 1.0);
+    min + 0.5 * (initial - min) * (1.0 + (std::f64::consts::PI * x).cos())
 }
 
 impl Schedule {
     /// The learning rate for the next epoch, after one with validation loss `val_loss`
-    /// (`epoch` epochs done, current rate `lr`).
-    pub fn next(&mut self, lr: f64, epoch: usize, val_loss: f64) -> f64 {
+    /// (`epoch` epochs and `elapsed` seconds of training done, current rate `lr`).
+    pub fn next(&mut self, lr: f64, epoch: usize, elapsed: f64, val_loss: f64) -> f64 {
         match self {
             Schedule::Constant => lr,
             Schedule::Plateau {
@@ -122,10 +134,12 @@ impl Schedule {
                 initial,
                 min,
                 epochs,
-            } => {
-                let x = (epoch as f64 / (*epochs).max(1) as f64).min(1.0);
-                *min + 0.5 * (*initial - *min) * (1.0 + (std::f64::consts::PI * x).cos())
-            }
+            } => cosine(*initial, *min, epoch as f64 / (*epochs).max(1) as f64),
+            Schedule::CosineTime {
+                initial,
+                min,
+                seconds,
+            } => cosine(*initial, *min, elapsed / seconds.max(f64::MIN_POSITIVE)),
         }
     }
 }
@@ -171,7 +185,7 @@ mod tests {
         };
         let mut lr = 1.0;
         for (e, loss) in [1.0, 2.0, 2.0, 2.0].iter().enumerate() {
-            lr = s.next(lr, e, *loss);
+            lr = s.next(lr, e, 0.0, *loss);
         }
         assert_eq!(lr, 0.5);
     }
@@ -183,7 +197,20 @@ mod tests {
             min: 0.01,
             epochs: 10,
         };
-        assert!((s.next(1.0, 10, 0.0) - 0.01).abs() < 1e-15);
-        assert!((s.next(1.0, 5, 0.0) - 0.505).abs() < 1e-12);
+        assert!((s.next(1.0, 10, 0.0, 0.0) - 0.01).abs() < 1e-15);
+        assert!((s.next(1.0, 5, 0.0, 0.0) - 0.505).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cosine_over_time_follows_the_clock_not_the_epochs() {
+        let mut s = Schedule::CosineTime {
+            initial: 1.0,
+            min: 0.01,
+            seconds: 100.0,
+        };
+        assert!((s.next(1.0, 1, 50.0, 0.0) - 0.505).abs() < 1e-12);
+        assert!((s.next(1.0, 1000, 25.0, 0.0) - s.next(1.0, 1, 25.0, 0.0)).abs() < 1e-15);
+        assert!((s.next(1.0, 2, 100.0, 0.0) - 0.01).abs() < 1e-15);
+        assert!((s.next(1.0, 3, 250.0, 0.0) - 0.01).abs() < 1e-15);
     }
 }

@@ -79,6 +79,16 @@ impl TrainState {
                 w.f64(*min);
                 w.u64(*epochs as u64);
             }
+            Schedule::CosineTime {
+                initial,
+                min,
+                seconds,
+            } => {
+                w.u64(3);
+                w.f64(*initial);
+                w.f64(*min);
+                w.f64(*seconds);
+            }
         }
         w.f64(self.best_validation);
         w.u64(self.best_epoch as u64);
@@ -124,6 +134,11 @@ impl TrainState {
                 initial: r.f64()?,
                 min: r.f64()?,
                 epochs: r.u64()? as usize,
+            },
+            3 => Schedule::CosineTime {
+                initial: r.f64()?,
+                min: r.f64()?,
+                seconds: r.f64()?,
             },
             k => return Err(format!("unknown schedule kind {k}")),
         };

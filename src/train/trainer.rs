@@ -2,7 +2,7 @@
 //! the loss, a moving average of the weights that is what gets validated and saved, the
 //! learning-rate schedule, early stopping, a checkpoint after every epoch.
 
-use super::config::{OptimizerKind, ScheduleKind, TrainDeck};
+use super::config::{OptimizerKind, ScheduleKind, ScheduleSpan, TrainDeck};
 use super::data::{average_neighbors, energy_shift, force_rms, load_samples, species_of, split};
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
@@ -13,6 +13,7 @@ use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::parameters::ParameterLayout;
+use crate::potential::equivariant::shape::Hyper;
 use crate::potential::Scratch;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,6 +40,47 @@ pub struct Outcome {
     pub model: PathBuf,
     /// Trainable weights.
     pub parameters: usize,
+}
+
+/// The keys whose values differ between a model file's shape and a deck's (the average
+/// neighbour count aside), as "key file (deck value)".
+fn shape_differences(file: &Hyper, deck: &Hyper) -> Vec<String> {
+    let pairs = [
+        (
+            "species",
+            format!("{:?}", file.species),
+            format!("{:?}", deck.species),
+        ),
+        ("lmax", file.lmax.to_string(), deck.lmax.to_string()),
+        (
+            "channels",
+            file.channels.to_string(),
+            deck.channels.to_string(),
+        ),
+        ("layers", file.layers.to_string(), deck.layers.to_string()),
+        ("cutoff", file.cutoff.to_string(), deck.cutoff.to_string()),
+        (
+            "radial_basis",
+            file.radial_basis.to_string(),
+            deck.radial_basis.to_string(),
+        ),
+        (
+            "radial_hidden",
+            format!("{:?}", file.radial_hidden),
+            format!("{:?}", deck.radial_hidden),
+        ),
+        ("parity", file.parity.to_string(), deck.parity.to_string()),
+        (
+            "correlation",
+            file.correlation.to_string(),
+            deck.correlation.to_string(),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(k, a, b)| format!("{k} {a} (deck: {b})"))
+        .collect()
 }
 
 /// A training deck read and checked, with its data loaded.
@@ -85,6 +127,17 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     }
     if !(d.schedule.factor > 0.0 && d.schedule.factor <= 1.0) {
         return Err(deck.error("schedule.factor", "must be in (0, 1]"));
+    }
+    if d.schedule.over == ScheduleSpan::Minutes {
+        if d.schedule.kind != ScheduleKind::Cosine {
+            return Err(deck.error("schedule.over", "\"minutes\" needs kind = \"cosine\""));
+        }
+        if d.optimizer.max_minutes <= 0.0 {
+            return Err(deck.error(
+                "schedule.over",
+                "\"minutes\" needs a time limit: set optimizer.max_minutes",
+            ));
+        }
     }
     if !(d.schedule.min > 0.0 && d.schedule.min <= d.optimizer.learning_rate) {
         return Err(deck.error(
@@ -146,18 +199,33 @@ impl Training {
         })
     }
 
-    /// The initial model: random weights of the deck's shape, the average neighbour count
-    /// of the training frames, scale = their force RMS, shift = least-squares per-species
-    /// energies.
-    pub fn initial_model(&self) -> Model {
+    /// The initial model: the one `model.init` names, or random weights of the deck's
+    /// shape, the average neighbour count of the training frames, scale = their force
+    /// RMS, shift = least-squares per-species energies.
+    pub fn initial_model(&self) -> anyhow::Result<Model> {
         let m = &self.deck.deck.model;
         let train: Vec<&Sample> = self.train.iter().collect();
         let hyper = m.hyper(self.species.clone(), average_neighbors(&train).max(1.0));
+        if let Some(init) = &m.init {
+            let path = self.deck.resolve(init);
+            let model =
+                file::load(&path).with_context(|| format!("model.init: {}", path.display()))?;
+            let differ = shape_differences(&model.hyper, &hyper);
+            if !differ.is_empty() {
+                let msg = format!(
+                    "{} does not have the deck's shape: {}",
+                    path.display(),
+                    differ.join(", ")
+                );
+                return Err(self.deck.error("model.init", msg).into());
+            }
+            return Ok(model);
+        }
         let mut model = Model::random(hyper, m.seed);
         let scale = force_rms(&train);
         model.scale = vec![if scale > 0.0 { scale } else { 1.0 }; self.species.len()];
         model.shift = energy_shift(&train, self.species.len());
-        model
+        Ok(model)
     }
 
     fn weights(&self) -> LossWeights {
@@ -210,7 +278,7 @@ impl Training {
             );
             (state, model)
         } else {
-            let model = self.initial_model();
+            let model = self.initial_model()?;
             let n = model.trainable().len();
             let schedule = match d.schedule.kind {
                 ScheduleKind::Plateau => Schedule::Plateau {
@@ -220,6 +288,13 @@ impl Training {
                     best: f64::INFINITY,
                     bad_epochs: 0,
                 },
+                ScheduleKind::Cosine if d.schedule.over == ScheduleSpan::Minutes => {
+                    Schedule::CosineTime {
+                        initial: opt.learning_rate,
+                        min: d.schedule.min,
+                        seconds: 60.0 * opt.max_minutes,
+                    }
+                }
                 ScheduleKind::Cosine => Schedule::Cosine {
                     initial: opt.learning_rate,
                     min: d.schedule.min,
@@ -242,12 +317,20 @@ impl Training {
             (state, model)
         };
         // the cosine follows the deck's length, also when a resumed run is made longer
-        if let Schedule::Cosine {
-            epochs, initial, ..
-        } = &mut state.schedule
-        {
-            *epochs = opt.epochs;
-            *initial = opt.learning_rate;
+        match &mut state.schedule {
+            Schedule::Cosine {
+                epochs, initial, ..
+            } => {
+                *epochs = opt.epochs;
+                *initial = opt.learning_rate;
+            }
+            Schedule::CosineTime {
+                seconds, initial, ..
+            } => {
+                *seconds = 60.0 * opt.max_minutes;
+                *initial = opt.learning_rate;
+            }
+            _ => {}
         }
         for p in [&out_model, &checkpoint] {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -357,7 +440,10 @@ impl Training {
             } else {
                 state.epochs_since_best += 1;
             }
-            state.learning_rate = state.schedule.next(state.learning_rate, epoch, val.loss);
+            state.learning_rate =
+                state
+                    .schedule
+                    .next(state.learning_rate, epoch, state.elapsed, val.loss);
             state.epoch = epoch;
             state.save(&model, &checkpoint)?;
             bar.set_position(epoch as u64);
