@@ -65,6 +65,10 @@ pub enum Command {
         /// Continue from the deck's checkpoint exactly where it stopped.
         #[arg(long)]
         resume: bool,
+        /// Replace the deck's `output.model` if it exists (otherwise a fresh run refuses to
+        /// start, so that no model is lost by accident).
+        #[arg(long)]
+        force: bool,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -257,9 +261,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             deck,
             overrides,
             resume,
+            force,
             quiet,
         } => {
-            let training = crate::train::trainer::Training::load(&deck, &overrides)?;
+            let mut training = crate::train::trainer::Training::load(&deck, &overrides)?;
+            training.overwrite = force;
             let o = training.run(resume, !quiet)?;
             println!("model             {}", o.model.display());
             println!("weights           {}", o.parameters);

@@ -304,19 +304,16 @@ fn model_init_starts_from_a_trained_model_of_the_same_shape() {
     // (the first epoch from random weights validated far from it)
     assert!(trained_val(first.path())[0] > best * (1.0 + 1e-3));
     // another shape is refused by key
-    let err = Training::load(&d, &[init.clone(), "model.channels=5".into()])
-        .unwrap()
-        .run(false, false)
-        .unwrap_err()
-        .to_string();
+    let mut t = Training::load(&d, &[init.clone(), "model.channels=5".into()]).unwrap();
+    t.overwrite = true;
+    let err = t.run(false, false).unwrap_err().to_string();
     assert!(
         err.contains("model.init") && err.contains("channels 4 (deck: 5)"),
         "{err}"
     );
-    let err = Training::load(&d, &["model.init=\"missing.h5\"".into()])
-        .unwrap()
-        .run(false, false)
-        .unwrap_err();
+    let mut t = Training::load(&d, &["model.init=\"missing.h5\"".into()]).unwrap();
+    t.overwrite = true;
+    let err = t.run(false, false).unwrap_err();
     assert!(format!("{err:#}").contains("missing.h5"), "{err:#}");
 }
 
@@ -377,4 +374,88 @@ fn cosine_over_minutes_follows_the_training_time() {
             "{set}: {err}"
         );
     }
+}
+
+#[test]
+fn training_never_replaces_a_model_or_an_input_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = deck(dir.path(), "");
+    run(&d, &["optimizer.epochs=1"], false);
+    let model = dir.path().join("model.h5");
+    let before = std::fs::read(&model).unwrap();
+    let err = Training::load(&d, &["optimizer.seed=9".into()])
+        .unwrap()
+        .run(false, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("output.model") && err.contains("exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), before, "the model changed");
+    // the command line says the same, and --force replaces it
+    let out = eqmd(&[
+        "train",
+        d.to_str().unwrap(),
+        "-q",
+        "--set",
+        "optimizer.epochs=1",
+        "--set",
+        "optimizer.seed=9",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let out = eqmd(&[
+        "train",
+        d.to_str().unwrap(),
+        "-q",
+        "--force",
+        "--set",
+        "optimizer.epochs=1",
+        "--set",
+        "optimizer.seed=9",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        std::fs::read(&model).unwrap(),
+        before,
+        "--force did not train"
+    );
+    // resuming its own run continues it
+    run(&d, &["optimizer.epochs=2", "optimizer.seed=9"], true);
+    // outputs onto inputs, onto each other, onto devices
+    let data = data();
+    let deck_path = d.display().to_string();
+    for (set, key, message) in [
+        (
+            format!("output.model=\"{data}\""),
+            "output.model",
+            "data.file",
+        ),
+        (
+            format!("output.metrics=\"{deck_path}\""),
+            "output.metrics",
+            "the deck",
+        ),
+        (
+            "output.checkpoint=\"model.h5\"".to_string(),
+            "output.checkpoint",
+            "output.model",
+        ),
+        (
+            "output.metrics=\"/dev/null\"".to_string(),
+            "output.metrics",
+            "special file",
+        ),
+    ] {
+        let mut t = Training::load(&d, &[set.clone()]).unwrap();
+        t.overwrite = true;
+        let err = t.run(false, false).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains(message), "{set}: {err}");
+    }
+    assert!(std::fs::read_to_string(&data).unwrap().len() > 1000);
 }

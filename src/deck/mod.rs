@@ -2,6 +2,7 @@
 //! name the file, the line and the key.
 
 mod build;
+mod inputs;
 mod locate;
 mod quantity;
 mod schema;
@@ -9,6 +10,7 @@ mod schema;
 pub use build::{
     build_integrator, build_potential, build_system, force_limit, max_displacement, neighbor_skin,
 };
+pub use inputs::input_files;
 pub use quantity::{Dimension, Quantity};
 pub use schema::*;
 

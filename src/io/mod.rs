@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod checkpoint;
 pub mod extxyz;
+pub mod guard;
 pub mod h5md;
 pub mod structure;
 pub mod thermo;

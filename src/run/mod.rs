@@ -84,7 +84,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         &deck,
         options.output_dir.as_deref(),
         options.echo,
-        restart,
+        options.restart.as_deref(),
         &sim,
     )?;
     let interrupted = Arc::new(AtomicBool::new(false));

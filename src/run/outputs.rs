@@ -4,6 +4,7 @@
 use crate::deck::{H5mdField, LoadedDeck};
 use crate::io::checkpoint;
 use crate::io::extxyz::{self, ExtxyzWriter, Frame};
+use crate::io::guard::{check_outputs, NamedPath};
 use crate::io::h5md::{H5mdFields, H5mdWriter};
 use crate::io::thermo::ThermoLog;
 use crate::simulation::Simulation;
@@ -59,6 +60,44 @@ fn truncate_extxyz(path: &Path, upto: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every file a run writes, keyed as the deck names it: the thermo log (default
+/// `<deck>.thermo.csv`), the trajectories the deck asks for and the checkpoint (default
+/// `<deck>.checkpoint`), relative paths under `output_dir` or the deck's folder.
+pub fn output_files(deck: &LoadedDeck, output_dir: Option<&Path>) -> Vec<NamedPath> {
+    let d = &deck.deck;
+    let thermo = d
+        .thermo
+        .file
+        .clone()
+        .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
+    let checkpoint = d
+        .checkpoint
+        .file
+        .clone()
+        .unwrap_or_else(|| format!("{}.checkpoint", deck.stem()));
+    let mut files = vec![NamedPath::new(
+        "thermo.file",
+        output_path(deck, output_dir, &thermo),
+    )];
+    if let Some(t) = &d.trajectory {
+        files.push(NamedPath::new(
+            "trajectory.file",
+            output_path(deck, output_dir, &t.file),
+        ));
+    }
+    if let Some(h) = &d.h5md {
+        files.push(NamedPath::new(
+            "h5md.file",
+            output_path(deck, output_dir, &h.file),
+        ));
+    }
+    files.push(NamedPath::new(
+        "checkpoint.file",
+        output_path(deck, output_dir, &checkpoint),
+    ));
+    files
+}
+
 /// Every output file of a run and when each is written.
 pub struct Outputs {
     pub thermo_file: PathBuf,
@@ -86,25 +125,36 @@ pub fn output_path(deck: &LoadedDeck, output_dir: Option<&Path>, file: &str) -> 
 }
 
 impl Outputs {
-    /// Opens the outputs the deck asks for; `append` continues existing files (a restart
-    /// from a checkpoint of `sim`).
+    /// Opens the outputs the deck asks for, after checking that none of them is an input,
+    /// another output or a special file; `restart` (the checkpoint read) continues
+    /// existing files.
     pub fn open(
         deck: &LoadedDeck,
         output_dir: Option<&Path>,
         echo: bool,
-        append: bool,
+        restart: Option<&Path>,
         sim: &Simulation,
     ) -> anyhow::Result<Outputs> {
         let d = &deck.deck;
+        let append = restart.is_some();
         if d.thermo.every == 0 {
             return Err(deck.error("thermo.every", "must be at least 1").into());
         }
-        let name = d
-            .thermo
-            .file
-            .clone()
-            .unwrap_or_else(|| format!("{}.thermo.csv", deck.stem()));
-        let thermo_file = output_path(deck, output_dir, &name);
+        let paths = output_files(deck, output_dir);
+        let mut inputs = crate::deck::input_files(deck);
+        if let Some(r) = restart {
+            inputs.push(NamedPath::new("--restart", r));
+        }
+        check_outputs(&paths, &inputs, &[("checkpoint.file", "--restart")])
+            .map_err(|r| deck.error(&r.key, r.message))?;
+        let path_of = |key: &str| {
+            paths
+                .iter()
+                .find(|p| p.key == key)
+                .map(|p| p.path.clone())
+                .expect("every output has a path")
+        };
+        let thermo_file = path_of("thermo.file");
         let thermo = if append {
             ThermoLog::append(&thermo_file, echo, sim.current_step())
         } else {
@@ -116,7 +166,7 @@ impl Outputs {
                 if t.every == 0 {
                     return Err(deck.error("trajectory.every", "must be at least 1").into());
                 }
-                let file = output_path(deck, output_dir, &t.file);
+                let file = path_of("trajectory.file");
                 let w = if append {
                     truncate_extxyz(&file, sim.current_step())?;
                     ExtxyzWriter::append(&file)
@@ -133,7 +183,7 @@ impl Outputs {
                 if h.every == 0 {
                     return Err(deck.error("h5md.every", "must be at least 1").into());
                 }
-                let file = output_path(deck, output_dir, &h.file);
+                let file = path_of("h5md.file");
                 let fields = H5mdFields {
                     position: h.fields.contains(&H5mdField::Position),
                     velocity: h.fields.contains(&H5mdField::Velocity),
@@ -153,18 +203,13 @@ impl Outputs {
             }
             None => None,
         };
-        let name = d
-            .checkpoint
-            .file
-            .clone()
-            .unwrap_or_else(|| format!("{}.checkpoint", deck.stem()));
         Ok(Outputs {
             thermo_file,
             thermo,
             thermo_every: d.thermo.every,
             trajectory,
             h5md,
-            checkpoint_file: output_path(deck, output_dir, &name),
+            checkpoint_file: path_of("checkpoint.file"),
             checkpoint_every: d.checkpoint.every,
             seconds: 0.0,
         })

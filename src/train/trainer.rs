@@ -7,8 +7,9 @@ use super::data::{average_neighbors, energy_shift, force_rms, load_samples, spec
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
 use super::optimizer::{clip_norm, update_average, Adam, Schedule};
-use super::state::TrainState;
+use super::state::{model_path, TrainState};
 use crate::deck::{DeckError, LoadedDeck};
+use crate::io::guard::{self, NamedPath};
 use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
@@ -22,7 +23,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What a finished training reports.
@@ -91,6 +92,9 @@ pub struct Training {
     pub validation: Vec<Sample>,
     /// The model's species, in embedding order.
     pub species: Vec<String>,
+    /// Replace an existing `output.model` when starting afresh (`eqmd train --force`);
+    /// without it such a run is refused, so that no shipped model is lost by accident.
+    pub overwrite: bool,
 }
 
 fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
@@ -196,6 +200,7 @@ impl Training {
             train,
             validation,
             species,
+            overwrite: false,
         })
     }
 
@@ -249,6 +254,47 @@ impl Training {
         }
     }
 
+    /// Refuses outputs that are inputs, each other or special files, and (unless resuming
+    /// or told to overwrite) a model file that exists already.
+    fn check_outputs(
+        &self,
+        model: &Path,
+        metrics: &Path,
+        checkpoint: &Path,
+        resume: bool,
+    ) -> anyhow::Result<()> {
+        let d = &self.deck.deck;
+        let mut inputs = vec![
+            NamedPath::new("the deck", &self.deck.path),
+            NamedPath::new("data.file", self.deck.resolve(&d.data.file)),
+        ];
+        if let Some(v) = &d.data.validation_file {
+            inputs.push(NamedPath::new("data.validation_file", self.deck.resolve(v)));
+        }
+        if let Some(i) = &d.model.init {
+            inputs.push(NamedPath::new("model.init", self.deck.resolve(i)));
+        }
+        let outputs = [
+            NamedPath::new("output.model", model),
+            NamedPath::new("output.metrics", metrics),
+            NamedPath::new("output.checkpoint", checkpoint),
+            NamedPath::new("output.checkpoint (its model)", model_path(checkpoint)),
+        ];
+        guard::check_outputs(&outputs, &inputs, &[]).map_err(|r| {
+            self.deck
+                .error(r.key.split(' ').next().unwrap_or(""), r.message)
+        })?;
+        if !resume && !self.overwrite && model.exists() {
+            let msg = format!(
+                "{} exists: training does not replace a model unless asked \
+                 (eqmd train --force), or continues its own run (--resume)",
+                model.display()
+            );
+            return Err(self.deck.error("output.model", msg).into());
+        }
+        Ok(())
+    }
+
     /// Errors of `model` on `samples`, frames in parallel.
     pub fn evaluate(&self, model: &Model, samples: &[Sample]) -> Summary {
         let ev = Evaluator::new(model);
@@ -267,6 +313,7 @@ impl Training {
         let out_model = self.deck.resolve(&d.output.model);
         let checkpoint = self.output(&d.output.checkpoint, "ckpt");
         let metrics = self.output(&d.output.metrics, "csv");
+        self.check_outputs(&out_model, &metrics, &checkpoint, resume)?;
         let (mut state, mut model) = if resume {
             let (state, model) = TrainState::load(&checkpoint)?;
             anyhow::ensure!(

@@ -218,7 +218,9 @@ impl LearningCurve {
         let mut points = Vec::new();
         for &frames in &d.frames {
             for model in &d.model {
-                let training = Training::from_deck(self.run_deck(model, frames))?;
+                let mut training = Training::from_deck(self.run_deck(model, frames))?;
+                // the runs' models are this curve's own scratch files
+                training.overwrite = true;
                 let o = training.run(false, progress).with_context(|| {
                     format!(
                         "training L = {}, {} channels on {frames} frames",
