@@ -36,7 +36,7 @@ fn training(dir: &Path) -> Training {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let t = training(dir.path());
-    let model = t.initial_model();
+    let model = t.initial_model().expect("the deck has no model.init");
     let ev = Evaluator::new(&model);
     let layout = ParameterLayout::of(&model);
     let scratch = Scratch::default();

@@ -452,7 +452,7 @@ fn training_never_replaces_a_model_or_an_input_unless_asked() {
             "special file",
         ),
     ] {
-        let mut t = Training::load(&d, &[set.clone()]).unwrap();
+        let mut t = Training::load(&d, std::slice::from_ref(&set)).unwrap();
         t.overwrite = true;
         let err = t.run(false, false).unwrap_err().to_string();
         assert!(err.contains(key) && err.contains(message), "{set}: {err}");
