@@ -127,8 +127,9 @@ pub enum Command {
         /// An extended-XYZ structure (its last frame is used).
         #[arg(long)]
         structure: PathBuf,
-        /// Timed calls after one warm-up call.
-        #[arg(long, default_value_t = 20)]
+        /// Timed calls after one warm-up call (at least 1).
+        #[arg(long, default_value_t = 20,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         repeat: usize,
         /// Print JSON (`median_us_per_call`, `atoms`, ...) instead of a table.
         #[arg(long)]
@@ -334,13 +335,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             } else {
                 println!(
-                    "{} atoms, {} edges: median {:.1} µs per energy + forces call over {} calls ({:.0} atom-evaluations/s, {} threads)",
+                    "{} atoms, {} edges: median {:.1} µs per energy + forces call over {} call{} ({:.0} atom-evaluations/s, {} thread{})",
                     b.atoms,
                     b.edges,
                     b.median_us_per_call,
                     b.repeat,
+                    if b.repeat == 1 { "" } else { "s" },
                     b.atom_evaluations_per_second,
-                    rayon::current_num_threads()
+                    rayon::current_num_threads(),
+                    if rayon::current_num_threads() == 1 { "" } else { "s" }
                 );
             }
             Ok(())

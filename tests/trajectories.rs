@@ -78,10 +78,14 @@ fn a_run_starts_from_the_last_frame_of_an_h5md_or_extxyz_file() {
         );
         let from_file = dir.path().join(format!("from_{file}.toml"));
         std::fs::write(&from_file, text.replace("temperature = 1.2\nseed", "seed")).unwrap();
+        // its outputs elsewhere: the deck's own trajectory names are its structure now
+        let elsewhere = dir.path().join(format!("out_{file}"));
         let out = eqmd(&[
             "run",
             from_file.to_str().unwrap(),
             "-q",
+            "--output-dir",
+            elsewhere.to_str().unwrap(),
             "--set",
             "integrator.steps=5",
         ]);

@@ -93,6 +93,21 @@ pub trait Potential: Send + Sync {
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput);
 }
 
+/// A number as people write it in a name or a log line: ten significant digits at most,
+/// so that a cutoff of 4.95 read as 4.949999999999989 prints as 4.95.
+pub fn short_number(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return x.to_string();
+    }
+    let digits = (9 - x.abs().log10().floor() as i32).clamp(0, 17) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Builds a fresh list for `potential`, evaluates it once and returns the output: the
 /// convenient path for tests, tools and single-point calculations.
 pub fn evaluate(potential: &dyn Potential, system: &mut System) -> ForceOutput {
@@ -101,4 +116,19 @@ pub fn evaluate(potential: &dyn Potential, system: &mut System) -> ForceOutput {
     let mut out = ForceOutput::new(system.len());
     potential.compute(system, &list, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_number;
+
+    #[test]
+    fn short_numbers_drop_float_noise() {
+        assert_eq!(short_number(4.949999999999989), "4.95");
+        assert_eq!(short_number(5.0), "5");
+        assert_eq!(short_number(2.5), "2.5");
+        assert_eq!(short_number(0.0), "0");
+        assert_eq!(short_number(1e-7), "0.0000001");
+        assert_eq!(short_number(123456.0), "123456");
+    }
 }

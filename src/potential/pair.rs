@@ -29,7 +29,11 @@ pub trait PairPotential: Send + Sync {
 
 impl<P: PairPotential> Potential for P {
     fn name(&self) -> String {
-        format!("{} (rc = {})", P::NAME, self.pair_cutoff())
+        format!(
+            "{} (rc = {})",
+            P::NAME,
+            super::short_number(self.pair_cutoff())
+        )
     }
 
     fn cutoff(&self) -> f64 {

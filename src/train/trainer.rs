@@ -392,12 +392,18 @@ impl Training {
         let mut theta = model.trainable();
         let mut csv = open_csv(&metrics, resume.then_some(state.epoch))
             .with_context(|| format!("cannot write {}", metrics.display()))?;
+        let h = &model.hyper;
         log::info!(
-            "training {} weights on {} frames, validating on {}; {}",
+            "training {} weights on {} frames, validating on {}; L = {}, {} channels, {} layers, correlation {}, rc = {} Å, species {}",
             layout.len,
             self.train.len(),
             self.validation.len(),
-            model.shape().describe().lines().next().unwrap_or("")
+            h.lmax,
+            h.channels,
+            h.layers,
+            h.correlation,
+            crate::potential::short_number(h.cutoff),
+            h.species.join(", ")
         );
         let bar = if progress {
             ProgressBar::new(opt.epochs as u64)

@@ -87,7 +87,10 @@ impl Potential for Equivariant {
         let h = &self.model.hyper;
         format!(
             "equivariant network (L = {}, {} channels, {} layers, rc = {})",
-            h.lmax, h.channels, h.layers, h.cutoff
+            h.lmax,
+            h.channels,
+            h.layers,
+            crate::potential::short_number(h.cutoff)
         )
     }
 
