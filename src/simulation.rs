@@ -274,15 +274,10 @@ impl Simulation {
         })
     }
 
-    /// Kinetic degrees of freedom under this integrator: 3N − 3, or 3N when a thermostat's
-    /// random forces do not conserve momentum.
+    /// Kinetic degrees of freedom, 3N − 3 under every integrator (the Langevin
+    /// thermostat's kicks sum to zero, so no integrator changes the total momentum).
     pub fn degrees_of_freedom(&self) -> f64 {
-        let n = self.system.len() as f64;
-        if self.integrator.conserves_momentum() {
-            self.system.degrees_of_freedom()
-        } else {
-            3.0 * n
-        }
+        self.system.degrees_of_freedom()
     }
 
     /// Checks the current forces: an error names the atom with the largest force if any

@@ -123,3 +123,24 @@ fn nose_hoover_chain_conserves_its_extended_energy() {
         "not second order: {coarse:e} -> {fine:e}"
     );
 }
+
+#[test]
+fn every_integrator_counts_the_same_degrees_of_freedom() {
+    // at step 0 the thermo temperature is the one the velocities were drawn at, whatever
+    // integrator follows; and the Langevin kicks keep the zero total momentum
+    let integrators: Vec<Box<dyn Integrator>> = vec![
+        Box::new(eqmd::integrate::VelocityVerlet::new(0.005)),
+        Box::new(Langevin::new(0.005, TARGET, 0.5, 99)),
+        Box::new(NoseHooverChain::new(0.005, TARGET, 0.5, 3)),
+    ];
+    for integrator in integrators {
+        let name = integrator.name();
+        let mut sim = simulation(integrator);
+        assert_eq!(sim.degrees_of_freedom(), 3.0 * 108.0 - 3.0, "{name}");
+        assert!((sim.thermo().temp - 2.0 * TARGET).abs() < 1e-12, "{name}");
+        for _ in 0..200 {
+            sim.step().unwrap();
+        }
+        assert!(sim.system().momentum().length() < 1e-10, "{name}");
+    }
+}

@@ -30,17 +30,30 @@ impl Langevin {
         }
     }
 
-    /// The O step: v ← c₁ v + c₂ √(kT/m) ξ, exact for the Ornstein–Uhlenbeck process.
+    /// The O step: v ← c₁ v + c₂ √(kT/m) ξ, exact for the Ornstein–Uhlenbeck process,
+    /// with the random kicks' total momentum taken out (as LAMMPS's `fix langevin ... zero
+    /// yes`): the centre of mass is not heated, the momentum stays zero, and the 3N − 3
+    /// internal degrees of freedom every integrator counts sample the target temperature.
     fn thermalize(&mut self, system: &mut System) {
         let c1 = (-self.dt / self.damping).exp();
         let c2 = (1.0 - c1 * c1).sqrt();
         let kt = system.units.boltzmann() * self.temperature / system.units.mvv_to_energy();
         let ke_before = system.kinetic_energy();
-        for i in 0..system.len() {
+        let n = system.len();
+        let mut kicks = Vec::with_capacity(n);
+        let (mut total, mut mass) = (DVec3::ZERO, 0.0);
+        for i in 0..n {
             let sigma = c2 * (kt / system.mass(i)).sqrt();
             let mut g = || -> f64 { StandardNormal.sample(&mut self.rng) };
-            let xi = DVec3::new(g(), g(), g());
-            system.velocities[i] = system.velocities[i] * c1 + xi * sigma;
+            let dv = DVec3::new(g(), g(), g()) * sigma;
+            total += dv * system.mass(i);
+            mass += system.mass(i);
+            kicks.push(dv);
+        }
+        // a lone atom has no internal motion: it keeps its full kick
+        let drift = if n > 1 { total / mass } else { DVec3::ZERO };
+        for (v, dv) in system.velocities.iter_mut().zip(kicks) {
+            *v = *v * c1 + dv - drift;
         }
         self.heat += ke_before - system.kinetic_energy();
     }
@@ -71,10 +84,6 @@ impl Integrator for Langevin {
 
     fn reservoir_energy(&self, _system: &System) -> f64 {
         self.heat
-    }
-
-    fn conserves_momentum(&self) -> bool {
-        false
     }
 
     /// Seed (4 words), stream, word position (2 words) and the heat exchanged.
@@ -108,5 +117,36 @@ impl Integrator for Langevin {
             .set_word_pos(u128::from(*lo) | (u128::from(*hi) << 64));
         self.heat = f64::from_bits(*heat);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::Cell;
+    use crate::units::Units;
+
+    #[test]
+    fn kicks_leave_a_zero_momentum_zero_and_heat_the_internal_motion() {
+        let mut s = System::new(Cell::vacuum(), Units::Metal);
+        let (h, o) = (s.add_species("H", 1.008), s.add_species("O", 15.999));
+        for (k, x) in [(o, 0.0), (h, 1.0), (h, -1.0), (o, 3.0)] {
+            s.add_atom(k, DVec3::new(x, 0.1 * x, 0.0));
+        }
+        let mut l = Langevin::new(0.001, 300.0, 0.01, 7);
+        let mut t = 0.0;
+        for step in 0..20_000 {
+            l.thermalize(&mut s);
+            assert!(
+                s.momentum().length() < 1e-12,
+                "step {step}: {}",
+                s.momentum()
+            );
+            if step >= 1000 {
+                t += s.temperature();
+            }
+        }
+        let mean = t / 19_000.0;
+        assert!((mean - 300.0).abs() < 10.0, "mean T {mean}");
     }
 }

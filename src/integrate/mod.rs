@@ -30,11 +30,6 @@ pub trait Integrator: Send {
     fn reservoir_energy(&self, _system: &System) -> f64 {
         0.0
     }
-    /// Whether total momentum stays fixed (it does unless random forces act), which sets
-    /// the kinetic degrees of freedom: 3N − 3 if so, 3N otherwise.
-    fn conserves_momentum(&self) -> bool {
-        true
-    }
     /// The integrator's internal state (thermostat variables, random-number generator) as
     /// words, so that a checkpoint can restore it exactly.
     fn state(&self) -> Vec<u64> {
