@@ -31,9 +31,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the molecular-dynamics simulation an input deck (TOML) describes.
     ///
-    /// Writes a thermo CSV (step,time,pe,ke,etotal,temp,press) and, if the deck asks, an
-    /// extended-XYZ trajectory. Relative paths in the deck resolve against its folder.
-    /// Set RUST_LOG=debug for details.
+    /// Writes, under --output-dir or else beside the deck: the thermo CSV
+    /// (step,time,pe,ke,etotal,temp,press; `thermo.file`, default `<deck>.thermo.csv`),
+    /// the checkpoint (`checkpoint.file`, default `<deck>.checkpoint`, at the end, every
+    /// `checkpoint.every` steps and on a stop) and, if the deck asks, an extended-XYZ
+    /// trajectory (`trajectory.file`) and an H5MD one (`h5md.file`). No output may be the
+    /// deck, its structure or potential files, another output or a special file.
+    /// Relative input paths in the deck resolve against its folder. Set RUST_LOG=debug
+    /// for details.
     Run {
         /// The input deck.
         deck: PathBuf,
