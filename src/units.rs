@@ -22,6 +22,11 @@ pub const BOLTZMANN_EV_PER_K: f64 = 8.617333262e-5;
 /// One amu·Å²/ps² in eV.
 pub const AMU_A2_PER_PS2_IN_EV: f64 = 1.0364269e-4;
 /// One eV/Å³ in bar (the value LAMMPS uses, so pressures agree digit for digit).
+/// ASE's unit of time, Å √(amu/eV), in ps (≈ 10.18 fs): its velocities are in Å per this
+/// unit and its `momenta` in amu Å per this unit.
+pub fn ase_time_in_ps() -> f64 {
+    AMU_A2_PER_PS2_IN_EV.sqrt()
+}
 pub const EV_PER_A3_IN_BAR: f64 = 1.602_176_5e6;
 
 impl Units {

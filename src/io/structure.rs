@@ -19,6 +19,9 @@ pub struct Atoms {
     pub symbols: Vec<String>,
     pub positions: Vec<DVec3>,
     pub velocities: Option<Vec<DVec3>>,
+    /// ASE's `momenta` column (amu Å per ASE time unit, [`crate::units::ase_time_in_ps`]),
+    /// used for the velocities when the file has no `velocities` column.
+    pub momenta: Option<Vec<DVec3>>,
 }
 
 /// The mass a species gets unless a deck says otherwise: 1 in LJ units, the standard
@@ -52,6 +55,7 @@ pub fn read_last_frame(path: &Path) -> Result<Atoms, String> {
             symbols,
             positions: f.positions,
             velocities: f.velocities,
+            momenta: None,
         })
     } else {
         let f = extxyz::read_last_frame(path).map_err(|e| e.to_string())?;
@@ -67,11 +71,31 @@ impl From<&extxyz::Frame> for Atoms {
             symbols: f.symbols.clone(),
             positions: f.positions.clone(),
             velocities: f.vector_array("velocities"),
+            momenta: f.vector_array("momenta"),
         }
     }
 }
 
 impl Atoms {
+    /// Velocities from ASE's momenta and the system's masses (metal units: converted from
+    /// ASE's time unit; LJ units: p / m), or None without momenta or with a `velocities`
+    /// column.
+    pub fn velocities_from_momenta(&self, system: &System) -> Option<Vec<DVec3>> {
+        if self.velocities.is_some() {
+            return None;
+        }
+        let scale = match system.units {
+            Units::Metal => 1.0 / crate::units::ase_time_in_ps(),
+            Units::Lj => 1.0,
+        };
+        let p = self.momenta.as_ref()?;
+        Some(
+            (0..system.len())
+                .map(|i| p[i] * (scale / system.mass(i)))
+                .collect(),
+        )
+    }
+
     /// A system in `units`: the cell (vacuum without a lattice), species in order of first
     /// appearance with their [`default_mass`], positions and velocities (zero when the
     /// file has none). `source` names the file in every message.

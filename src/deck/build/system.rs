@@ -7,7 +7,7 @@ use crate::deck::quantity::Dimension;
 use crate::deck::schema::{LatticeSection, SpeciesList, SystemSection};
 use crate::deck::{DeckError, LoadedDeck};
 use crate::integrate::maxwell_boltzmann;
-use crate::io::structure::{self, default_mass};
+use crate::io::structure::{self, default_mass, Atoms};
 use crate::lattice;
 use crate::system::System;
 
@@ -29,9 +29,14 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
             ))
         }
         (Some(file), None) => {
-            let system = system_from_file(deck, file)?;
+            let (mut system, atoms) = system_from_file(deck, file)?;
             let origin = deck.resolve(file).display().to_string();
             check_min_distance(deck, &system, "system.structure", &origin)?;
+            set_masses(deck, s, &mut system)?;
+            if let Some(v) = atoms.velocities_from_momenta(&system) {
+                log::info!("velocities from the momenta of {origin} (ASE's column)");
+                system.velocities = v;
+            }
             system
         }
         (None, Some(l)) => {
@@ -91,8 +96,8 @@ fn initial_velocities(
     Ok(())
 }
 
-/// The last frame of an extended-XYZ file.
-fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> {
+/// The last frame of an extended-XYZ or H5MD file, as a system and as read.
+fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<(System, Atoms), DeckError> {
     let path = deck.resolve(file);
     if !path.exists() {
         return Err(deck.error(
@@ -101,7 +106,7 @@ fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<System, DeckError> 
         ));
     }
     structure::read_last_frame(&path)
-        .and_then(|atoms| atoms.to_system(deck.deck.units, &path))
+        .and_then(|atoms| Ok((atoms.to_system(deck.deck.units, &path)?, atoms)))
         .map_err(|e| deck.error("system.structure", e))
 }
 
