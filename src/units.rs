@@ -27,6 +27,9 @@ pub const AMU_A2_PER_PS2_IN_EV: f64 = 1.0364269e-4;
 pub fn ase_time_in_ps() -> f64 {
     AMU_A2_PER_PS2_IN_EV.sqrt()
 }
+/// One eV in kJ/mol (e N_A / 1000, CODATA 2018): H5MD forces are stored in kJ mol⁻¹ Å⁻¹,
+/// a unit MDAnalysis and GROMACS-minded readers know.
+pub const EV_IN_KJ_PER_MOL: f64 = 96.485_332_123_310_02;
 pub const EV_PER_A3_IN_BAR: f64 = 1.602_176_5e6;
 
 impl Units {

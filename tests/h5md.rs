@@ -1,5 +1,7 @@
 //! Integration tests for the H5MD trajectory writer and reader (`eqmd::io::h5md`).
 
+mod common;
+
 use eqmd::cell::Cell;
 use eqmd::io::h5md::{frame_count, read_last_frame, H5mdFields, H5mdWriter};
 use eqmd::state::Thermo;
@@ -145,7 +147,13 @@ fn five_frames_read_back_bit_exact() {
             bits(&read_rows(&file, "particles/all/velocity", k)),
             bits(&s.velocities)
         );
-        assert_eq!(bits(&read_rows(&file, "particles/all/force", k)), bits(f));
+        // forces in kJ mol-1 Angstrom-1
+        let c = eqmd::io::h5md::force_factor(Units::Metal);
+        let scaled: Vec<DVec3> = f.iter().map(|x| *x * c).collect();
+        assert_eq!(
+            bits(&read_rows(&file, "particles/all/force", k)),
+            bits(&scaled)
+        );
     }
     let pe = file.dataset("observables/pe/value").unwrap();
     let pe = pe.read_raw::<f64>().unwrap();
@@ -183,19 +191,19 @@ fn layout_shapes_and_units() {
     let u = |d: &str| unit_of(&file, d);
     assert_eq!(
         u("particles/all/position/value").as_deref(),
-        Some("angstrom")
+        Some("Angstrom")
     );
     assert_eq!(
         u("particles/all/velocity/value").as_deref(),
-        Some("angstrom ps-1")
+        Some("Angstrom ps-1")
     );
     assert_eq!(
         u("particles/all/force/value").as_deref(),
-        Some("eV angstrom-1")
+        Some("kJ mol-1 Angstrom-1")
     );
     assert_eq!(
         u("particles/all/box/edges/value").as_deref(),
-        Some("angstrom")
+        Some("Angstrom")
     );
     for (obs, unit) in [
         ("pe", "eV"),
@@ -464,9 +472,9 @@ for el in ("position", "velocity", "force"):
     check(p[el + "/step"].shape == (5,), el + " step shape")
     check(p[el + "/step"].dtype == np.int64, el + " step dtype")
     check(text(p[el + "/time"].attrs["unit"]) == "ps", el + " time unit")
-check(text(p["position/value"].attrs["unit"]) == "angstrom", "position unit")
-check(text(p["velocity/value"].attrs["unit"]) == "angstrom ps-1", "velocity unit")
-check(text(p["force/value"].attrs["unit"]) == "eV angstrom-1", "force unit")
+check(text(p["position/value"].attrs["unit"]) == "Angstrom", "position unit")
+check(text(p["velocity/value"].attrs["unit"]) == "Angstrom ps-1", "velocity unit")
+check(text(p["force/value"].attrs["unit"]) == "kJ mol-1 Angstrom-1", "force unit")
 check([text(b) for b in p["box"].attrs["boundary"]] == ["periodic", "periodic", "none"], "boundary")
 check(int(p["box"].attrs["dimension"]) == 3, "dimension")
 check(p["box/edges/value"].shape == (5, 3, 3), "edges shape")
@@ -551,4 +559,93 @@ fn non_finite_positions_and_velocities_are_refused() {
         );
         assert!(e.contains("is not finite"), "{e}");
     }
+}
+
+const MDA_CHECK: &str = r#"
+import sys
+import numpy as np
+from MDAnalysis.coordinates.H5MD import H5MDReader
+import ase.io
+h5, xyz = sys.argv[1], sys.argv[2]
+r = H5MDReader(h5)
+ref = ase.io.read(xyz, index=":")
+assert r.n_frames == len(ref), (r.n_frames, len(ref))
+for ts, a in zip(r, ref):
+    assert np.allclose(ts.positions, a.positions, rtol=1e-6, atol=1e-5), "positions"
+    # MDAnalysis: Angstrom/ps and kJ/(mol Angstrom); float32 in its Timestep
+    assert np.allclose(ts.velocities, a.arrays["velocities"], rtol=1e-5, atol=1e-5), "velocities"
+    f_ev = ts.forces / 96.48533212331002
+    assert np.allclose(f_ev, a.get_forces(), rtol=1e-5, atol=1e-6), "forces"
+    assert abs(ts.time - a.info["time"]) < 1e-9, "time"
+print("MDAnalysis OK", r.n_frames)
+"#;
+
+#[test]
+fn mdanalysis_reads_positions_velocities_and_forces_in_its_units() {
+    let python = |args: &[&str]| {
+        Command::new("python3")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !python(&["--version"]) {
+        println!("skipped: python3 is not installed");
+        return;
+    }
+    let have = |m: &str| python(&["-c", &format!("import {m}")]);
+    let installed = have("MDAnalysis") && have("ase");
+    if !installed && !python(&["-m", "pip", "install", "--quiet", "MDAnalysis", "ase"]) {
+        println!("skipped: MDAnalysis or ase is missing and pip could not install them");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let deck = dir.path().join("d.toml");
+    std::fs::write(
+        &deck,
+        format!(
+            r#"version = 1
+units = "metal"
+[system]
+structure = "{root}/inputs/structures/ethanol.xyz"
+temperature = "300 K"
+seed = 4
+[potential]
+type = "equivariant"
+model = "{root}/potentials/random-hco-l1.h5"
+[integrator]
+timestep = "0.25 fs"
+steps = 20
+[trajectory]
+file = "t.xyz"
+every = 5
+[h5md]
+file = "t.h5"
+every = 5
+fields = ["position", "velocity", "force"]
+"#
+        ),
+    )
+    .unwrap();
+    let out = common::eqmd(&["run", deck.to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("python3")
+        .args(["-c", MDA_CHECK])
+        .arg(dir.path().join("t.h5"))
+        .arg(dir.path().join("t.xyz"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "MDAnalysis check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("MDAnalysis OK 5"), "{stdout}");
 }

@@ -17,9 +17,11 @@
 //! Choices where H5MD leaves room or where eqmd departs from it:
 //! - `species` is Integer (allowed) rather than an HDF5 enumeration; the names are a
 //!   variable-length string attribute `names` on it (index i ↦ `names[i]`).
-//! - `unit` attributes (variable-length ASCII, on every `value` and `time`) use "angstrom",
-//!   not the units module's "Ang"; `lj` runs carry no `unit` attribute (reduced units have no
-//!   unit string), and the unit system is recorded in `/parameters/units` instead.
+//! - `unit` attributes (variable-length ASCII, on every `value` and `time`) are spelled as
+//!   MDAnalysis's H5MD reader knows them: "Angstrom", "Angstrom ps-1", and forces in
+//!   "kJ mol-1 Angstrom-1" (converted from eV/Å on writing: MDAnalysis knows no eV);
+//!   `lj` runs carry no `unit` attribute (reduced units have no unit string), and the unit
+//!   system is recorded in `/parameters/units` instead.
 //! - `box/edges/step` and `time` are hard links to `position`'s, as H5MD requires; every
 //!   other element has its own `step` and `time`.
 //! - Per-atom `value`s are chunked one frame per chunk; `step`, `time`, observables and
@@ -108,15 +110,24 @@ const OBSERVABLES: [&str; 5] = ["pe", "ke", "etotal", "temp", "press"];
 /// Time-dependent elements under `/particles/all` that count towards complete frames.
 const PARTICLE_ELEMENTS: [&str; 4] = ["position", "velocity", "force", "box/edges"];
 
-/// The `unit` string of a quantity, or None in reduced (lj) units.
+/// The factor from eqmd's force unit to the file's: eV/Å to kJ mol⁻¹ Å⁻¹ in metal units.
+pub fn force_factor(units: Units) -> f64 {
+    match units {
+        Units::Lj => 1.0,
+        Units::Metal => crate::units::EV_IN_KJ_PER_MOL,
+    }
+}
+
+/// The `unit` string of a quantity, or None in reduced (lj) units. Spelled as H5MD's
+/// units module and MDAnalysis's H5MD reader both read them.
 fn unit(units: Units, quantity: &str) -> Option<&'static str> {
     match units {
         Units::Lj => None,
         Units::Metal => Some(match quantity {
             "time" => "ps",
-            "position" | "edges" => "angstrom",
-            "velocity" => "angstrom ps-1",
-            "force" => "eV angstrom-1",
+            "position" | "edges" => "Angstrom",
+            "velocity" => "Angstrom ps-1",
+            "force" => "kJ mol-1 Angstrom-1",
             "temp" => "K",
             "press" => "bar",
             _ => "eV",

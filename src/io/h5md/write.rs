@@ -268,7 +268,9 @@ impl H5mdWriter {
         }
         let rows = |v: &[DVec3]| v.iter().map(|r| r.to_array()).collect::<Vec<_>>();
         if let Some(el) = &self.force {
-            append(el, k, step, time, Sample::Rows(&rows(forces)))?;
+            let c = super::force_factor(system.units);
+            let scaled: Vec<DVec3> = forces.iter().map(|f| *f * c).collect();
+            append(el, k, step, time, Sample::Rows(&rows(&scaled)))?;
         }
         if let Some(el) = &self.velocity {
             append(el, k, step, time, Sample::Rows(&rows(&system.velocities)))?;
