@@ -6,7 +6,7 @@ mod common;
 
 use common::eqmd;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const ASE_CHECK: &str = r#"
 import sys
@@ -26,15 +26,6 @@ del b.arrays["velocities"]
 ase.io.write(out, b, format="extxyz")
 print("KE", repr(float(b.get_kinetic_energy())))
 "#;
-
-fn python(args: &[&str]) -> bool {
-    Command::new("python3")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn deck(dir: &Path, structure: &str, temperature: &str, trajectory: &str) -> std::path::PathBuf {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -62,12 +53,7 @@ every = 10
 
 #[test]
 fn ase_reads_velocities_and_eqmd_reads_ase_momenta() {
-    if !python(&["--version"]) {
-        println!("skipped: python3 is not installed");
-        return;
-    }
-    if !python(&["-c", "import ase"]) && !python(&["-m", "pip", "install", "--quiet", "ase"]) {
-        println!("skipped: ase is missing and `pip install ase` failed");
+    if !common::python_with(&["ase"]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

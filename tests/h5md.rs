@@ -493,23 +493,8 @@ print("h5py OK")
 
 #[test]
 fn h5py_reads_the_file() {
-    let python = |args: &[&str]| {
-        Command::new("python3")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-    };
-    if python(&["--version"]).is_err() {
-        println!("skipped: python3 is not installed");
+    if !common::python_with(&["h5py"]) {
         return;
-    }
-    if !python(&["-c", "import h5py"]).is_ok_and(|s| s.success()) {
-        let installed = python(&["-m", "pip", "install", "--quiet", "h5py"]);
-        if !installed.is_ok_and(|s| s.success()) {
-            println!("skipped: h5py is missing and `pip install h5py` failed");
-            return;
-        }
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("traj.h5");
@@ -582,22 +567,7 @@ print("MDAnalysis OK", r.n_frames)
 
 #[test]
 fn mdanalysis_reads_positions_velocities_and_forces_in_its_units() {
-    let python = |args: &[&str]| {
-        Command::new("python3")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !python(&["--version"]) {
-        println!("skipped: python3 is not installed");
-        return;
-    }
-    let have = |m: &str| python(&["-c", &format!("import {m}")]);
-    let installed = have("MDAnalysis") && have("ase");
-    if !installed && !python(&["-m", "pip", "install", "--quiet", "MDAnalysis", "ase"]) {
-        println!("skipped: MDAnalysis or ase is missing and pip could not install them");
+    if !common::python_with(&["MDAnalysis", "ase"]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -181,3 +181,33 @@ pub fn eqmd(args: &[&str]) -> std::process::Output {
         .output()
         .expect("the eqmd binary runs")
 }
+
+/// Whether python3 can import every one of `modules`, installing the missing ones with pip
+/// first; prints why the calling test is skipped when it cannot.
+pub fn python_with(modules: &[&str]) -> bool {
+    let run = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !run(&["--version"]) {
+        println!("skipped: python3 is not installed");
+        return false;
+    }
+    let missing: Vec<&str> = (modules.iter().copied())
+        .filter(|m| !run(&["-c", &format!("import {m}")]))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let mut args = vec!["-m", "pip", "install", "--quiet"];
+    args.extend(&missing);
+    if !run(&args) {
+        println!("skipped: {missing:?} missing and pip could not install them");
+        return false;
+    }
+    true
+}
