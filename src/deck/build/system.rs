@@ -18,7 +18,7 @@ const MAX_ATOMS: usize = 1 << 27;
 /// `system.min_distance`), masses, initial velocities.
 pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
     let s = &deck.deck.system;
-    let mut system = match (&s.structure, &s.lattice) {
+    let (mut system, atoms) = match (&s.structure, &s.lattice) {
         (Some(_), Some(_)) => {
             return Err(deck.error("system", "give either `structure` or `lattice`, not both"))
         }
@@ -29,23 +29,23 @@ pub fn build_system(deck: &LoadedDeck) -> Result<System, DeckError> {
             ))
         }
         (Some(file), None) => {
-            let (mut system, atoms) = system_from_file(deck, file)?;
+            let (system, atoms) = system_from_file(deck, file)?;
             let origin = deck.resolve(file).display().to_string();
             check_min_distance(deck, &system, "system.structure", &origin)?;
-            set_masses(deck, s, &mut system)?;
-            if let Some(v) = atoms.velocities_from_momenta(&system) {
-                log::info!("velocities from the momenta of {origin} (ASE's column)");
-                system.velocities = v;
-            }
-            system
+            (system, Some(atoms))
         }
         (None, Some(l)) => {
             let system = system_from_lattice(deck, l)?;
             check_min_distance(deck, &system, "system.lattice", "the lattice")?;
-            system
+            (system, None)
         }
     };
     set_masses(deck, s, &mut system)?;
+    // ASE's momenta become velocities with the masses the deck settled on
+    if let Some(v) = atoms.and_then(|a| a.velocities_from_momenta(&system)) {
+        log::info!("velocities from the structure's momenta (ASE's column)");
+        system.velocities = v;
+    }
     initial_velocities(deck, s, &mut system)?;
     Ok(system)
 }
