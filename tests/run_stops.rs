@@ -143,3 +143,37 @@ fn max_displacement_is_a_deck_key() {
         "{err}"
     );
 }
+
+#[test]
+fn a_neighbour_list_too_large_for_the_machine_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("inputs/lj_melt.toml");
+    let deck = deck.to_str().unwrap();
+    for (skin, message) in [
+        ("1e9", "periodic images of the cell, too many to index"),
+        ("200", "GiB are available"),
+    ] {
+        let set = format!("neighbors.skin={skin}");
+        let args = [
+            "run",
+            deck,
+            "-q",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+            "--set",
+            &set,
+        ];
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{skin}: {err}");
+        assert!(
+            err.contains("lj_melt.toml")
+                && err.contains("neighbors.skin")
+                && err.contains(message)
+                && !err.contains("panicked"),
+            "{skin}: {err}"
+        );
+        // refused before step 0: no thermo file
+        assert!(!dir.path().join("lj_melt.thermo.csv").exists());
+    }
+}

@@ -3,7 +3,10 @@
 //! list range (several images of one neighbour), triclinic cells, mixed periodicity and
 //! molecules in vacuum all take the same path. Building is O(N) and rayon-parallel.
 
+mod demand;
 mod grid;
+
+pub use demand::{available_memory, demand, Demand};
 
 use crate::system::System;
 use glam::{DMat3, DVec3};

@@ -49,6 +49,7 @@ pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
     let potential = deck::build_potential(deck, &system)?;
     let integrator = deck::build_integrator(deck)?;
     let skin = deck::neighbor_skin(deck)?;
+    check_neighbor_demand(deck, &system, potential.as_ref(), skin)?;
     log::info!(
         "{} atoms, {} species; potential: {}; integrator: {}",
         system.len(),
@@ -58,6 +59,54 @@ pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
     );
     Ok(Simulation::new(system, potential, integrator, skin))
 }
+
+/// Refuses, before anything is allocated, a neighbour list that cannot be encoded or would
+/// need more memory than the machine has available, naming the cutoff and skin asked for.
+fn check_neighbor_demand(
+    deck: &LoadedDeck,
+    system: &crate::system::System,
+    potential: &dyn crate::potential::Potential,
+    skin: f64,
+) -> anyhow::Result<()> {
+    let cutoff = potential.cutoff();
+    let d = crate::neighbors::demand(system, cutoff + skin, potential.list_kind());
+    let available = crate::neighbors::available_memory();
+    let why = if !d.encodable(system.len()) {
+        Some(format!(
+            "reaches {:.3e} periodic images of the cell, too many to index beside {} atoms",
+            d.images,
+            system.len()
+        ))
+    } else {
+        available.filter(|&a| d.bytes > a).map(|a| {
+            format!(
+                "would need about {:.1} GiB ({:.3e} pairs, {:.3e} images); {:.1} GiB are available",
+                d.bytes / GIB,
+                d.entries,
+                d.images,
+                a / GIB
+            )
+        })
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => {
+            let key = if skin > cutoff {
+                "neighbors.skin"
+            } else {
+                "potential.cutoff"
+            };
+            let msg = format!(
+                "the neighbour list for cutoff {} + skin {} {why}",
+                crate::potential::short_number(cutoff),
+                crate::potential::short_number(skin)
+            );
+            Err(deck.error(key, msg).into())
+        }
+    }
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Runs the deck at `path` to the step the deck names (from a checkpoint if asked).
 pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary> {
