@@ -329,7 +329,8 @@ impl Simulation {
 
     /// Puts the simulation back in the state of `c`: the atoms, the integrator's state and
     /// the neighbour list exactly as they were, then the forces, so that the run goes on bit
-    /// for bit (with the same number of threads). Refuses a snapshot of another system.
+    /// for bit (with the same number of threads). Refuses a checkpoint of another system
+    /// (units, species, atoms, masses, cell) or of another integrator, naming what differs.
     pub fn restore(&mut self, c: &Snapshot) -> Result<(), String> {
         let s = &mut self.system;
         if c.units != s.units {
@@ -348,12 +349,33 @@ impl Simulation {
                 s.species_names.join(", ")
             ));
         }
-        s.cell = Cell::from_matrix(c.cell, c.pbc).map_err(|e| e.to_string())?;
-        s.species_masses = c.species_masses.clone();
+        if c.species_masses != s.species_masses {
+            return Err(format!(
+                "the checkpoint's masses [{}] differ from the deck's [{}]",
+                join(&c.species_masses),
+                join(&s.species_masses)
+            ));
+        }
+        if c.cell != s.cell.matrix() || c.pbc != s.cell.pbc() {
+            return Err(format!(
+                "the checkpoint's cell {:?} (periodic {:?}) differs from the deck's {:?} ({:?})",
+                c.cell.to_cols_array(),
+                c.pbc,
+                s.cell.matrix().to_cols_array(),
+                s.cell.pbc()
+            ));
+        }
+        self.integrator.restore(&c.integrator).map_err(|e| {
+            format!(
+                "{e}: the checkpoint was written under another integrator or thermostat than \
+                 this deck's {}",
+                self.integrator.name()
+            )
+        })?;
+        let s = &mut self.system;
         s.species = c.species.clone();
         s.positions = c.positions.clone();
         s.velocities = c.velocities.clone();
-        self.integrator.restore(&c.integrator)?;
         self.neighbors
             .rebuild_from_reference(&self.system, &c.neighbor_reference);
         self.forces.reset(self.system.len());
@@ -363,4 +385,13 @@ impl Simulation {
         self.time = c.time;
         Ok(())
     }
+}
+
+/// Numbers as a comma-separated list for messages.
+fn join(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

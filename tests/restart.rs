@@ -116,6 +116,39 @@ fn a_checkpoint_for_another_system_is_refused() {
         err.contains("cannot restart from") && err.contains("units"),
         "{err}"
     );
+    // the same deck with other masses, another cell or another integrator
+    for (sets, message) in [
+        (
+            &["system.masses.A=2.0"][..],
+            "masses [1] differ from the deck's [2]",
+        ),
+        (&["system.lattice.density=0.8"][..], "cell"),
+        (
+            &["thermostat.type=\"nose-hoover\"", "thermostat.chain=3"][..],
+            "another integrator or thermostat than this deck's Nosé–Hoover",
+        ),
+    ] {
+        let lj = deck("tests/decks/good/lj_small.toml");
+        let mut args = vec![
+            "run",
+            &lj,
+            "-q",
+            "--output-dir",
+            d,
+            "--restart",
+            ckpt.to_str().unwrap(),
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sets:?}: {err}");
+        assert!(
+            err.contains("cannot restart from") && err.contains(message),
+            "{sets:?}: {err}"
+        );
+    }
 }
 
 /// Sends `signal` to a long run once it has written a few thermo rows.
