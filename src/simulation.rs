@@ -2,7 +2,6 @@
 //! `initial_integrate`, list update, one force call, `final_integrate`. The loop gives its
 //! state as plain data (`state`): the thermo row, and a snapshot it can be restored from.
 
-use crate::cell::Cell;
 use crate::integrate::Integrator;
 use crate::neighbors::NeighborList;
 use crate::potential::{ForceOutput, Potential};
