@@ -178,6 +178,19 @@ fn set_overrides_deck_values_and_bad_overrides_are_errors() {
     let out = eqmd(&["run", deck.to_str().unwrap(), "--set", "nonsense"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("key=value"));
+
+    for (set, message) in [
+        ("integrator.steps=18446744073709551615", "out of range"),
+        ("potential.pairs[0].epsilon=2", "arrays are set whole"),
+    ] {
+        let out = eqmd(&["run", deck.to_str().unwrap(), "--set", set]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{set}: {stderr}");
+        assert!(
+            stderr.contains(message) && !stderr.contains("panicked"),
+            "{set}: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -225,6 +225,22 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
     if key.is_empty() || parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`--set {assignment}` has an empty key"));
     }
+    if let Some(part) = parts.iter().find(|p| p.contains('[')) {
+        return Err(format!(
+            "`--set {assignment}`: `{part}` names an array element; arrays are set whole, \
+             e.g. `--set 'potential.pairs=[{{ species = [\"A\", \"A\"], epsilon = 1.0, sigma = 1.0 }}]'`"
+        ));
+    }
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw).replace('_', "");
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && raw.parse::<i64>().is_err()
+    {
+        return Err(format!(
+            "`--set {assignment}`: {raw} is out of range (integers are 64-bit: at most {})",
+            i64::MAX
+        ));
+    }
     let value: toml::Value = format!("v = {raw}")
         .parse::<toml::Table>()
         .ok()
