@@ -26,6 +26,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Whether the command was given `-q`: then only warnings and errors are logged
+    /// (unless RUST_LOG says otherwise).
+    pub fn quiet(&self) -> bool {
+        match &self.command {
+            Command::Run { quiet, .. }
+            | Command::Train { quiet, .. }
+            | Command::LearningCurve { quiet, .. } => *quiet,
+            _ => false,
+        }
+    }
+}
+
 /// The things eqmd does.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -48,7 +61,7 @@ pub enum Command {
         /// Folder for relative output paths (default: the deck's folder).
         #[arg(long, value_name = "DIR")]
         output_dir: Option<PathBuf>,
-        /// Do not print the thermo table.
+        /// Quiet: no thermo table, no progress bar, only warnings and errors logged.
         #[arg(long, short)]
         quiet: bool,
         /// Continue from a checkpoint written by an earlier run of this deck, bit for bit,
@@ -74,7 +87,7 @@ pub enum Command {
         /// start, so that no model is lost by accident).
         #[arg(long)]
         force: bool,
-        /// No progress bar.
+        /// Quiet: no progress bar, only warnings and errors logged.
         #[arg(long, short)]
         quiet: bool,
     },

@@ -3,10 +3,11 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    let cli = eqmd::cli::Cli::parse();
+    let level = if cli.quiet() { "warn" } else { "info" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_timestamp(None)
         .init();
-    let cli = eqmd::cli::Cli::parse();
     match eqmd::cli::execute(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
