@@ -278,12 +278,10 @@ impl Training {
             NamedPath::new("output.model", model),
             NamedPath::new("output.metrics", metrics),
             NamedPath::new("output.checkpoint", checkpoint),
-            NamedPath::new("output.checkpoint (its model)", model_path(checkpoint)),
+            NamedPath::new("output.checkpoint", model_path(checkpoint)),
         ];
-        guard::check_outputs(&outputs, &inputs, &[]).map_err(|r| {
-            self.deck
-                .error(r.key.split(' ').next().unwrap_or(""), r.message)
-        })?;
+        guard::check_outputs(&outputs, &inputs, &[])
+            .map_err(|r| self.deck.error(&r.key, r.message))?;
         if !resume && !self.overwrite && model.exists() {
             let msg = format!(
                 "{} exists: training does not replace a model unless asked \
