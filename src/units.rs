@@ -21,18 +21,23 @@ pub enum Units {
 pub const BOLTZMANN_EV_PER_K: f64 = 8.617333262e-5;
 /// One amu·Å²/ps² in eV.
 pub const AMU_A2_PER_PS2_IN_EV: f64 = 1.0364269e-4;
-/// One eV/Å³ in bar (the value LAMMPS uses, so pressures agree digit for digit).
-/// ASE's unit of time, Å √(amu/eV), in ps (≈ 10.18 fs): its velocities are in Å per this
-/// unit and its `momenta` in amu Å per this unit.
-pub fn ase_time_in_ps() -> f64 {
-    AMU_A2_PER_PS2_IN_EV.sqrt()
-}
 /// One eV in kJ/mol (e N_A / 1000, CODATA 2018): H5MD forces are stored in kJ mol⁻¹ Å⁻¹,
 /// a unit MDAnalysis and GROMACS-minded readers know.
 pub const EV_IN_KJ_PER_MOL: f64 = 96.485_332_123_310_02;
+/// One eV/Å³ in bar (the value LAMMPS uses, so pressures agree digit for digit).
 pub const EV_PER_A3_IN_BAR: f64 = 1.602_176_5e6;
 
 impl Units {
+    /// ASE's unit of time in this unit system: Å √(amu/eV) ≈ 10.18 fs in metal units
+    /// (ASE's velocities are in Å per it, its `momenta` in amu Å per it); 1 in LJ units,
+    /// where ASE's numbers are taken as reduced.
+    pub fn ase_time(self) -> f64 {
+        match self {
+            Units::Metal => AMU_A2_PER_PS2_IN_EV.sqrt(),
+            Units::Lj => 1.0,
+        }
+    }
+
     /// k_B in energy units per temperature unit.
     pub fn boltzmann(self) -> f64 {
         match self {

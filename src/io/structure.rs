@@ -19,7 +19,7 @@ pub struct Atoms {
     pub symbols: Vec<String>,
     pub positions: Vec<DVec3>,
     pub velocities: Option<Vec<DVec3>>,
-    /// ASE's `momenta` column (amu Å per ASE time unit, [`crate::units::ase_time_in_ps`]),
+    /// ASE's `momenta` column (amu Å per ASE time unit, [`Units::ase_time`]),
     /// used for the velocities when the file has no `velocities` column.
     pub momenta: Option<Vec<DVec3>>,
 }
@@ -84,10 +84,7 @@ impl Atoms {
         if self.velocities.is_some() {
             return None;
         }
-        let scale = match system.units {
-            Units::Metal => 1.0 / crate::units::ase_time_in_ps(),
-            Units::Lj => 1.0,
-        };
+        let scale = 1.0 / system.units.ase_time();
         let p = self.momenta.as_ref()?;
         Some(
             (0..system.len())

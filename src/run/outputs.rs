@@ -27,10 +27,7 @@ pub fn current_frame(sim: &Simulation) -> Frame {
     frame.pbc = s.cell.pbc();
     frame.set_vector_array("velocities", &s.velocities);
     // ASE reads velocities only as `momenta`, in its own units
-    let scale = match s.units {
-        crate::units::Units::Metal => crate::units::ase_time_in_ps(),
-        crate::units::Units::Lj => 1.0,
-    };
+    let scale = s.units.ase_time();
     let momenta: Vec<_> = (0..s.len())
         .map(|i| s.velocities[i] * (s.mass(i) * scale))
         .collect();
