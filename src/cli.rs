@@ -96,7 +96,8 @@ pub enum Command {
     /// ones of similar size), as a curve deck (TOML) describes.
     ///
     /// The deck names a training deck (`base`), the training-set sizes (`frames`), the
-    /// models (`[[model]]` with `lmax` and `channels`), the budget of every run (`epochs`,
+    /// models (`[[model]]` with `lmax`, `channels` and optionally `correlation`, the
+    /// product basis's order ν), the budget of every run (`epochs`,
     /// `minutes`) and an `output` folder. Every model is trained from scratch on every
     /// size, all validated on the same frames; per-run models, metrics and checkpoints go
     /// to the folder of the base deck's `output.model`. Writes `learning-curves.csv` (one
@@ -387,7 +388,11 @@ fn learning_curve(
     let d = &curve.deck.deck;
     if !quiet {
         for (m, n) in d.model.iter().zip(&curve.parameters) {
-            println!("L = {}, {:>3} channels: {n} weights", m.lmax, m.channels);
+            let nu = m.correlation.unwrap_or(curve.base.deck.model.correlation);
+            println!(
+                "L = {}, ν = {nu}, {:>3} channels: {n} weights",
+                m.lmax, m.channels
+            );
         }
         println!(
             "{} runs on {:?} training frames; scratch files in {}",
@@ -395,13 +400,14 @@ fn learning_curve(
             d.frames,
             curve.scratch.display()
         );
-        println!("lmax channels frames epochs  seconds  E MAE (meV/atom)  F MAE (meV/Å)");
+        println!("lmax  ν channels frames epochs  seconds  E MAE (meV/atom)  F MAE (meV/Å)");
     }
     curve.run(!quiet, |p| {
         if !quiet {
             println!(
-                "{:>4} {:>8} {:>6} {:>6} {:>8.1} {:>17.3} {:>14.2}",
+                "{:>4} {:>2} {:>8} {:>6} {:>6} {:>8.1} {:>17.3} {:>14.2}",
                 p.lmax,
+                p.correlation,
                 p.channels,
                 p.train_frames,
                 p.epochs,

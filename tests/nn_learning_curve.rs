@@ -92,7 +92,12 @@ fn tiny_curve_runs_end_to_end() {
     }
     assert_ne!(curve.parameters[0], curve.parameters[1]);
     // every run kept its own model and metrics in the base deck's output folder
-    for name in ["l0-c4-n5", "l1-c2-n5", "l0-c4-n10", "l1-c2-n10"] {
+    for name in [
+        "l0-c4-nu1-n5",
+        "l1-c2-nu1-n5",
+        "l0-c4-nu1-n10",
+        "l1-c2-nu1-n10",
+    ] {
         assert!(
             dir.path().join(format!("runs/{name}.h5")).is_file(),
             "{name}"
@@ -125,7 +130,7 @@ fn a_run_trains_the_base_deck_with_frames_and_shape_changed() {
             .run(false, false)
             .unwrap();
         let direct = file::load(&o.model).unwrap();
-        let name = format!("runs/l{lmax}-c{channels}-n5.h5");
+        let name = format!("runs/l{lmax}-c{channels}-nu1-n5.h5");
         assert_eq!(file::load(&dir.path().join(name)).unwrap(), direct);
     }
 }
@@ -153,8 +158,8 @@ fn command_line_trains_then_replots() {
     };
     let d = "decks/curve.toml";
     let stdout = run(&["learning-curve", d, "--set", "frames=[5]"]);
-    assert!(stdout.contains("L = 1,   2 channels"), "{stdout}");
-    assert!(sub.join("runs/l1-c2-n5.h5").is_file());
+    assert!(stdout.contains("L = 1, ν = 1,   2 channels"), "{stdout}");
+    assert!(sub.join("runs/l1-c2-nu1-n5.h5").is_file());
     assert!(!sub.join("decks").exists());
     let csv = sub.join("out/learning-curves.csv");
     assert_eq!(read_csv(&csv).unwrap().len(), 2);
@@ -178,7 +183,7 @@ fn plots_a_hand_written_csv() {
         for n in [50, 100, 250, 500, 950] {
             let f = 400.0 / (1.0 + l as f64) * (50.0 / n as f64).powf(0.4);
             text.push_str(&format!(
-                "{l},{c},{w},{n},100,12.5,{:.3},{f:.3},{:.3}\n",
+                "{l},{c},1,{w},{n},100,12.5,{:.3},{f:.3},{:.3}\n",
                 f / 40.0,
                 1.3 * f
             ));
@@ -197,6 +202,7 @@ fn plots_a_hand_written_csv() {
     let p = Point {
         lmax: 0,
         channels: 1,
+        correlation: 1,
         parameters: 1,
         train_frames: 5,
         epochs: 1,
@@ -249,4 +255,55 @@ fn bad_curve_decks_name_the_key() {
     assert!(e.contains("key `version`"), "{e}");
     let e = load_error(TINY, &["minutes=-1"]);
     assert!(e.contains("key `minutes`") && e.contains("--set"), "{e}");
+}
+
+#[test]
+fn a_model_can_set_the_correlation_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "version = 1\nbase = \"base.toml\"\nframes = [5]\nepochs = 1\noutput = \"out\"\n\
+        [[model]]\nlmax = 1\nchannels = 2\n\
+        [[model]]\nlmax = 1\nchannels = 2\ncorrelation = 2\n";
+    let deck = decks(dir.path(), body);
+    let curve = LearningCurve::load(&deck, &[]).unwrap();
+    // the product basis adds its per-species weights
+    assert!(
+        curve.parameters[1] > curve.parameters[0],
+        "{:?}",
+        curve.parameters
+    );
+    let points = curve.run(false, |_| ()).unwrap();
+    let nus: Vec<usize> = points.iter().map(|p| p.correlation).collect();
+    assert_eq!(nus, vec![1, 2]);
+    let m = file::load(&dir.path().join("runs/l1-c2-nu2-n5.h5")).unwrap();
+    assert_eq!(m.hyper.correlation, 2);
+    let rows = read_csv(&dir.path().join("out/learning-curves.csv")).unwrap();
+    assert_eq!(rows.iter().map(|p| p.correlation).collect::<Vec<_>>(), nus);
+    let svg = std::fs::read_to_string(dir.path().join("out/learning-curves.svg")).unwrap();
+    assert!(
+        svg.contains("ν = 2"),
+        "the legend names the correlation order"
+    );
+    // an order the network does not have is refused with its key
+    let e = load_error(&body.replace("correlation = 2", "correlation = 9"), &[]);
+    assert!(e.contains("key `model[1].correlation`"), "{e}");
+}
+
+#[test]
+fn a_csv_without_the_correlation_column_reads_as_order_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("old.csv");
+    let header = "lmax,channels,parameters,train_frames,epochs,seconds,\
+        val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,\
+        val_force_rmse_mev_per_angstrom";
+    std::fs::write(
+        &csv,
+        format!("{header}\n2,16,22592,950,243,721.90,0.63,21.7,30.1\n"),
+    )
+    .unwrap();
+    let rows = read_csv(&csv).unwrap();
+    assert_eq!(
+        (rows[0].lmax, rows[0].correlation, rows[0].parameters),
+        (2, 1, 22592)
+    );
+    assert_eq!(rows[0].val_force_mae, 21.7);
 }

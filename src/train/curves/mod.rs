@@ -46,13 +46,16 @@ impl Versioned for CurveDeck {
     }
 }
 
-/// One model shape of a learning curve: its largest irrep degree and channels; the other
-/// hyper-parameters are the base deck's.
+/// One model shape of a learning curve: its largest irrep degree, channels and (when
+/// given) the product basis's correlation order; the other hyper-parameters are the base
+/// deck's.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CurveModel {
     pub lmax: usize,
     pub channels: usize,
+    /// Correlation order ν (the base deck's `model.correlation` when absent).
+    pub correlation: Option<usize>,
 }
 
 /// A curve deck read and checked against its base deck and data, ready to run.
@@ -137,6 +140,7 @@ impl LearningCurve {
                 let mut section = t.model.clone();
                 section.lmax = m.lmax;
                 section.channels = m.channels;
+                section.correlation = m.correlation.unwrap_or(section.correlation);
                 let shape = Shape::new(section.hyper(species.clone(), 1.0))
                     .map_err(|e| deck.error(&format!("model[{k}].{}", e.key()), e.to_string()))?;
                 let blocks = shape.blocks();
@@ -174,7 +178,10 @@ impl LearningCurve {
     /// in the base deck).
     pub fn run_deck(&self, model: &CurveModel, frames: usize) -> LoadedDeck<TrainDeck> {
         let d = &self.deck.deck;
-        let name = format!("l{}-c{}-n{frames}", model.lmax, model.channels);
+        let nu = model
+            .correlation
+            .unwrap_or(self.base.deck.model.correlation);
+        let name = format!("l{}-c{}-nu{nu}-n{frames}", model.lmax, model.channels);
         let path = |ext: &str| {
             let p = self.scratch.join(format!("{name}.{ext}"));
             p.to_string_lossy().into_owned()
@@ -184,6 +191,7 @@ impl LearningCurve {
         t.data.train = frames;
         t.model.lmax = model.lmax;
         t.model.channels = model.channels;
+        t.model.correlation = nu;
         t.output.model = path("h5");
         t.output.metrics = Some(path("csv"));
         t.output.checkpoint = Some(path("ckpt"));
@@ -218,18 +226,22 @@ impl LearningCurve {
         let mut points = Vec::new();
         for &frames in &d.frames {
             for model in &d.model {
+                let nu = model
+                    .correlation
+                    .unwrap_or(self.base.deck.model.correlation);
                 let mut training = Training::from_deck(self.run_deck(model, frames))?;
                 // the runs' models are this curve's own scratch files
                 training.overwrite = true;
                 let o = training.run(false, progress).with_context(|| {
                     format!(
-                        "training L = {}, {} channels on {frames} frames",
+                        "training L = {}, ν = {nu}, {} channels on {frames} frames",
                         model.lmax, model.channels
                     )
                 })?;
                 let point = Point {
                     lmax: model.lmax,
                     channels: model.channels,
+                    correlation: nu,
                     parameters: o.parameters,
                     train_frames: frames,
                     epochs: o.epochs,

@@ -32,13 +32,12 @@ fn curves(points: &[Point]) -> Vec<Curve> {
     let mut out: Vec<Curve> = Vec::new();
     for p in points {
         let label = format!(
-            "L = {} ({} channels, {} weights)",
-            p.lmax, p.channels, p.parameters
+            "L = {}, ν = {} ({} channels, {} weights)",
+            p.lmax, p.correlation, p.channels, p.parameters
         );
-        match out
-            .iter_mut()
-            .find(|c| c.points[0].lmax == p.lmax && c.points[0].channels == p.channels)
-        {
+        let same =
+            |q: &Point| (q.lmax, q.channels, q.correlation) == (p.lmax, p.channels, p.correlation);
+        match out.iter_mut().find(|c| same(&c.points[0])) {
             Some(c) => c.points.push(*p),
             None => out.push(Curve {
                 label,

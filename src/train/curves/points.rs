@@ -9,6 +9,8 @@ use std::path::Path;
 pub struct Point {
     pub lmax: usize,
     pub channels: usize,
+    /// Correlation order ν of the product basis (1: messages as NequIP's).
+    pub correlation: usize,
     /// Trainable weights of the model.
     pub parameters: usize,
     pub train_frames: usize,
@@ -23,7 +25,10 @@ pub struct Point {
 }
 
 /// Header of the learning-curve CSV.
-pub const CSV_HEADER: &str = "lmax,channels,parameters,train_frames,epochs,seconds,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom";
+pub const CSV_HEADER: &str = "lmax,channels,correlation,parameters,train_frames,epochs,seconds,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom";
+
+/// The header before the correlation column existed; its rows are read as ν = 1.
+const CSV_HEADER_V1: &str = "lmax,channels,parameters,train_frames,epochs,seconds,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom";
 
 /// Name of the CSV in the output folder.
 pub const CSV_NAME: &str = "learning-curves.csv";
@@ -34,9 +39,10 @@ impl Point {
     /// The point as a CSV row.
     pub fn csv_row(&self) -> String {
         format!(
-            "{},{},{},{},{},{:.2},{:.6},{:.6},{:.6}",
+            "{},{},{},{},{},{},{:.2},{:.6},{:.6},{:.6}",
             self.lmax,
             self.channels,
+            self.correlation,
             self.parameters,
             self.train_frames,
             self.epochs,
@@ -47,10 +53,14 @@ impl Point {
         )
     }
 
-    /// Parses a CSV row written by [`Point::csv_row`].
-    pub fn parse(row: &str) -> anyhow::Result<Point> {
-        let f: Vec<&str> = row.split(',').map(str::trim).collect();
-        anyhow::ensure!(f.len() == 9, "expected 9 columns, found {}", f.len());
+    /// Parses a CSV row written by [`Point::csv_row`]; `with_correlation` false reads a row
+    /// of the older layout without the correlation column (ν = 1).
+    pub fn parse(row: &str, with_correlation: bool) -> anyhow::Result<Point> {
+        let mut f: Vec<&str> = row.split(',').map(str::trim).collect();
+        if !with_correlation && f.len() == 9 {
+            f.insert(2, "1");
+        }
+        anyhow::ensure!(f.len() == 10, "expected 10 columns, found {}", f.len());
         let int = |k: usize| {
             f[k].parse::<usize>()
                 .with_context(|| format!("column {}: `{}` is not a count", k + 1, f[k]))
@@ -62,13 +72,14 @@ impl Point {
         Ok(Point {
             lmax: int(0)?,
             channels: int(1)?,
-            parameters: int(2)?,
-            train_frames: int(3)?,
-            epochs: int(4)?,
-            seconds: real(5)?,
-            val_energy_mae_mev_per_atom: real(6)?,
-            val_force_mae: real(7)?,
-            val_force_rmse: real(8)?,
+            correlation: int(2)?,
+            parameters: int(3)?,
+            train_frames: int(4)?,
+            epochs: int(5)?,
+            seconds: real(6)?,
+            val_energy_mae_mev_per_atom: real(7)?,
+            val_force_mae: real(8)?,
+            val_force_rmse: real(9)?,
         })
     }
 }
@@ -86,17 +97,22 @@ pub fn write_csv(path: &Path, points: &[Point]) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Reads a CSV written by [`write_csv`]; errors name the file and the line.
+/// Reads a CSV written by [`write_csv`] (or by a version without the correlation column);
+/// errors name the file and the line.
 pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Point>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.trim() == CSV_HEADER => {}
+    let with_correlation = match lines.next() {
+        Some((_, h)) if h.trim() == CSV_HEADER => true,
+        Some((_, h)) if h.trim() == CSV_HEADER_V1 => false,
         _ => anyhow::bail!("{}: the first line is not `{CSV_HEADER}`", path.display()),
-    }
+    };
     lines
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| Point::parse(l).with_context(|| format!("{}:{}", path.display(), n + 1)))
+        .map(|(n, l)| {
+            Point::parse(l, with_correlation)
+                .with_context(|| format!("{}:{}", path.display(), n + 1))
+        })
         .collect()
 }
