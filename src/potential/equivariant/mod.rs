@@ -18,6 +18,7 @@
 
 pub mod activation;
 pub mod clebsch_gordan;
+pub mod dense;
 pub mod file;
 pub mod mlp;
 pub mod model;

@@ -8,6 +8,7 @@
 //! atom's features receive from its own edge list, without scattering.
 
 use super::clebsch_gordan::{ClebschGordan, Coupling};
+use super::dense::{self, Block};
 use super::model::{Layer, Model};
 use super::radial::RadialBasis;
 use super::scalar::Real;
@@ -96,6 +97,10 @@ impl Graph {
     }
 }
 
+/// Atoms per parallel block of the linear maps: each block's maps are matrix products
+/// over its atoms, and blocks run on the thread pool.
+pub(super) const ATOMS_PER_BLOCK: usize = 64;
+
 /// Everything the reverse pass needs from the forward pass.
 pub struct Tape<T: Real = f64> {
     pub(super) sh: Vec<T>,
@@ -133,73 +138,6 @@ pub struct Evaluator {
     pub(super) shape: Shape,
     pub(super) cg: ClebschGordan,
     pub(super) basis: RadialBasis,
-}
-
-/// y[m][k] += s Σ_c W[k][c] x[m][c] for a block of `d` components, channels fastest.
-pub(super) fn linear<T: Real>(
-    w: &[f64],
-    rows: usize,
-    cols: usize,
-    x: &[T],
-    y: &mut [T],
-    d: usize,
-    s: f64,
-) {
-    for m in 0..d {
-        let xm = &x[m * cols..(m + 1) * cols];
-        let ym = &mut y[m * rows..(m + 1) * rows];
-        for (yk, wk) in ym.iter_mut().zip(w.chunks_exact(cols)) {
-            let mut dot = T::from(0.0);
-            for (&a, &b) in wk.iter().zip(xm) {
-                dot += b * a;
-            }
-            *yk += dot * s;
-        }
-    }
-}
-
-/// x̄[m][c] += s Σ_k W[k][c] ȳ[m][k]: the transpose of `linear`.
-pub(super) fn linear_t<T: Real>(
-    w: &[f64],
-    rows: usize,
-    cols: usize,
-    gy: &[T],
-    gx: &mut [T],
-    d: usize,
-    s: f64,
-) {
-    for m in 0..d {
-        let gym = &gy[m * rows..(m + 1) * rows];
-        let gxm = &mut gx[m * cols..(m + 1) * cols];
-        for (&g, wk) in gym.iter().zip(w.chunks_exact(cols)) {
-            let f = g * s;
-            for (a, &b) in gxm.iter_mut().zip(wk) {
-                *a += f * b;
-            }
-        }
-    }
-}
-
-/// ∂/∂W of `linear`: G[k][c] += s Σ_m ȳ[m][k] x[m][c].
-pub(super) fn linear_w<T: Real>(
-    gw: &mut [T],
-    rows: usize,
-    cols: usize,
-    gy: &[T],
-    x: &[T],
-    d: usize,
-    s: f64,
-) {
-    for m in 0..d {
-        let gym = &gy[m * rows..(m + 1) * rows];
-        let xm = &x[m * cols..(m + 1) * cols];
-        for (&g, gk) in gym.iter().zip(gw.chunks_exact_mut(cols)) {
-            let f = g * s;
-            for (a, &b) in gk.iter_mut().zip(xm) {
-                *a += f * b;
-            }
-        }
-    }
 }
 
 /// The edge embedding in real numbers, with the derivatives forces need.
@@ -360,13 +298,14 @@ impl Evaluator {
     fn up<T: Real>(&self, layer: &Layer, ls: &LayerShape, features: &[T]) -> Vec<T> {
         let (c, fin) = (ls.input.channels, ls.input.size());
         let mut up = vec![T::from(0.0); features.len()];
-        up.par_chunks_mut(fin)
-            .zip(features.par_chunks(fin))
+        up.par_chunks_mut(ATOMS_PER_BLOCK * fin)
+            .zip(features.par_chunks(ATOMS_PER_BLOCK * fin))
             .for_each(|(u, x)| {
+                let n = x.len() / fin;
                 for l in 0..=ls.input.lmax {
-                    let (o, len) = (ls.input.offset(l), ls.input.block_len(l));
-                    let (xl, ul) = (&x[o..o + len], &mut u[o..o + len]);
-                    linear(&layer.up[l], c, c, xl, ul, dim(l), self.shape.channel_norm);
+                    let b = Block::new(ls.input.offset(l), fin, n);
+                    let norm = self.shape.channel_norm;
+                    dense::apply(&layer.up[l], (c, c), dim(l), (x, b), (u, b), norm);
                 }
             });
         up
@@ -435,20 +374,39 @@ impl Evaluator {
             pairs: vec![zero; n * ps.pair_len],
             b: vec![zero; n * size],
         };
-        (tape.a.par_chunks_mut(size))
-            .zip(tape.pairs.par_chunks_mut(ps.pair_len.max(1)))
-            .zip(tape.b.par_chunks_mut(size))
-            .enumerate()
-            .for_each(|(i, ((a, y), b))| {
-                let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
+        let len = ls.message_len;
+        (tape.a.par_chunks_mut(ATOMS_PER_BLOCK * size))
+            .zip(
+                tape.pairs
+                    .par_chunks_mut(ATOMS_PER_BLOCK * ps.pair_len.max(1)),
+            )
+            .zip(tape.b.par_chunks_mut(ATOMS_PER_BLOCK * size))
+            .zip(message.par_chunks(ATOMS_PER_BLOCK * len))
+            .zip(graph.species.par_chunks(ATOMS_PER_BLOCK))
+            .for_each(|((((a, y), b), m), species)| {
+                let n = species.len();
                 for (p, ins) in ls.instructions.iter().enumerate() {
                     let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                    let (mp, oa) = (&m[ins.message..ins.message + c * d3], ps.irreps.offset(l3));
-                    let al = &mut a[oa..oa + c * d3];
-                    linear(&layer.down[p], c, c, mp, al, d3, ins.path_weight);
+                    let (bm, ba) = (
+                        Block::new(ins.message, len, n),
+                        Block::new(ps.irreps.offset(l3), size, n),
+                    );
+                    dense::apply(
+                        &layer.down[p],
+                        (c, c),
+                        d3,
+                        (m, bm),
+                        (&mut *a, ba),
+                        ins.path_weight,
+                    );
                 }
-                ps.pairs_of(&self.cg, a, y);
-                ps.forward(&self.cg, &layer.product[graph.species[i]], a, y, b);
+                for (k, &s) in species.iter().enumerate() {
+                    let ak = &a[k * size..(k + 1) * size];
+                    let yk = &mut y[k * ps.pair_len..(k + 1) * ps.pair_len];
+                    ps.pairs_of(&self.cg, ak, yk);
+                    let bk = &mut b[k * size..(k + 1) * size];
+                    ps.forward(&self.cg, &layer.product[s], ak, yk, bk);
+                }
             });
         Some(tape)
     }
@@ -464,57 +422,82 @@ impl Evaluator {
         (message, product): (&[T], Option<&ProductTape<T>>),
         features: &[T],
     ) -> (Vec<T>, Vec<T>) {
-        let (c, lmax) = (ls.input.channels, ls.output.lmax);
+        let c = ls.input.channels;
         let (fin, fout, gl) = (ls.input.size(), ls.output.size(), ls.gated.size());
         let n = graph.atoms();
         let mut pre_gate = vec![T::from(0.0); n * gl];
         let mut next = vec![T::from(0.0); n * fout];
+        let (len, norm) = (ls.message_len, self.shape.channel_norm);
+        let size = ls.output.size();
         pre_gate
-            .par_chunks_mut(gl)
-            .zip(next.par_chunks_mut(fout))
+            .par_chunks_mut(ATOMS_PER_BLOCK * gl)
+            .zip(next.par_chunks_mut(ATOMS_PER_BLOCK * fout))
             .enumerate()
-            .for_each(|(i, (o, out))| {
+            .for_each(|(k, (o, out))| {
+                let (first, atoms) = (k * ATOMS_PER_BLOCK, o.len() / gl);
+                let into = |l: usize| Block::new(ls.gated.offset(l), gl, atoms);
                 if let Some(pt) = product {
-                    let size = ls.output.size();
-                    let b = &pt.b[i * size..(i + 1) * size];
+                    let b = &pt.b[first * size..(first + atoms) * size];
                     for (l, w) in layer.mix.iter().enumerate() {
-                        let (d, rows) = (dim(l), ls.gated_rows(l));
-                        let (ob, go) = (ls.output.offset(l), ls.gated.offset(l));
-                        let (bl, ol) = (&b[ob..ob + c * d], &mut o[go..go + rows * d]);
-                        linear(w, rows, c, bl, ol, d, self.shape.channel_norm);
+                        let bb = Block::new(ls.output.offset(l), size, atoms);
+                        let shape = (ls.gated_rows(l), c);
+                        dense::apply(w, shape, dim(l), (b, bb), (&mut *o, into(l)), norm);
                     }
                 } else {
-                    let m = &message[i * ls.message_len..(i + 1) * ls.message_len];
+                    let m = &message[first * len..(first + atoms) * len];
                     for (p, ins) in ls.instructions.iter().enumerate() {
                         let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                        let rows = ins.weight_shape[0];
-                        let go = ls.gated.offset(l3);
-                        let mp = &m[ins.message..ins.message + c * d3];
-                        let op = &mut o[go..go + rows * d3];
-                        linear(&layer.down[p], rows, c, mp, op, d3, ins.path_weight);
+                        let (bm, shape) = (
+                            Block::new(ins.message, len, atoms),
+                            (ins.weight_shape[0], c),
+                        );
+                        dense::apply(
+                            &layer.down[p],
+                            shape,
+                            d3,
+                            (m, bm),
+                            (&mut *o, into(l3)),
+                            ins.path_weight,
+                        );
                     }
                 }
-                let x = &features[i * fin..(i + 1) * fin];
-                let sc = &layer.self_connection[graph.species[i]];
-                for (l, w) in sc.iter().enumerate() {
-                    let (d, rows) = (dim(l), ls.self_connection[l][0]);
-                    let (fo, go) = (ls.input.offset(l), ls.gated.offset(l));
-                    let (xl, ol) = (&x[fo..fo + c * d], &mut o[go..go + rows * d]);
-                    linear(w, rows, c, xl, ol, d, self.shape.channel_norm);
-                }
-                for ch in 0..c {
-                    out[ch] = o[ch].silu().0;
-                }
-                for l in 1..=lmax {
-                    for ch in 0..c {
-                        let g = o[ls.gated.gates(l) + ch].sigmoid().0;
-                        for k in 0..dim(l) {
-                            out[ls.output.offset(l) + k * c + ch] =
-                                o[ls.gated.offset(l) + k * c + ch] * g;
-                        }
+                let x = &features[first * fin..(first + atoms) * fin];
+                let species = &graph.species[first..first + atoms];
+                for (s, i0, run) in dense::species_runs(species) {
+                    for (l, w) in layer.self_connection[s].iter().enumerate() {
+                        let bx = Block::new(ls.input.offset(l), fin, atoms).atoms_from(i0, run);
+                        let shape = (ls.self_connection[l][0], c);
+                        dense::apply(
+                            w,
+                            shape,
+                            dim(l),
+                            (x, bx),
+                            (&mut *o, into(l).atoms_from(i0, run)),
+                            norm,
+                        );
                     }
+                }
+                for (o, out) in o.chunks_exact(gl).zip(out.chunks_exact_mut(fout)) {
+                    gate(ls, o, out);
                 }
             });
         (pre_gate, next)
+    }
+}
+
+/// The gate of one atom: SiLU on the scalars, each l ≥ 1 channel scaled by the sigmoid of
+/// its gate scalar.
+fn gate<T: Real>(ls: &LayerShape, o: &[T], out: &mut [T]) {
+    let c = ls.input.channels;
+    for ch in 0..c {
+        out[ch] = o[ch].silu().0;
+    }
+    for l in 1..=ls.output.lmax {
+        for ch in 0..c {
+            let g = o[ls.gated.gates(l) + ch].sigmoid().0;
+            for k in 0..dim(l) {
+                out[ls.output.offset(l) + k * c + ch] = o[ls.gated.offset(l) + k * c + ch] * g;
+            }
+        }
     }
 }

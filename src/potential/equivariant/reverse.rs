@@ -6,8 +6,9 @@
 //! helpers of their own. Written over [`Real`], so the pass to the weights in dual numbers
 //! gives the weight gradient of a directional derivative.
 
+use super::dense::{self, Block};
 use super::model::{Layer, Model};
-use super::network::{linear_t, linear_w, Evaluator, Graph, LayerTape, ProductTape, Tape};
+use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
 use super::parameters::{LayerOffsets, ParameterLayout};
 use super::scalar::Real;
 use super::shape::LayerShape;
@@ -185,31 +186,48 @@ impl Evaluator {
             product_out: Vec::new(),
             product_in: Vec::new(),
         };
+        let (len, norm) = (ls.message_len, self.shape.channel_norm);
         u.input
-            .par_chunks_mut(fin)
-            .zip(u.message.par_chunks_mut(ls.message_len))
-            .zip(u.pre_gate.par_chunks_mut(gl))
+            .par_chunks_mut(ATOMS_PER_BLOCK * fin)
+            .zip(u.message.par_chunks_mut(ATOMS_PER_BLOCK * len))
+            .zip(u.pre_gate.par_chunks_mut(ATOMS_PER_BLOCK * gl))
             .enumerate()
-            .for_each(|(i, ((gx, gm), go))| {
-                let o = &lt.pre_gate[i * gl..(i + 1) * gl];
-                gate_backward(ls, o, &grad[i * fout..(i + 1) * fout], go);
-                for (p, ins) in ls.instructions.iter().enumerate() {
-                    if ls.product.is_some() {
-                        break;
-                    }
-                    let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                    let rows = ins.weight_shape[0];
-                    let po = ls.gated.offset(l3);
-                    let gmp = &mut gm[ins.message..ins.message + c * d3];
-                    let gop = &go[po..po + rows * d3];
-                    linear_t(&layer.down[p], rows, c, gop, gmp, d3, ins.path_weight);
+            .for_each(|(k, ((gx, gm), go))| {
+                let (first, atoms) = (k * ATOMS_PER_BLOCK, go.len() / gl);
+                let o = &lt.pre_gate[first * gl..(first + atoms) * gl];
+                let gout = &grad[first * fout..(first + atoms) * fout];
+                for ((o, gout), go) in
+                    (o.chunks_exact(gl).zip(gout.chunks_exact(fout))).zip(go.chunks_exact_mut(gl))
+                {
+                    gate_backward(ls, o, gout, go);
                 }
-                let sc = &layer.self_connection[graph.species[i]];
-                for (l, w) in sc.iter().enumerate() {
-                    let (d, rows) = (dim(l), ls.self_connection[l][0]);
-                    let (fo, po) = (ls.input.offset(l), ls.gated.offset(l));
-                    let (gol, gxl) = (&go[po..po + rows * d], &mut gx[fo..fo + c * d]);
-                    linear_t(w, rows, c, gol, gxl, d, self.shape.channel_norm);
+                let from = |l: usize| Block::new(ls.gated.offset(l), gl, atoms);
+                if ls.product.is_none() {
+                    for (p, ins) in ls.instructions.iter().enumerate() {
+                        let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+                        let (bm, shape) = (
+                            Block::new(ins.message, len, atoms),
+                            (ins.weight_shape[0], c),
+                        );
+                        let w = &layer.down[p];
+                        dense::apply_t(
+                            w,
+                            shape,
+                            d3,
+                            (&*go, from(l3)),
+                            (&mut *gm, bm),
+                            ins.path_weight,
+                        );
+                    }
+                }
+                let species = &graph.species[first..first + atoms];
+                for (s, i0, run) in dense::species_runs(species) {
+                    for (l, w) in layer.self_connection[s].iter().enumerate() {
+                        let bx = Block::new(ls.input.offset(l), fin, atoms).atoms_from(i0, run);
+                        let shape = (ls.self_connection[l][0], c);
+                        let bo = from(l).atoms_from(i0, run);
+                        dense::apply_t(w, shape, dim(l), (&*go, bo), (&mut *gx, bx), norm);
+                    }
                 }
             });
         if let Some(pt) = &lt.product {
@@ -233,67 +251,68 @@ impl Evaluator {
         let (n, zero) = (graph.atoms(), T::from(0.0));
         u.product_out = vec![zero; n * size];
         u.product_in = vec![zero; n * size];
-        (u.product_out.par_chunks_mut(size))
-            .zip(u.product_in.par_chunks_mut(size))
-            .zip(u.message.par_chunks_mut(ls.message_len))
+        let (len, norm) = (ls.message_len, self.shape.channel_norm);
+        (u.product_out.par_chunks_mut(ATOMS_PER_BLOCK * size))
+            .zip(u.product_in.par_chunks_mut(ATOMS_PER_BLOCK * size))
+            .zip(u.message.par_chunks_mut(ATOMS_PER_BLOCK * len))
             .enumerate()
-            .for_each(|(i, ((gb, ga), gm))| {
-                let go = &u.pre_gate[i * gl..(i + 1) * gl];
+            .for_each(|(k, ((gb, ga), gm))| {
+                let (first, atoms) = (k * ATOMS_PER_BLOCK, gb.len() / size);
+                let go = &u.pre_gate[first * gl..(first + atoms) * gl];
                 for (l, w) in layer.mix.iter().enumerate() {
-                    let (d, rows) = (dim(l), ls.gated_rows(l));
-                    let (ob, po) = (ps.irreps.offset(l), ls.gated.offset(l));
-                    let (gol, gbl) = (&go[po..po + rows * d], &mut gb[ob..ob + c * d]);
-                    linear_t(w, rows, c, gol, gbl, d, self.shape.channel_norm);
+                    let bo = Block::new(ls.gated.offset(l), gl, atoms);
+                    let bb = Block::new(ps.irreps.offset(l), size, atoms);
+                    let shape = (ls.gated_rows(l), c);
+                    dense::apply_t(w, shape, dim(l), (go, bo), (&mut *gb, bb), norm);
                 }
-                let a = &pt.a[i * size..(i + 1) * size];
-                let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
-                let w = &layer.product[graph.species[i]];
-                ps.backward(&self.cg, w, (a, y), gb, ga);
+                for i in first..first + atoms {
+                    let a = &pt.a[i * size..(i + 1) * size];
+                    let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
+                    let w = &layer.product[graph.species[i]];
+                    let r = (i - first) * size..(i - first + 1) * size;
+                    ps.backward(&self.cg, w, (a, y), &gb[r.clone()], &mut ga[r]);
+                }
                 for (p, ins) in ls.instructions.iter().enumerate() {
                     let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                    let oa = ps.irreps.offset(l3);
-                    let gmp = &mut gm[ins.message..ins.message + c * d3];
-                    linear_t(
-                        &layer.down[p],
-                        c,
-                        c,
-                        &ga[oa..oa + c * d3],
-                        gmp,
-                        d3,
-                        ins.path_weight,
-                    );
+                    let ba = Block::new(ps.irreps.offset(l3), size, atoms);
+                    let bm = Block::new(ins.message, len, atoms);
+                    let w = &layer.down[p];
+                    dense::apply_t(w, (c, c), d3, (&*ga, ba), (&mut *gm, bm), ins.path_weight);
                 }
             });
     }
 
-    /// ∂E/∂(product-basis weights) and ∂E/∂(its maps to the outputs) of one atom `i`.
+    /// ∂E/∂(product-basis weights) of every atom and ∂E/∂(its maps to the outputs).
     fn product_weight_grad<T: Real>(
         &self,
         (ls, lt, u): (&LayerShape, &LayerTape<T>, &UpdateGrad<T>),
-        (i, species): (usize, usize),
+        graph: &Graph,
         off: &LayerOffsets,
         g: &mut [T],
     ) {
         let (Some(ps), Some(pt)) = (&ls.product, &lt.product) else {
             return;
         };
-        let (c, size, gl) = (ls.input.channels, ps.irreps.size(), ls.gated.size());
-        let range = i * size..(i + 1) * size;
-        let (a, b, gb) = (
-            &pt.a[range.clone()],
-            &pt.b[range.clone()],
-            &u.product_out[range],
+        let (c, size, gl, n) = (
+            ls.input.channels,
+            ps.irreps.size(),
+            ls.gated.size(),
+            graph.atoms(),
         );
-        let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
-        let o = off.product[species];
-        ps.weight_grad(&self.cg, (a, y), gb, &mut g[o..o + ps.paths.len() * c]);
-        let go = &u.pre_gate[i * gl..(i + 1) * gl];
+        for (i, &s) in graph.species.iter().enumerate() {
+            let range = i * size..(i + 1) * size;
+            let (a, gb) = (&pt.a[range.clone()], &u.product_out[range]);
+            let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
+            let o = off.product[s];
+            ps.weight_grad(&self.cg, (a, y), gb, &mut g[o..o + ps.paths.len() * c]);
+        }
         for (l, &o) in off.mix.iter().enumerate() {
-            let (d, rows) = (dim(l), ls.gated_rows(l));
-            let (ob, po) = (ps.irreps.offset(l), ls.gated.offset(l));
+            let rows = ls.gated_rows(l);
+            let bo = Block::new(ls.gated.offset(l), gl, n);
+            let bb = Block::new(ps.irreps.offset(l), size, n);
             let gw = &mut g[o..o + rows * c];
-            let (gol, bl) = (&go[po..po + rows * d], &b[ob..ob + c * d]);
-            linear_w(gw, rows, c, gol, bl, d, self.shape.channel_norm);
+            let norm = self.shape.channel_norm;
+            dense::weight_grad(gw, (rows, c), dim(l), (&u.pre_gate, bo), (&pt.b, bb), norm);
         }
     }
 
@@ -308,8 +327,8 @@ impl Evaluator {
         off: &LayerOffsets,
         g: &mut [T],
     ) {
-        let c = ls.input.channels;
-        let (fin, gl) = (ls.input.size(), ls.gated.size());
+        let (c, n) = (ls.input.channels, graph.atoms());
+        let (fin, gl, len) = (ls.input.size(), ls.gated.size(), ls.message_len);
         // the linear maps per path lead to the pre-gate outputs, or to A of the product basis
         let (into, into_len) = match &ls.product {
             Some(ps) => (&u.product_in, ps.irreps.size()),
@@ -319,26 +338,39 @@ impl Evaluator {
             Some(ps) => ps.irreps.offset(l),
             None => ls.gated.offset(l),
         };
-        for i in 0..graph.atoms() {
-            let go = &u.pre_gate[i * gl..(i + 1) * gl];
-            let gi = &into[i * into_len..(i + 1) * into_len];
-            let m = &lt.message[i * ls.message_len..(i + 1) * ls.message_len];
-            for (p, ins) in ls.instructions.iter().enumerate() {
-                let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-                let (rows, po) = (ins.weight_shape[0], offset(l3));
-                let gw = &mut g[off.down[p]..off.down[p] + rows * c];
-                let mp = &m[ins.message..ins.message + c * d3];
-                let gip = &gi[po..po + rows * d3];
-                linear_w(gw, rows, c, gip, mp, d3, ins.path_weight);
-            }
-            self.product_weight_grad((ls, lt, u), (i, graph.species[i]), off, g);
-            let x = &lt.input[i * fin..(i + 1) * fin];
-            for (l, &o) in off.self_connection[graph.species[i]].iter().enumerate() {
-                let (d, rows) = (dim(l), ls.self_connection[l][0]);
-                let (fo, po) = (ls.input.offset(l), ls.gated.offset(l));
+        for (p, ins) in ls.instructions.iter().enumerate() {
+            let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
+            let rows = ins.weight_shape[0];
+            let gw = &mut g[off.down[p]..off.down[p] + rows * c];
+            let (bi, bm) = (
+                Block::new(offset(l3), into_len, n),
+                Block::new(ins.message, len, n),
+            );
+            dense::weight_grad(
+                gw,
+                (rows, c),
+                d3,
+                (into, bi),
+                (&lt.message, bm),
+                ins.path_weight,
+            );
+        }
+        self.product_weight_grad((ls, lt, u), graph, off, g);
+        let norm = self.shape.channel_norm;
+        for (s, i0, run) in dense::species_runs(&graph.species) {
+            for (l, &o) in off.self_connection[s].iter().enumerate() {
+                let rows = ls.self_connection[l][0];
+                let bo = Block::new(ls.gated.offset(l), gl, n).atoms_from(i0, run);
+                let bx = Block::new(ls.input.offset(l), fin, n).atoms_from(i0, run);
                 let gw = &mut g[o..o + rows * c];
-                let (gol, xl) = (&go[po..po + rows * d], &x[fo..fo + c * d]);
-                linear_w(gw, rows, c, gol, xl, d, self.shape.channel_norm);
+                dense::weight_grad(
+                    gw,
+                    (rows, c),
+                    dim(l),
+                    (&u.pre_gate, bo),
+                    (&lt.input, bx),
+                    norm,
+                );
             }
         }
     }
@@ -491,22 +523,18 @@ impl Evaluator {
         g: &mut [T],
     ) {
         let (c, fin) = (ls.input.channels, ls.input.size());
-        for i in 0..grad_up.len() / fin {
-            let gu = &grad_up[i * fin..(i + 1) * fin];
-            let x = &lt.input[i * fin..(i + 1) * fin];
-            for (l, &o) in off.up.iter().enumerate() {
-                let (fo, len) = (ls.input.offset(l), ls.input.block_len(l));
-                let (gul, xl) = (&gu[fo..fo + len], &x[fo..fo + len]);
-                linear_w(
-                    &mut g[o..o + c * c],
-                    c,
-                    c,
-                    gul,
-                    xl,
-                    dim(l),
-                    self.shape.channel_norm,
-                );
-            }
+        let n = grad_up.len() / fin;
+        for (l, &o) in off.up.iter().enumerate() {
+            let b = Block::new(ls.input.offset(l), fin, n);
+            let norm = self.shape.channel_norm;
+            dense::weight_grad(
+                &mut g[o..o + c * c],
+                (c, c),
+                dim(l),
+                (grad_up, b),
+                (&lt.input, b),
+                norm,
+            );
         }
     }
 
@@ -521,21 +549,14 @@ impl Evaluator {
     ) {
         let (c, fin) = (ls.input.channels, ls.input.size());
         grad_in
-            .par_chunks_mut(fin)
-            .zip(grad_up.par_chunks(fin))
+            .par_chunks_mut(ATOMS_PER_BLOCK * fin)
+            .zip(grad_up.par_chunks(ATOMS_PER_BLOCK * fin))
             .for_each(|(gx, gu)| {
+                let n = gu.len() / fin;
                 for l in 0..=ls.input.lmax {
-                    let (o, len) = (ls.input.offset(l), ls.input.block_len(l));
-                    let (gul, gxl) = (&gu[o..o + len], &mut gx[o..o + len]);
-                    linear_t(
-                        &layer.up[l],
-                        c,
-                        c,
-                        gul,
-                        gxl,
-                        dim(l),
-                        self.shape.channel_norm,
-                    );
+                    let b = Block::new(ls.input.offset(l), fin, n);
+                    let norm = self.shape.channel_norm;
+                    dense::apply_t(&layer.up[l], (c, c), dim(l), (gu, b), (&mut *gx, b), norm);
                 }
             });
     }

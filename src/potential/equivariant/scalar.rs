@@ -5,6 +5,7 @@
 //! the loss — in its ε part, exactly.
 
 use super::activation::{logistic, silu_derivatives};
+use super::dense::{dgemm, View, ViewMut};
 use super::mlp::{DualMlpTape, Mlp, MlpTape};
 use num_dual::{Dual64, DualNum};
 
@@ -31,6 +32,26 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         grad_output: &[Self],
         grad_input: Option<&mut [Self]>,
         grad_weights: Option<&mut [Self]>,
+    );
+    /// C += α·A·B for strided matrices of this type, B real (A `[m × k]`, B `[k × n]`).
+    fn gemm_real(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<Self>,
+        b: View<f64>,
+        c: ViewMut<Self>,
+    );
+    /// C += α·A·B with both factors of this type.
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<Self>,
+        b: View<Self>,
+        c: ViewMut<Self>,
     );
 }
 
@@ -76,6 +97,20 @@ impl Real for f64 {
             }
             None => mlp.backward_batch(tape, grad_output, grad_input, None),
         }
+    }
+    fn gemm_real(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<f64>,
+        b: View<f64>,
+        c: ViewMut<f64>,
+    ) {
+        dgemm(m, k, n, alpha, a, b, c);
+    }
+    fn gemm(m: usize, k: usize, n: usize, alpha: f64, a: View<f64>, b: View<f64>, c: ViewMut<f64>) {
+        dgemm(m, k, n, alpha, a, b, c);
     }
 }
 
@@ -129,5 +164,100 @@ impl Real for Dual64 {
                 *a += Dual64::new(*r, *e);
             }
         }
+    }
+    fn gemm_real(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<Dual64>,
+        b: View<f64>,
+        c: ViewMut<Dual64>,
+    ) {
+        let mut c = c;
+        for part in [0, 1] {
+            dgemm(m, k, n, alpha, plane(&a, part), b, plane_mut(&mut c, part));
+        }
+    }
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<Dual64>,
+        b: View<Dual64>,
+        c: ViewMut<Dual64>,
+    ) {
+        // (a + εa')(b + εb') = ab + ε(ab' + a'b)
+        let mut c = c;
+        let (re, eps) = (0, 1);
+        dgemm(
+            m,
+            k,
+            n,
+            alpha,
+            plane(&a, re),
+            plane(&b, re),
+            plane_mut(&mut c, re),
+        );
+        dgemm(
+            m,
+            k,
+            n,
+            alpha,
+            plane(&a, re),
+            plane(&b, eps),
+            plane_mut(&mut c, eps),
+        );
+        dgemm(
+            m,
+            k,
+            n,
+            alpha,
+            plane(&a, eps),
+            plane(&b, re),
+            plane_mut(&mut c, eps),
+        );
+    }
+}
+
+// A dual number is two f64 side by side, real part first: the planes below rely on it.
+const _: () = assert!(
+    std::mem::size_of::<Dual64>() == 16
+        && std::mem::align_of::<Dual64>() == 8
+        && std::mem::offset_of!(Dual64, re) == 0
+        && std::mem::offset_of!(Dual64, eps) == 8
+);
+
+/// The slice of dual numbers as the f64 array it is in memory.
+fn as_reals(x: &[Dual64]) -> &[f64] {
+    // SAFETY: Dual64 is exactly two f64 (re, eps) without padding, as asserted above, so
+    // the memory of `x` is 2·len initialised f64 of the same alignment.
+    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f64>(), 2 * x.len()) }
+}
+
+/// The mutable counterpart of [`as_reals`].
+fn as_reals_mut(x: &mut [Dual64]) -> &mut [f64] {
+    // SAFETY: as in `as_reals`; the borrow of `x` is handed on whole.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f64>(), 2 * x.len()) }
+}
+
+/// The real (`part` 0) or ε (1) plane of a dual matrix view, as a real view.
+fn plane<'a>(v: &View<'a, Dual64>, part: usize) -> View<'a, f64> {
+    View {
+        data: as_reals(v.data),
+        offset: 2 * v.offset + part,
+        rs: 2 * v.rs,
+        cs: 2 * v.cs,
+    }
+}
+
+/// The mutable counterpart of [`plane`].
+fn plane_mut<'b>(v: &'b mut ViewMut<'_, Dual64>, part: usize) -> ViewMut<'b, f64> {
+    ViewMut {
+        offset: 2 * v.offset + part,
+        rs: 2 * v.rs,
+        cs: 2 * v.cs,
+        data: as_reals_mut(v.data),
     }
 }
