@@ -29,6 +29,7 @@ fn reference_model() -> Model {
             parity: false,
             avg_neighbors: 20.0,
             correlation: 1,
+            layer_readouts: false,
         },
         1,
     )

@@ -189,6 +189,10 @@ pub enum ModelCommand {
         /// NequIP layer, 2 or 3 a MACE layer of body order 3 or 4.
         #[arg(long, default_value_t = defaults::CORRELATION)]
         correlation: usize,
+        /// Read out every layer's scalars and sum them into the energy (as MACE does),
+        /// not only the last layer's.
+        #[arg(long)]
+        layer_readouts: bool,
         /// Average neighbour count used to normalise messages.
         #[arg(long, default_value_t = 20.0)]
         avg_neighbors: f64,
@@ -251,6 +255,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             radial_hidden,
             parity,
             correlation,
+            layer_readouts,
             avg_neighbors,
             energy_scale,
             seed,
@@ -267,6 +272,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 parity,
                 avg_neighbors,
                 correlation,
+                layer_readouts,
             };
             let model = tools::init(hyper, seed, energy_scale, &output)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());

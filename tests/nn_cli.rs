@@ -115,6 +115,7 @@ fn eval_reports_errors_against_reference_frames() {
             parity: false,
             avg_neighbors: 8.0,
             correlation: 1,
+            layer_readouts: false,
         },
         2,
     );

@@ -21,6 +21,7 @@ fn hyper(lmax: usize, parity: bool, species: usize, hidden: Vec<usize>) -> Hyper
         parity,
         avg_neighbors: 7.25,
         correlation: 1,
+        layer_readouts: false,
     }
 }
 
@@ -153,11 +154,11 @@ fn another_format_version_is_refused() {
         let file = open_rw(&path);
         file.delete_attr("format_version").unwrap();
         let attr = file.new_attr::<i32>().create("format_version").unwrap();
-        attr.write_scalar(&3).unwrap();
+        attr.write_scalar(&4).unwrap();
     }
     let msg = load_error(&path);
     assert!(
-        msg.contains("format version 3 is not supported (this eqmd reads 1 to 2)"),
+        msg.contains("format version 4 is not supported (this eqmd reads 1 to 3)"),
         "{msg}"
     );
 }
@@ -172,6 +173,7 @@ fn format_version_1_files_still_load() {
         let file = open_rw(&path);
         file.delete_attr("format_version").unwrap();
         file.delete_attr("correlation").unwrap();
+        file.delete_attr("layer_readouts").unwrap();
         let attr = file.new_attr::<i32>().create("format_version").unwrap();
         attr.write_scalar(&1).unwrap();
     }
@@ -343,4 +345,38 @@ fn save_replaces_a_model_whole() {
     assert_eq!(load(&path).unwrap(), other);
     assert!(save(&other, &dir.path().join("missing/model.h5")).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// A model with readouts of every layer round-trips bit for bit with its
+/// `/layers/<t>/readout` datasets; a file of format version 2 (no `layer_readouts`
+/// attribute) loads as a model read out at its last layer only.
+#[test]
+fn layer_readouts_round_trip_and_version_2_files_load_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = hyper(1, true, 3, vec![6]);
+    h.layers = 3;
+    h.layer_readouts = true;
+    let model = Model::random(h, 5);
+    let path = dir.path().join("readouts.h5");
+    save(&model, &path).unwrap();
+    assert_eq!(load(&path).unwrap(), model);
+    {
+        let file = open_rw(&path);
+        assert_eq!(file.dataset("/layers/1/readout").unwrap().shape(), vec![3]);
+        assert!(
+            file.dataset("/layers/2/readout").is_err(),
+            "the last layer's is /readout"
+        );
+    }
+    let (model, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("format_version").unwrap();
+        file.delete_attr("layer_readouts").unwrap();
+        let attr = file.new_attr::<i32>().create("format_version").unwrap();
+        attr.write_scalar(&2).unwrap();
+    }
+    let loaded = load(&path).unwrap();
+    assert!(!loaded.hyper.layer_readouts);
+    assert_eq!(loaded, model);
 }

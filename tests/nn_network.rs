@@ -26,6 +26,7 @@ fn hyper(lmax: usize, parity: bool) -> Hyper {
         parity,
         avg_neighbors: 6.0,
         correlation: 1,
+        layer_readouts: false,
     }
 }
 
@@ -262,5 +263,62 @@ fn product_basis_layers_are_exact_and_equivariant() {
                 "{what}"
             );
         }
+    }
+}
+
+/// Readouts of every layer: forces against finite differences, the virial against the
+/// strain derivative, rotation and inversion invariance; zero readouts before the last
+/// layer give the energy of the same model read out at its last layer only.
+#[test]
+fn layer_readouts_are_exact_and_invariant() {
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    for (lmax, correlation) in [(0, 1), (2, 1), (3, 3), (1, 2)] {
+        let what = format!("L = {lmax}, ν = {correlation}, readouts of every layer");
+        let mut h = hyper(lmax, true);
+        h.correlation = correlation;
+        h.layers = 3;
+        h.layer_readouts = true;
+        let system = crystal(9);
+        let model = Model::random(h.clone(), 90 + lmax as u64);
+        let net = Equivariant::new(model.clone(), &system.species_names).unwrap();
+        let out = compute(&net, &system);
+        let err = forces_rel_err(&out.forces, &fd_forces(&net, &system, 1e-5));
+        assert!(err < 1e-6, "{what}: forces vs finite differences {err:e}");
+        let err = mat_rel_err(out.virial, fd_virial(&net, &system, 1e-5));
+        assert!(err < 1e-6, "{what}: virial vs strain derivative {err:e}");
+
+        let molecule = molecule(10);
+        let net = Equivariant::new(model.clone(), &molecule.species_names).unwrap();
+        let e0 = compute(&net, &molecule).energy;
+        let rot = random_rotation(&mut rng);
+        let mut moved = molecule.clone();
+        for r in &mut moved.positions {
+            *r = -(rot * *r) + DVec3::new(1.0, 2.0, -3.0);
+        }
+        let e = compute(&net, &moved).energy;
+        assert!(
+            (e - e0).abs() < 1e-9 * e0.abs().max(1.0),
+            "{what}: {e} vs {e0}"
+        );
+
+        // the readouts of the earlier layers add to the energy, and only they
+        let energy = |m: &Model| {
+            let net = Equivariant::new(m.clone(), &molecule.species_names).unwrap();
+            compute(&net, &molecule).energy
+        };
+        let mut zeroed = model.clone();
+        for l in &mut zeroed.layers {
+            l.readout.fill(0.0);
+        }
+        let e_zeroed = energy(&zeroed);
+        assert!(
+            (e_zeroed - e0).abs() > 1e-9,
+            "{what}: the readouts change nothing"
+        );
+        for l in &mut zeroed.layers {
+            l.readout.clear();
+        }
+        zeroed.hyper.layer_readouts = false;
+        assert_eq!(energy(&zeroed), e_zeroed, "{what}");
     }
 }

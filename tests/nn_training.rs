@@ -25,6 +25,7 @@ fn hyper(lmax: usize) -> Hyper {
         parity: false,
         avg_neighbors: 5.0,
         correlation: 1,
+        layer_readouts: false,
     }
 }
 
@@ -100,6 +101,7 @@ fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
         starts.extend(&l.product);
         starts.extend(&l.mix);
         starts.extend(l.self_connection.iter().flatten());
+        starts.extend(l.readout);
     }
     starts.sort();
     starts.dedup();
@@ -242,5 +244,32 @@ fn product_basis_loss_gradient_matches_finite_differences() {
             );
             check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
         }
+    }
+}
+
+/// Readouts of every layer (MACE's): their own weights and every other kind, the energy,
+/// force and stress terms' gradients against finite differences, with and without a
+/// product basis.
+#[test]
+fn layer_readout_loss_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    for (lmax, correlation) in [(0, 1), (2, 1), (1, 3)] {
+        let mut h = hyper(lmax);
+        h.correlation = correlation;
+        h.layers = 3;
+        h.layer_readouts = true;
+        let model = Model::random(h.clone(), 1);
+        let layout = ParameterLayout::of(&model);
+        let readouts: Vec<Option<usize>> = layout.layers.iter().map(|l| l.readout).collect();
+        assert!(readouts[0].is_some() && readouts[1].is_some() && readouts[2].is_none());
+        let what = format!("ν = {correlation}, readouts of every layer");
+        check_model(
+            h.clone(),
+            ALL,
+            &s[0],
+            &format!("all terms, molecule, {what}"),
+        );
+        check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
     }
 }

@@ -86,6 +86,8 @@ pub struct ModelSection {
     pub parity: bool,
     /// Factors in each layer's product basis (1 = NequIP layer, 2..3 = MACE layer).
     pub correlation: usize,
+    /// Read out every layer's scalars into the energy (MACE), not only the last layer's.
+    pub layer_readouts: bool,
     /// Seed of the initial weights.
     pub seed: u64,
     /// Start from the weights, scale, shift and neighbour count of this model file
@@ -106,6 +108,7 @@ impl Default for ModelSection {
             radial_hidden: defaults::RADIAL_HIDDEN.to_vec(),
             parity: false,
             correlation: defaults::CORRELATION,
+            layer_readouts: false,
             seed: 0,
             init: None,
         }
@@ -135,6 +138,7 @@ impl ModelSection {
             parity: self.parity,
             avg_neighbors,
             correlation: self.correlation,
+            layer_readouts: self.layer_readouts,
         }
     }
 }

@@ -76,6 +76,11 @@ fn shape_differences(file: &Hyper, deck: &Hyper) -> Vec<String> {
             file.correlation.to_string(),
             deck.correlation.to_string(),
         ),
+        (
+            "layer_readouts",
+            file.layer_readouts.to_string(),
+            deck.layer_readouts.to_string(),
+        ),
     ];
     pairs
         .into_iter()

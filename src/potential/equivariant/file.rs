@@ -5,10 +5,10 @@
 //! Layout (S species, C channels; weights are f64, row-major, as in the structs):
 //!
 //! ```text
-//! /                      format = "eqmd-equivariant", format_version = 2 (int32),
+//! /                      format = "eqmd-equivariant", format_version = 3 (int32),
 //!                        species [S] (strings), lmax, channels, layers, radial_basis,
-//!                        correlation (int64), radial_hidden [..] (int64), parity (bool),
-//!                        cutoff, avg_neighbors (f64)
+//!                        correlation (int64), radial_hidden [..] (int64), parity,
+//!                        layer_readouts (bool), cutoff, avg_neighbors (f64)
 //! /embedding             [S, C]
 //! /layers/<t>            attribute lmax_in (0 for the first layer, lmax after)
 //! /layers/<t>/up/<l>     [C, C] for l = 0..=lmax_in
@@ -19,12 +19,13 @@
 //!                        [paths, 6] (ν, l1, l2, l3, k, L per row)
 //! /layers/<t>/mix/<l>    [out_channels(l), C], correlation ≥ 2 only
 //! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
+//! /layers/<t>/readout    [C], with layer_readouts only, every layer but the last
 //! /readout [C], /scale [S], /shift [S]
 //! ```
 //!
 //! These datasets, their shapes and their order are the model's [`Shape::blocks`]. Files
 //! of format version 1 (before the product basis) have no `correlation` and load as
-//! correlation 1.
+//! correlation 1; files of versions 1 and 2 have no `layer_readouts` and load without.
 
 use super::model::{Hyper, Model, Path as Coupling};
 use super::shape::{BlockKind, Shape, ShapeError};
@@ -34,7 +35,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 /// Current format version written into every model file.
-pub const FORMAT_VERSION: i32 = 2;
+pub const FORMAT_VERSION: i32 = 3;
 /// The oldest format version this eqmd still reads.
 pub const OLDEST_VERSION: i32 = 1;
 /// The root attribute `format` of every model file.
@@ -194,6 +195,7 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
         .with_data(&hidden)
         .create("radial_hidden")?;
     scalar_attr(file, "parity", &h.parity)?;
+    scalar_attr(file, "layer_readouts", &h.layer_readouts)?;
     scalar_attr(file, "cutoff", &h.cutoff)?;
     scalar_attr(file, "avg_neighbors", &h.avg_neighbors)?;
 
@@ -306,6 +308,10 @@ fn read(file: &File) -> Result<Model, Fault> {
         1 => 1,
         _ => read_size(file, "correlation")?,
     };
+    let layer_readouts = match version {
+        1 | 2 => false,
+        _ => read_bool(file, "layer_readouts")?,
+    };
     let h = Hyper {
         species: read_strings(file, "species")?,
         lmax: read_size(file, "lmax")?,
@@ -317,6 +323,7 @@ fn read(file: &File) -> Result<Model, Fault> {
         parity: read_bool(file, "parity")?,
         avg_neighbors: read_f64(file, "avg_neighbors")?,
         correlation,
+        layer_readouts,
     };
     let shape = Shape::new(h).map_err(hyper_fault)?;
     for (t, layer) in shape.layers.iter().enumerate() {

@@ -30,6 +30,10 @@ pub struct Layer {
     /// Species-dependent self-connection (by species, then l), out_channels(l) × C, for the
     /// degrees present in both input and output.
     pub self_connection: Vec<Vec<Vec<f64>>>,
+    /// Readout of this layer's scalars, C, summed into the energy with the last layer's
+    /// (empty without `layer_readouts`, and for the last layer, whose readout is the
+    /// model's).
+    pub readout: Vec<f64>,
 }
 
 /// The whole model: its hyper-parameters and its weights.
@@ -68,6 +72,7 @@ impl Model {
                     product: Vec::new(),
                     mix: Vec::new(),
                     self_connection: vec![Vec::new(); species],
+                    readout: Vec::new(),
                 })
                 .collect(),
             readout: Vec::new(),
@@ -86,6 +91,7 @@ impl Model {
                 BlockKind::SelfConnection { layer, species, .. } => {
                     m.layers[layer].self_connection[species].push(zero)
                 }
+                BlockKind::LayerReadout { layer } => m.layers[layer].readout = zero,
                 BlockKind::Readout => m.readout = zero,
                 BlockKind::Scale => m.scale = zero,
                 BlockKind::Shift => m.shift = zero,
@@ -137,6 +143,7 @@ impl Model {
             BlockKind::SelfConnection { layer, species, l } => {
                 self.layers.get(layer)?.self_connection.get(species)?.get(l)
             }
+            BlockKind::LayerReadout { layer } => Some(&self.layers.get(layer)?.readout),
             BlockKind::Readout => Some(&self.readout),
             BlockKind::Scale => Some(&self.scale),
             BlockKind::Shift => Some(&self.shift),
@@ -158,6 +165,7 @@ impl Model {
                 .self_connection
                 .get_mut(species)?
                 .get_mut(l),
+            BlockKind::LayerReadout { layer } => Some(&mut self.layers.get_mut(layer)?.readout),
             BlockKind::Readout => Some(&mut self.readout),
             BlockKind::Scale => Some(&mut self.scale),
             BlockKind::Shift => Some(&mut self.shift),
@@ -174,7 +182,8 @@ impl Model {
                 .map(|l| {
                     let sc: usize = l.self_connection.iter().map(Vec::len).sum();
                     let product = l.product.len() + l.mix.len();
-                    l.up.len() + l.radial.weights.len() + l.down.len() + product + sc
+                    let readout = usize::from(!l.readout.is_empty());
+                    l.up.len() + l.radial.weights.len() + l.down.len() + product + sc + readout
                 })
                 .sum::<usize>();
         let (n, m) = (arrays, blocks.len());
@@ -233,6 +242,7 @@ mod tests {
             parity,
             avg_neighbors: 8.0,
             correlation: 1,
+            layer_readouts: false,
         }
     }
 

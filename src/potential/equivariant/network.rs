@@ -249,6 +249,8 @@ impl Evaluator {
             }
         }
         let mut tapes = Vec::with_capacity(model.layers.len());
+        // Σ h·r of every atom over the layers read out (scaled and shifted at the end)
+        let mut read = vec![zero; n];
         for (layer, ls) in model.layers.iter().zip(&shape.layers) {
             let up = self.up(layer, ls, &features);
             let mut radial = T::RadialTape::default();
@@ -257,6 +259,7 @@ impl Evaluator {
             let product = self.product(layer, ls, graph, &message);
             let (pre_gate, next) =
                 self.update(layer, ls, graph, (&message, product.as_ref()), &features);
+            read_out(&layer.readout, &next, ls.output.size(), &mut read);
             let input = std::mem::replace(&mut features, next);
             let keep = |v: Vec<T>| if for_weights { v } else { Vec::new() };
             tapes.push(LayerTape {
@@ -269,17 +272,10 @@ impl Evaluator {
             });
         }
         // readout of the scalars, scaled and shifted per species
-        let fout = c * shape.n_sh;
+        read_out(&model.readout, &features, c * shape.n_sh, &mut read);
         let inv_c = shape.channel_norm;
-        let energies = (0..n)
-            .map(|i| {
-                let s = graph.species[i];
-                let mut x = zero;
-                for ch in 0..c {
-                    x += features[i * fout + ch] * model.readout[ch];
-                }
-                x * (model.scale[s] * inv_c) + model.shift[s]
-            })
+        let energies = (read.iter().zip(&graph.species))
+            .map(|(&x, &s)| x * (model.scale[s] * inv_c) + model.shift[s])
             .collect();
         let tape = Tape {
             sh,
@@ -482,6 +478,19 @@ impl Evaluator {
                 }
             });
         (pre_gate, next)
+    }
+}
+
+/// out_i += Σ_ch h_i[ch] r[ch] for every atom's scalars (the first channels of its
+/// `stride` features); nothing for an empty readout.
+fn read_out<T: Real>(r: &[f64], features: &[T], stride: usize, out: &mut [T]) {
+    if r.is_empty() {
+        return;
+    }
+    for (o, h) in out.iter_mut().zip(features.chunks_exact(stride)) {
+        for (&x, &w) in h.iter().zip(r) {
+            *o += x * w;
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub struct LayerOffsets {
     pub mix: Vec<usize>,
     /// Self-connection of each species and degree.
     pub self_connection: Vec<Vec<usize>>,
+    /// Readout of the layer's scalars (with `layer_readouts`, all layers but the last).
+    pub readout: Option<usize>,
 }
 
 /// Offsets of every block in the flat vector of trainable weights.
@@ -51,6 +53,7 @@ impl ParameterLayout {
                     product: Vec::new(),
                     mix: Vec::new(),
                     self_connection: vec![Vec::new(); species],
+                    readout: None,
                 })
                 .collect(),
             readout: 0,
@@ -70,6 +73,7 @@ impl ParameterLayout {
                 BlockKind::SelfConnection { layer, species, .. } => {
                     layout.layers[layer].self_connection[species].push(at)
                 }
+                BlockKind::LayerReadout { layer } => layout.layers[layer].readout = Some(at),
                 BlockKind::Readout => layout.readout = at,
                 BlockKind::Scale | BlockKind::Shift => unreachable!("not trainable"),
             }

@@ -91,6 +91,7 @@ impl Evaluator {
             }
             self.up_backward(layer, ls, &grad_up, &mut u.input);
             grad = u.input;
+            self.layer_readout_backward(model, graph, t, &mut grad);
         }
         (grad_sh, grad_basis)
     }
@@ -122,6 +123,8 @@ impl Evaluator {
             self.up_weight_grad(ls, lt, &grad_up, off, g);
             self.up_backward(layer, ls, &grad_up, &mut u.input);
             grad = u.input;
+            self.layer_readout_weight_grad(model, graph, (t, lt), at, g);
+            self.layer_readout_backward(model, graph, t, &mut grad);
         }
         for i in 0..graph.atoms() {
             let s = graph.species[i];
@@ -143,6 +146,56 @@ impl Evaluator {
             }
         }
         grad
+    }
+
+    /// ∂E/∂(input features of layer `t`) gains what the readout of layer t − 1 (whose
+    /// output they are) takes from its scalars, when that layer has one.
+    fn layer_readout_backward<T: Real>(
+        &self,
+        model: &Model,
+        graph: &Graph,
+        t: usize,
+        grad: &mut [T],
+    ) {
+        let Some(r) = t.checked_sub(1).map(|p| &model.layers[p].readout) else {
+            return;
+        };
+        if r.is_empty() {
+            return;
+        }
+        let (inv_c, stride) = (self.shape.channel_norm, self.shape.layers[t].input.size());
+        for (g, &s) in grad.chunks_exact_mut(stride).zip(&graph.species) {
+            let f = model.scale[s] * inv_c;
+            for (g, &w) in g.iter_mut().zip(r) {
+                *g += T::from(w * f);
+            }
+        }
+    }
+
+    /// ∂E/∂(readout weights of layer t − 1), from the input features of layer `t` that
+    /// the tape `lt` kept.
+    fn layer_readout_weight_grad<T: Real>(
+        &self,
+        model: &Model,
+        graph: &Graph,
+        (t, lt): (usize, &LayerTape<T>),
+        at: &ParameterLayout,
+        g: &mut [T],
+    ) {
+        let Some(o) = t.checked_sub(1).and_then(|p| at.layers[p].readout) else {
+            return;
+        };
+        let (c, inv_c, stride) = (
+            self.shape.hyper.channels,
+            self.shape.channel_norm,
+            self.shape.layers[t].input.size(),
+        );
+        for (h, &s) in lt.input.chunks_exact(stride).zip(&graph.species) {
+            let f = model.scale[s] * inv_c;
+            for (g, &x) in g[o..o + c].iter_mut().zip(h) {
+                *g += x * f;
+            }
+        }
     }
 
     /// ∂E/∂(readout weights).

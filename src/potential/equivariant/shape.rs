@@ -35,6 +35,9 @@ pub struct Hyper {
     /// the NequIP layer (messages straight into the linear maps), 2 or 3 adds MACE's
     /// symmetric products of up to 3 (body order 4).
     pub correlation: usize,
+    /// Read out every layer's scalars and sum them into the energy (as MACE does), rather
+    /// than the last layer's only.
+    pub layer_readouts: bool,
 }
 
 /// Largest correlation order of the product basis.
@@ -280,6 +283,8 @@ pub enum BlockKind {
     },
     /// Readout of the last scalars, C.
     Readout,
+    /// Readout of the scalars of a layer before the last, C (with `layer_readouts`).
+    LayerReadout { layer: usize },
     /// Per-species scale of the atomic energies (set from data, not trained).
     Scale,
     /// Per-species shift of the atomic energies (set from data, not trained).
@@ -392,7 +397,8 @@ impl Shape {
     /// file's and that of the random initial weights): the embedding; per layer the linear
     /// maps per degree, the radial MLP's matrices, the linear maps per path and the
     /// product basis's weights (by species) and maps to the outputs (by degree) when it has
-    /// one, and the self-connections (by species, then degree); the readout; the scale and
+    /// one, the self-connections (by species, then degree) and, with `layer_readouts`, the
+    /// layer's readout (all layers but the last); the readout; the scale and
     /// the shift.
     pub fn blocks(&self) -> Vec<Block> {
         let h = &self.hyper;
@@ -443,6 +449,10 @@ impl Shape {
                     push(kind, name, shape.to_vec());
                 }
             }
+            if h.layer_readouts && t + 1 < self.layers.len() {
+                let kind = BlockKind::LayerReadout { layer: t };
+                push(kind, format!("/layers/{t}/readout"), vec![c]);
+            }
         }
         push(BlockKind::Readout, "/readout".into(), vec![c]);
         push(BlockKind::Scale, "/scale".into(), vec![s]);
@@ -465,6 +475,12 @@ impl Shape {
         line(&mut out, "lmax", h.lmax.to_string());
         line(&mut out, "parity", h.parity.to_string());
         line(&mut out, "correlation", h.correlation.to_string());
+        let readouts = if h.layer_readouts {
+            "every layer"
+        } else {
+            "last layer"
+        };
+        line(&mut out, "readouts", readouts.to_string());
         line(&mut out, "channels", h.channels.to_string());
         line(&mut out, "layers", h.layers.to_string());
         line(&mut out, "cutoff", format!("{} Å", h.cutoff));
