@@ -9,6 +9,7 @@
 //! real and ε parts are two strided planes of the same array, so a product costs two real
 //! products (three for the weight gradient, whose factors are both dual).
 
+use super::gemm::{View, ViewMut};
 use super::scalar::Real;
 
 /// One block of every atom's features: `atoms` atoms `stride` values apart, the block
@@ -39,93 +40,6 @@ impl Block {
     /// The rows of component m, `width` values each: a strided matrix `[atoms × width]`.
     fn rows(self, m: usize, width: usize) -> (usize, usize) {
         (self.offset + m * width, self.stride)
-    }
-}
-
-/// A strided matrix view of a slice: element (r, c) at `offset + r·rs + c·cs`.
-#[derive(Clone, Copy, Debug)]
-pub struct View<'a, T> {
-    pub data: &'a [T],
-    pub offset: usize,
-    pub rs: usize,
-    pub cs: usize,
-}
-
-impl<'a, T> View<'a, T> {
-    /// The view of `data` from `offset` with row and column strides `rs`, `cs`.
-    pub fn new(data: &'a [T], offset: usize, (rs, cs): (usize, usize)) -> Self {
-        View {
-            data,
-            offset,
-            rs,
-            cs,
-        }
-    }
-}
-
-/// The mutable counterpart of [`View`].
-#[derive(Debug)]
-pub struct ViewMut<'a, T> {
-    pub data: &'a mut [T],
-    pub offset: usize,
-    pub rs: usize,
-    pub cs: usize,
-}
-
-impl<'a, T> ViewMut<'a, T> {
-    /// The view of `data` from `offset` with row and column strides `rs`, `cs`.
-    pub fn new(data: &'a mut [T], offset: usize, (rs, cs): (usize, usize)) -> Self {
-        ViewMut {
-            data,
-            offset,
-            rs,
-            cs,
-        }
-    }
-}
-
-/// Panics unless every element of a `[rows × cols]` matrix at `offset` with strides
-/// `rs`, `cs` lies within `len`: what makes the raw kernel call safe.
-fn check(len: usize, offset: usize, (rs, cs): (usize, usize), (rows, cols): (usize, usize)) {
-    let last = offset + (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last < len, "matrix view out of bounds: {last} ≥ {len}");
-}
-
-/// C += α·A·B for real strided matrices, A `[m × k]`, B `[k × n]`, C `[m × n]`.
-pub fn dgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f64,
-    a: View<f64>,
-    b: View<f64>,
-    c: ViewMut<f64>,
-) {
-    if m == 0 || k == 0 || n == 0 {
-        return;
-    }
-    check(a.data.len(), a.offset, (a.rs, a.cs), (m, k));
-    check(b.data.len(), b.offset, (b.rs, b.cs), (k, n));
-    check(c.data.len(), c.offset, (c.rs, c.cs), (m, n));
-    // SAFETY: the three views were checked to lie within their slices; C is borrowed
-    // mutably, so it overlaps neither A nor B.
-    unsafe {
-        matrixmultiply::dgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.data.as_ptr().add(a.offset),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr().add(b.offset),
-            b.rs as isize,
-            b.cs as isize,
-            1.0,
-            c.data.as_mut_ptr().add(c.offset),
-            c.rs as isize,
-            c.cs as isize,
-        );
     }
 }
 

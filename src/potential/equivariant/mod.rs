@@ -5,10 +5,12 @@
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
 //! the radial basis of bond lengths ([`radial`]), the activations ([`activation`]) and the
-//! radial MLP ([`mlp`]), the model's shape as data ([`shape`]), the product basis of MACE-style layers ([`product`]), the weights
-//! ([`model`]) and their flat view for optimisers ([`parameters`]), the forward pass over a
-//! graph of bonds ([`network`]) and the reverse pass to positions and weights (`reverse`),
-//! both written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
+//! radial MLP ([`mlp`]), strided matrix products ([`gemm`]) and the linear maps over blocks
+//! of atoms built on them ([`dense`]), the model's shape as data ([`shape`]), the product
+//! basis of MACE-style layers ([`product`]), the weights ([`model`]) and their flat view for
+//! optimisers ([`parameters`]), the forward pass over a graph of bonds ([`network`]), the
+//! readouts (`readout`) and the reverse pass to positions and weights (`reverse`), all
+//! written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
 //! `Potential` ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is
 //! an application above this module (`crate::train`).
 //!
@@ -20,6 +22,7 @@ pub mod activation;
 pub mod clebsch_gordan;
 pub mod dense;
 pub mod file;
+pub mod gemm;
 pub mod mlp;
 pub mod model;
 pub mod network;
@@ -27,6 +30,7 @@ pub mod parameters;
 pub mod potential;
 pub mod product;
 pub mod radial;
+mod readout;
 mod reverse;
 pub mod scalar;
 pub mod shape;

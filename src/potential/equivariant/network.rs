@@ -11,6 +11,7 @@ use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::dense::{self, Block};
 use super::model::{Layer, Model};
 use super::radial::RadialBasis;
+use super::readout::read_out;
 use super::scalar::Real;
 use super::shape::{LayerShape, Shape};
 use super::spherical_harmonics::{dim, spherical_harmonics_with_gradient};
@@ -478,19 +479,6 @@ impl Evaluator {
                 }
             });
         (pre_gate, next)
-    }
-}
-
-/// out_i += Σ_ch h_i[ch] r[ch] for every atom's scalars (the first channels of its
-/// `stride` features); nothing for an empty readout.
-fn read_out<T: Real>(r: &[f64], features: &[T], stride: usize, out: &mut [T]) {
-    if r.is_empty() {
-        return;
-    }
-    for (o, h) in out.iter_mut().zip(features.chunks_exact(stride)) {
-        for (&x, &w) in h.iter().zip(r) {
-            *o += x * w;
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use super::dense::{self, Block};
 use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
 use super::parameters::{LayerOffsets, ParameterLayout};
+use super::readout::Readouts;
 use super::scalar::Real;
 use super::shape::LayerShape;
 use super::spherical_harmonics::dim;
@@ -67,7 +68,8 @@ impl Evaluator {
         tape: &Tape,
     ) -> (Vec<f64>, Vec<f64>) {
         let nb = model.hyper.radial_basis;
-        let mut grad = self.readout_backward(model, graph);
+        let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
+        let mut grad = self.last_readout_seed(model, &readouts);
         let mut grad_sh = vec![0.0; graph.vector.len() * self.shape.n_sh];
         let mut grad_basis = vec![0.0; graph.bond_edges.len() * nb];
         for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
@@ -91,7 +93,9 @@ impl Evaluator {
             }
             self.up_backward(layer, ls, &grad_up, &mut u.input);
             grad = u.input;
-            self.layer_readout_backward(model, graph, t, &mut grad);
+            if let Some(p) = t.checked_sub(1) {
+                readouts.seed(&model.layers[p].readout, ls.input.size(), &mut grad);
+            }
         }
         (grad_sh, grad_basis)
     }
@@ -107,8 +111,10 @@ impl Evaluator {
         g: &mut [T],
     ) {
         let c = self.shape.hyper.channels;
-        let mut grad = self.readout_backward(model, graph);
-        self.readout_weight_grad(model, graph, tape, at, g);
+        let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
+        let mut grad = self.last_readout_seed(model, &readouts);
+        let fout = c * self.shape.n_sh;
+        readouts.weight_grad(&tape.last, fout, &mut g[at.readout..at.readout + c]);
         for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
             let (ls, off) = (&self.shape.layers[t], &at.layers[t]);
             let mut u = self.update_backward(layer, ls, graph, lt, &grad);
@@ -123,8 +129,13 @@ impl Evaluator {
             self.up_weight_grad(ls, lt, &grad_up, off, g);
             self.up_backward(layer, ls, &grad_up, &mut u.input);
             grad = u.input;
-            self.layer_readout_weight_grad(model, graph, (t, lt), at, g);
-            self.layer_readout_backward(model, graph, t, &mut grad);
+            // layer t − 1's readout, of the features that are layer t's input
+            if let Some(p) = t.checked_sub(1) {
+                if let Some(o) = at.layers[p].readout {
+                    readouts.weight_grad(&lt.input, ls.input.size(), &mut g[o..o + c]);
+                }
+                readouts.seed(&model.layers[p].readout, ls.input.size(), &mut grad);
+            }
         }
         for i in 0..graph.atoms() {
             let s = graph.species[i];
@@ -134,87 +145,12 @@ impl Evaluator {
         }
     }
 
-    /// ∂E/∂(last features): only the scalars are read out.
-    fn readout_backward<T: Real>(&self, model: &Model, graph: &Graph) -> Vec<T> {
-        let (c, inv_c) = (self.shape.hyper.channels, self.shape.channel_norm);
-        let fout = c * self.shape.n_sh;
-        let mut grad = vec![T::from(0.0); graph.atoms() * fout];
-        for i in 0..graph.atoms() {
-            let s = graph.species[i];
-            for ch in 0..c {
-                grad[i * fout + ch] = T::from(model.scale[s] * model.readout[ch] * inv_c);
-            }
-        }
+    /// ∂E/∂(last features) from the model's readout: only the scalars are read out.
+    fn last_readout_seed<T: Real>(&self, model: &Model, readouts: &Readouts) -> Vec<T> {
+        let fout = self.shape.hyper.channels * self.shape.n_sh;
+        let mut grad = vec![T::from(0.0); readouts.atoms() * fout];
+        readouts.seed(&model.readout, fout, &mut grad);
         grad
-    }
-
-    /// ∂E/∂(input features of layer `t`) gains what the readout of layer t − 1 (whose
-    /// output they are) takes from its scalars, when that layer has one.
-    fn layer_readout_backward<T: Real>(
-        &self,
-        model: &Model,
-        graph: &Graph,
-        t: usize,
-        grad: &mut [T],
-    ) {
-        let Some(r) = t.checked_sub(1).map(|p| &model.layers[p].readout) else {
-            return;
-        };
-        if r.is_empty() {
-            return;
-        }
-        let (inv_c, stride) = (self.shape.channel_norm, self.shape.layers[t].input.size());
-        for (g, &s) in grad.chunks_exact_mut(stride).zip(&graph.species) {
-            let f = model.scale[s] * inv_c;
-            for (g, &w) in g.iter_mut().zip(r) {
-                *g += T::from(w * f);
-            }
-        }
-    }
-
-    /// ∂E/∂(readout weights of layer t − 1), from the input features of layer `t` that
-    /// the tape `lt` kept.
-    fn layer_readout_weight_grad<T: Real>(
-        &self,
-        model: &Model,
-        graph: &Graph,
-        (t, lt): (usize, &LayerTape<T>),
-        at: &ParameterLayout,
-        g: &mut [T],
-    ) {
-        let Some(o) = t.checked_sub(1).and_then(|p| at.layers[p].readout) else {
-            return;
-        };
-        let (c, inv_c, stride) = (
-            self.shape.hyper.channels,
-            self.shape.channel_norm,
-            self.shape.layers[t].input.size(),
-        );
-        for (h, &s) in lt.input.chunks_exact(stride).zip(&graph.species) {
-            let f = model.scale[s] * inv_c;
-            for (g, &x) in g[o..o + c].iter_mut().zip(h) {
-                *g += x * f;
-            }
-        }
-    }
-
-    /// ∂E/∂(readout weights).
-    fn readout_weight_grad<T: Real>(
-        &self,
-        model: &Model,
-        graph: &Graph,
-        tape: &Tape<T>,
-        at: &ParameterLayout,
-        g: &mut [T],
-    ) {
-        let (c, inv_c) = (self.shape.hyper.channels, self.shape.channel_norm);
-        let fout = c * self.shape.n_sh;
-        for i in 0..graph.atoms() {
-            let f = model.scale[graph.species[i]] * inv_c;
-            for ch in 0..c {
-                g[at.readout + ch] += tape.last[i * fout + ch] * f;
-            }
-        }
     }
 
     /// 4'. From ∂E/∂(output features) of every atom: through the gate to the pre-gate

@@ -5,7 +5,7 @@
 //! the loss — in its ε part, exactly.
 
 use super::activation::{logistic, silu_derivatives};
-use super::dense::{dgemm, View, ViewMut};
+use super::gemm::{dgemm, View, ViewMut};
 use super::mlp::{DualMlpTape, Mlp, MlpTape};
 use num_dual::{Dual64, DualNum};
 

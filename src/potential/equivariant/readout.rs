@@ -1,0 +1,68 @@
+//! The readouts: every atom's energy is a linear map r of its scalars, summed over the last
+//! layer and, with `layer_readouts`, over every earlier one too (as MACE reads out each
+//! layer), then scaled and shifted per species: E_i = s_i/√C · Σ_t r_t·h_i^t + shift_i.
+//! The forward sum, and the readouts' share of both reverse passes: the seed they give
+//! ∂E/∂(features) of each layer read out, and ∂E/∂r.
+
+use super::model::Model;
+use super::scalar::Real;
+
+/// out_i += Σ_ch h_i[ch] r[ch] for every atom's scalars (the first channels of its
+/// `stride` features); nothing for an empty readout.
+pub(super) fn read_out<T: Real>(r: &[f64], features: &[T], stride: usize, out: &mut [T]) {
+    if r.is_empty() {
+        return;
+    }
+    for (o, h) in out.iter_mut().zip(features.chunks_exact(stride)) {
+        for (&x, &w) in h.iter().zip(r) {
+            *o += x * w;
+        }
+    }
+}
+
+/// What every readout of a graph multiplies by: the species' scale over √C, per atom.
+pub(super) struct Readouts<'a> {
+    scale: &'a [f64],
+    species: &'a [usize],
+    norm: f64,
+}
+
+impl<'a> Readouts<'a> {
+    /// The readouts of `model` on atoms of `species`, with the channel normalisation 1/√C.
+    pub fn new(model: &'a Model, species: &'a [usize], norm: f64) -> Self {
+        Readouts {
+            scale: &model.scale,
+            species,
+            norm,
+        }
+    }
+
+    /// Number of atoms.
+    pub fn atoms(&self) -> usize {
+        self.species.len()
+    }
+
+    /// ∂E/∂(features read out by `r`), `stride` values per atom, added into `grad`:
+    /// s_i/√C · r on every atom's scalars; nothing for an empty readout.
+    pub fn seed<T: Real>(&self, r: &[f64], stride: usize, grad: &mut [T]) {
+        if r.is_empty() {
+            return;
+        }
+        for (g, &s) in grad.chunks_exact_mut(stride).zip(self.species) {
+            for (g, &w) in g.iter_mut().zip(r) {
+                *g += T::from(self.scale[s] * w * self.norm);
+            }
+        }
+    }
+
+    /// ∂E/∂r of the readout of `features` (`stride` values per atom), added into `g`
+    /// (one entry per channel).
+    pub fn weight_grad<T: Real>(&self, features: &[T], stride: usize, g: &mut [T]) {
+        for (h, &s) in features.chunks_exact(stride).zip(self.species) {
+            let f = self.scale[s] * self.norm;
+            for (g, &x) in g.iter_mut().zip(h) {
+                *g += x * f;
+            }
+        }
+    }
+}
