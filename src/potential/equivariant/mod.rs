@@ -5,14 +5,15 @@
 //! up: real spherical harmonics of bond directions ([`spherical_harmonics`]), the
 //! Clebsch–Gordan coefficients that couple two irreps into a third ([`clebsch_gordan`]),
 //! the radial basis of bond lengths ([`radial`]), the activations ([`activation`]) and the
-//! radial MLP ([`mlp`]), strided matrix products ([`gemm`]) and the linear maps over blocks
-//! of atoms built on them ([`dense`]), the model's shape as data ([`shape`]), the product
-//! basis of MACE-style layers ([`product`]), the weights ([`model`]) and their flat view for
-//! optimisers ([`parameters`]), the forward pass over a graph of bonds ([`network`]), the
-//! readouts (`readout`) and the reverse pass to positions and weights (`reverse`), all
-//! written over a number type ([`scalar`]: `f64`, or dual numbers for training), the
-//! `Potential` ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is
-//! an application above this module (`crate::train`).
+//! radial MLP ([`mlp`]), the layout of an atom's features ([`irreps`]), strided matrix
+//! products ([`gemm`]) and the linear maps over blocks of atoms built on them ([`dense`]),
+//! the model's shape as data ([`shape`]), the product basis of MACE-style layers
+//! ([`product`]), the weights ([`model`]) and their flat view for optimisers
+//! ([`parameters`]), the forward pass over a graph of bonds ([`network`]), the readouts
+//! (`readout`) and the reverse pass to positions and weights (`reverse`), all written over
+//! a number type ([`scalar`]: `f64`, or dual numbers for training), the `Potential`
+//! ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is an
+//! application above this module (`crate::train`).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
 //! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are
@@ -23,6 +24,7 @@ pub mod clebsch_gordan;
 pub mod dense;
 pub mod file;
 pub mod gemm;
+pub mod irreps;
 pub mod mlp;
 pub mod model;
 pub mod network;

@@ -12,8 +12,8 @@
 //! a path keeps the parity of its output: l1 + l2 (+ l3) + L even.
 
 use super::clebsch_gordan::{triangle, ClebschGordan, Coupling};
+use super::irreps::Irreps;
 use super::scalar::Real;
-use super::shape::Irreps;
 use super::spherical_harmonics::dim;
 
 /// The unweighted pair product (A_l1 ⊗ A_l2)_k every path of ν ≥ 2 starts from.
