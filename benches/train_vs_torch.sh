@@ -69,7 +69,7 @@ eqmd_fps() {
 torch_fps() {
     (cd "$torch_dir" && OMP_NUM_THREADS=$1 venv/bin/python train_nequip_style.py \
         --threads "$1" --batches 20 --warmup 3 --loss-steps 0 --data "$data") |
-        awk -F'|' '/NequIP-style e3nn train/ { gsub(/ /, "", $5); print $5 }'
+        awk -F'|' '!found && /NequIP-style e3nn train/ { gsub(/ /, "", $5); print $5; found = 1 }'
 }
 
 results="$out/results"

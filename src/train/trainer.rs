@@ -423,6 +423,10 @@ impl Training {
         let mut best: Option<Summary> = None;
         let mut averaged = model.clone();
         let (start, before) = (Instant::now(), state.elapsed);
+        // gradients of a batch's frames and their sum, reused: fresh ones every batch cost
+        // page faults
+        let mut frame_grads = vec![vec![0.0; layout.len]; opt.batch];
+        let mut grad = vec![0.0; layout.len];
         while state.epoch < opt.epochs {
             if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
                 log::info!(
@@ -438,21 +442,22 @@ impl Training {
             ));
             let mut train_errors = Vec::with_capacity(order.len());
             for batch in order.chunks(opt.batch) {
-                let per_frame: Vec<(Vec<f64>, FrameErrors)> = batch
-                    .par_iter()
-                    .map(|&k| {
-                        let mut g = vec![0.0; layout.len];
+                let frames = &mut frame_grads[..batch.len()];
+                let errors: Vec<FrameErrors> = (frames.par_iter_mut())
+                    .zip(batch.par_iter())
+                    .map(|(g, &k)| {
+                        g.fill(0.0);
                         let sample = &self.train[k];
-                        let e = frame_gradient(&ev, &model, &layout, sample, &w, &mut g, &scratch);
-                        (g, e)
+                        frame_gradient(&ev, &model, &layout, sample, &w, g, &scratch)
                     })
                     .collect();
-                let mut grad = vec![0.0; layout.len];
-                for (g, e) in &per_frame {
+                // summed in the batch's order, whatever thread computed each frame
+                grad.fill(0.0);
+                for (g, e) in frames.iter().zip(errors) {
                     for (a, b) in grad.iter_mut().zip(g) {
                         *a += b;
                     }
-                    train_errors.push(*e);
+                    train_errors.push(e);
                 }
                 let inv = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= inv);
