@@ -132,7 +132,37 @@ fn truncated_file_is_an_error() {
     let (_, path) = saved(dir.path());
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    load_error(&path);
+    let msg = load_error(&path);
+    assert!(msg.contains("truncated"), "{msg}");
+    assert!(!msg.contains('\n') && msg.len() < 200, "one line: {msg}");
+}
+
+/// Files that are not model files are named for what they are, in one line: a directory,
+/// a text file, an H5MD trajectory.
+#[test]
+fn other_kinds_of_file_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = load_error(dir.path());
+    assert!(msg.contains("is a directory"), "{msg}");
+    let text = dir.path().join("notes.h5");
+    std::fs::write(&text, "not a model\n").unwrap();
+    let msg = load_error(&text);
+    assert!(msg.contains("is not an HDF5 file"), "{msg}");
+    let empty = dir.path().join("empty.h5");
+    std::fs::write(&empty, "").unwrap();
+    assert!(load_error(&empty).contains("is not an HDF5 file"));
+    let traj = dir.path().join("traj.h5");
+    {
+        let f = hdf5::File::create(&traj).unwrap();
+        f.create_group("h5md").unwrap();
+        f.create_group("particles").unwrap();
+    }
+    let msg = load_error(&traj);
+    assert!(
+        msg.contains("is an H5MD trajectory, not a model file"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'), "{msg}");
 }
 
 #[test]
