@@ -225,6 +225,17 @@ fn whole_loss_gradient_matches_finite_differences() {
     check(3, ALL, &s[1], "all terms, crystal");
 }
 
+/// All loss terms of a model of shape `h` on the molecule (`s[0]`) and the crystal (`s[1]`).
+fn check_molecule_and_crystal(h: Hyper, s: &[Sample], what: &str) {
+    check_model(
+        h.clone(),
+        ALL,
+        &s[0],
+        &format!("all terms, molecule, {what}"),
+    );
+    check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
+}
+
 /// Every kind of weight of layers with a product basis (ν = 2, 3): the energy, force and
 /// stress terms' gradients against finite differences.
 #[test]
@@ -235,14 +246,7 @@ fn product_basis_loss_gradient_matches_finite_differences() {
         for correlation in 2..=3 {
             let mut h = hyper(lmax);
             h.correlation = correlation;
-            let what = format!("ν = {correlation}");
-            check_model(
-                h.clone(),
-                ALL,
-                &s[0],
-                &format!("all terms, molecule, {what}"),
-            );
-            check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
+            check_molecule_and_crystal(h, &s, &format!("ν = {correlation}"));
         }
     }
 }
@@ -264,12 +268,6 @@ fn layer_readout_loss_gradient_matches_finite_differences() {
         let readouts: Vec<Option<usize>> = layout.layers.iter().map(|l| l.readout).collect();
         assert!(readouts[0].is_some() && readouts[1].is_some() && readouts[2].is_none());
         let what = format!("ν = {correlation}, readouts of every layer");
-        check_model(
-            h.clone(),
-            ALL,
-            &s[0],
-            &format!("all terms, molecule, {what}"),
-        );
-        check_model(h, ALL, &s[1], &format!("all terms, crystal, {what}"));
+        check_molecule_and_crystal(h, &s, &what);
     }
 }
