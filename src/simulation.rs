@@ -323,6 +323,8 @@ impl Simulation {
             velocities: s.velocities.clone(),
             neighbor_reference: self.neighbors.reference_positions().to_vec(),
             integrator: self.integrator.state(),
+            potential_energy: self.forces.energy,
+            settings: Vec::new(),
         }
     }
 
@@ -380,6 +382,14 @@ impl Simulation {
         self.forces.reset(self.system.len());
         self.potential
             .compute(&self.system, &self.neighbors, &mut self.forces);
+        let (now, then) = (self.forces.energy, c.potential_energy);
+        if then.is_finite() && (now - then).abs() > 1e-9 * now.abs().max(then.abs()) {
+            return Err(format!(
+                "the potential gives energy {now} at the checkpoint's positions where the run \
+                 that wrote it had {then}: the deck's potential ({}) is not that run's",
+                self.potential.name()
+            ));
+        }
         self.step = c.step;
         self.time = c.time;
         Ok(())

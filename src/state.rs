@@ -37,4 +37,10 @@ pub struct Snapshot {
     pub neighbor_reference: Vec<DVec3>,
     /// Opaque integrator state (`Integrator::state`).
     pub integrator: Vec<u64>,
+    /// Potential energy at these positions, so that a restart under another potential
+    /// (other parameters or files) is noticed; NaN when unknown (version-1 checkpoints).
+    pub potential_energy: f64,
+    /// The settings the dynamics depend on beyond the system (timestep, thermostat,
+    /// neighbour skin), as `key = value` text in the deck's key names; empty when unknown.
+    pub settings: Vec<(String, String)>,
 }

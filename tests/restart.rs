@@ -125,8 +125,36 @@ fn a_checkpoint_for_another_system_is_refused() {
         (&["system.lattice.density=0.8"][..], "cell"),
         (
             &["thermostat.type=\"nose-hoover\"", "thermostat.chain=3"][..],
-            "another integrator or thermostat than this deck's Nosé–Hoover",
+            "thermostat.type = langevin in the checkpoint, nose-hoover in the deck",
         ),
+        // what the dynamics depend on besides the system, named by key
+        (
+            &["integrator.timestep=0.004"][..],
+            "integrator.timestep = 0.005 in the checkpoint, 0.004 in the deck",
+        ),
+        (
+            &["thermostat.damping=0.25", "thermostat.seed=7"][..],
+            "thermostat.damping = 0.5 in the checkpoint, 0.25 in the deck; thermostat.seed",
+        ),
+        (
+            &["neighbors.skin=0.4"][..],
+            "neighbors.skin = 0.3 in the checkpoint, 0.4 in the deck",
+        ),
+        // another potential, whatever changed in it
+        (
+            &["potential.pairs=[{species=[\"A\",\"A\"],epsilon=1.01,sigma=1.0}]"][..],
+            "the deck's potential (",
+        ),
+        (
+            &["potential.shift=false"][..],
+            "at the checkpoint's positions",
+        ),
+        // a checkpoint already at or past the run's end
+        (
+            &["integrator.steps=100"][..],
+            "integrator.steps`: is 100: cannot restart from",
+        ),
+        (&["integrator.steps=50"][..], "nothing to run"),
     ] {
         let lj = deck("tests/decks/good/lj_small.toml");
         let mut args = vec![
@@ -151,7 +179,29 @@ fn a_checkpoint_for_another_system_is_refused() {
     }
 }
 
-/// Sends `signal` to a long run once it has written a few thermo rows.
+/// Outputs of the interrupted and the uninterrupted runs: thermo every 10 steps, extended
+/// XYZ and H5MD every 7, so that an interruption usually falls off their cadence.
+const OUTPUTS: [&str; 6] = [
+    "--set",
+    "thermo.every=10",
+    "--set",
+    "trajectory={ file = \"lj_small.xyz\", every = 7 }",
+    "--set",
+    "h5md={ file = \"lj_small.h5\", every = 7 }",
+];
+
+/// Runs lj_small into `dir` with the outputs above and `extra` arguments.
+fn run_lj_small(dir: &str, extra: &[&str]) -> std::process::Output {
+    let deck = deck("tests/decks/good/lj_small.toml");
+    let mut args = vec!["run", &deck, "-q", "--output-dir", dir];
+    args.extend(OUTPUTS);
+    args.extend(extra);
+    eqmd(&args)
+}
+
+/// Sends `signal` to a long run once it has written a few thermo rows, restarts it from
+/// the checkpoint it leaves, and compares every file with an uninterrupted run's, byte
+/// for byte.
 fn interrupt(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_string();
@@ -162,11 +212,10 @@ fn interrupt(signal: &str) {
             "-q",
             "--set",
             "integrator.steps=100000000",
-            "--set",
-            "thermo.every=10",
             "--output-dir",
             &d,
         ])
+        .args(OUTPUTS)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -196,25 +245,77 @@ fn interrupt(signal: &str) {
     // every thermo row is complete and the last one is not past the checkpoint
     let rows = eqmd::io::thermo::read_csv(&thermo).unwrap();
     assert!(rows.last().unwrap().step <= c.step);
-    // the checkpoint restarts
-    let target = format!("integrator.steps={}", c.step + 20);
+    // the checkpoint restarts...
+    let target = format!("integrator.steps={}", c.step + 25);
+    let restart = ["--set", &target, "--restart", ckpt.to_str().unwrap()];
+    let out = run_lj_small(&d, &restart);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(checkpoint::read(&ckpt).unwrap().step, c.step + 25);
+    // ...and leaves the files of a run that was never interrupted
+    let whole = tempfile::tempdir().unwrap();
+    let out = run_lj_small(whole.path().to_str().unwrap(), &["--set", &target]);
+    assert!(out.status.success());
+    for file in ["lj_small.thermo.csv", "lj_small.xyz", "lj_small.h5"] {
+        let a = std::fs::read(dir.path().join(file)).unwrap();
+        let b = std::fs::read(whole.path().join(file)).unwrap();
+        assert!(
+            a == b,
+            "{signal} at step {}: {file} differs from the uninterrupted run's",
+            c.step
+        );
+    }
+}
+
+/// A restart refuses to continue an extended-XYZ trajectory written by another run (other
+/// atoms), and leaves that file as it was.
+#[test]
+fn a_restart_refuses_a_foreign_extxyz_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run_lj_small(d, &["--set", "integrator.steps=20"]);
+    assert!(out.status.success());
+    let ckpt = checkpoint_of(dir.path(), "lj_small");
+    // another run's trajectory (argon, 864 atoms) where this run's should be
+    let other = tempfile::tempdir().unwrap();
     let out = eqmd(&[
         "run",
-        &deck("tests/decks/good/lj_small.toml"),
+        &deck("inputs/argon_nve.toml"),
         "-q",
         "--set",
-        &target,
+        "integrator.steps=0",
+        "--set",
+        "trajectory={ file = \"argon.xyz\", every = 1 }",
         "--output-dir",
-        &d,
-        "--restart",
-        ckpt.to_str().unwrap(),
+        other.path().to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(checkpoint::read(&ckpt).unwrap().step, c.step + 20);
+    let foreign = std::fs::read(other.path().join("argon.xyz")).unwrap();
+    let ours = dir.path().join("lj_small.xyz");
+    std::fs::write(&ours, &foreign).unwrap();
+    let out = run_lj_small(
+        d,
+        &[
+            "--set",
+            "integrator.steps=40",
+            "--restart",
+            ckpt.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("trajectory.file") && err.contains("not this run's 256"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&ours).unwrap(), foreign);
 }
 
 #[test]

@@ -83,7 +83,21 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// UTF-8 text, length in bytes first.
+    pub fn string(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+}
+
 impl Reader<'_> {
+    /// Text written by [`Writer::string`].
+    pub fn string(&mut self) -> Result<String, String> {
+        let n = self.len(self.bytes.len())?;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a text is not UTF-8".to_string())
+    }
+
     /// A slice of numbers written by [`Writer::f64s`].
     pub fn f64s(&mut self) -> Result<Vec<f64>, String> {
         let n = self.len(self.bytes.len() / 8)?;

@@ -4,8 +4,11 @@
 //! so that `eqmd run DECK --restart FILE` continues bit for bit.
 //!
 //! Layout: the magic `EQMDCKPT`, a format version (u32), little-endian fields, and an
-//! FNV-1a checksum of everything before it (the framing of `io::binary`). Files are written to a temporary name and renamed,
-//! so a checkpoint on disk is always complete.
+//! FNV-1a checksum of everything before it (the framing of `io::binary`). Version 2 adds,
+//! after version 1's fields, the potential energy and the settings the dynamics depend on,
+//! so that a restart under another deck is refused; version-1 files still read, without
+//! them. Files are written to a temporary name and renamed, so a checkpoint on disk is
+//! always complete.
 
 use crate::io::binary::{write_atomically, FrameError, Reader, Writer};
 use crate::state::Snapshot;
@@ -14,7 +17,7 @@ use glam::DMat3;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"EQMDCKPT";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// A checkpoint that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -57,8 +60,7 @@ fn encode(c: &Snapshot) -> Vec<u8> {
     }
     w.u64(c.species_names.len() as u64);
     for (name, mass) in c.species_names.iter().zip(&c.species_masses) {
-        w.u64(name.len() as u64);
-        w.0.extend_from_slice(name.as_bytes());
+        w.string(name);
         w.f64(*mass);
     }
     w.u64(c.species.len() as u64);
@@ -71,6 +73,12 @@ fn encode(c: &Snapshot) -> Vec<u8> {
     w.u64(c.integrator.len() as u64);
     for &x in &c.integrator {
         w.u64(x);
+    }
+    w.f64(c.potential_energy);
+    w.u64(c.settings.len() as u64);
+    for (key, value) in &c.settings {
+        w.string(key);
+        w.string(value);
     }
     w.seal()
 }
@@ -85,9 +93,9 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     })?;
     let body = r.bytes;
     let version = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes"));
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(format!(
-            "format version {version} is not supported (this eqmd reads {VERSION})"
+            "format version {version} is not supported (this eqmd reads 1 to {VERSION})"
         ));
     }
     let step = r.u64()?;
@@ -109,10 +117,7 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     let mut species_names = Vec::with_capacity(n_species);
     let mut species_masses = Vec::with_capacity(n_species);
     for _ in 0..n_species {
-        let len = r.len(body.len())?;
-        let name = String::from_utf8(r.take(len)?.to_vec())
-            .map_err(|_| "a species name is not UTF-8".to_string())?;
-        species_names.push(name);
+        species_names.push(r.string()?);
         species_masses.push(r.f64()?);
     }
     let n = r.len(body.len() / 8)?;
@@ -136,6 +141,16 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     let integrator = (0..m)
         .map(|_| r.u64())
         .collect::<Result<Vec<_>, String>>()?;
+    let (potential_energy, settings) = if version >= 2 {
+        let energy = r.f64()?;
+        let k = r.len(body.len() / 16)?;
+        let settings = (0..k)
+            .map(|_| Ok((r.string()?, r.string()?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        (energy, settings)
+    } else {
+        (f64::NAN, Vec::new())
+    };
     Ok(Snapshot {
         step,
         time,
@@ -149,6 +164,8 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
         velocities,
         neighbor_reference,
         integrator,
+        potential_energy,
+        settings,
     })
 }
 
@@ -176,6 +193,11 @@ mod tests {
             velocities: vec![DVec3::X, DVec3::Y, DVec3::Z],
             neighbor_reference: vec![DVec3::ZERO; 3],
             integrator: vec![1, u64::MAX, 42],
+            potential_energy: -12.5,
+            settings: vec![
+                ("integrator.timestep".into(), "0.002".into()),
+                ("thermostat.type".into(), "none".into()),
+            ],
         }
     }
 
@@ -196,26 +218,49 @@ mod tests {
         assert!(decode(b"hello")
             .unwrap_err()
             .contains("not an eqmd checkpoint"));
-        let mut v2 = bytes[..bytes.len() - 8].to_vec();
-        v2[8] = 2;
-        let sum = fnv1a(&v2);
-        v2.extend_from_slice(&sum.to_le_bytes());
-        assert!(decode(&v2).unwrap_err().contains("version 2"));
+        let mut v3 = bytes[..bytes.len() - 8].to_vec();
+        v3[8] = 3;
+        let sum = fnv1a(&v3);
+        v3.extend_from_slice(&sum.to_le_bytes());
+        assert!(decode(&v3).unwrap_err().contains("version 3"));
     }
 
-    /// Version-1 files keep their bytes: eqmd has always written this state as 488 bytes
-    /// with this checksum of the whole file.
+    /// Version-1 files still read: version 2 only appends the energy and the settings, so
+    /// version 1's bytes are version 2's without them. The checksum is that of the file
+    /// eqmd has always written for this state (488 bytes), which proves the reconstruction.
     #[test]
-    fn the_layout_is_unchanged() {
+    fn version_1_files_still_read() {
         let c = Snapshot {
             units: Units::Lj,
             pbc: [true, false, true],
             ..sample()
         };
-        let bytes = encode(&c);
-        assert_eq!(&bytes[..12], b"EQMDCKPT\x01\x00\x00\x00");
-        assert_eq!(bytes.len(), 488);
-        assert_eq!(fnv1a(&bytes), 0xa2f9_670b_51f5_adcd);
-        assert_eq!(decode(&bytes).unwrap(), c);
+        let v2 = encode(&c);
+        let mut tail = Writer(Vec::new());
+        tail.f64(c.potential_energy);
+        tail.u64(c.settings.len() as u64);
+        for (k, v) in &c.settings {
+            tail.string(k);
+            tail.string(v);
+        }
+        let body_end = v2.len() - 8 - tail.0.len();
+        assert_eq!(&v2[body_end..v2.len() - 8], &tail.0[..]);
+        let mut v1 = v2[..body_end].to_vec();
+        v1[8] = 1;
+        let sum = fnv1a(&v1);
+        v1.extend_from_slice(&sum.to_le_bytes());
+        assert_eq!(&v1[..12], b"EQMDCKPT\x01\x00\x00\x00");
+        assert_eq!(v1.len(), 488);
+        assert_eq!(fnv1a(&v1), 0xa2f9_670b_51f5_adcd);
+        let old = decode(&v1).unwrap();
+        assert!(old.potential_energy.is_nan() && old.settings.is_empty());
+        assert_eq!(
+            Snapshot {
+                potential_energy: c.potential_energy,
+                settings: c.settings.clone(),
+                ..old
+            },
+            c
+        );
     }
 }

@@ -114,10 +114,25 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     let mut sim = prepare(&deck)?;
     sim.set_force_limit(deck::force_limit(&deck)?);
     sim.set_max_displacement(deck::max_displacement(&deck)?);
+    let settings = deck::dynamics_settings(&deck)?;
     if let Some(file) = &options.restart {
         let c = checkpoint::read(file)?;
-        sim.restore(&c)
-            .map_err(|e| anyhow::anyhow!("cannot restart from {}: {e}", file.display()))?;
+        let refuse = |e: String| anyhow::anyhow!("cannot restart from {}: {e}", file.display());
+        compare_settings(&c.settings, &settings).map_err(refuse)?;
+        sim.restore(&c).map_err(refuse)?;
+        let steps = deck.deck.integrator.steps;
+        if c.step >= steps {
+            let e = deck.error(
+                "integrator.steps",
+                format!(
+                    "is {steps}: cannot restart from {}, which is already at step {}; nothing \
+                     to run (raise integrator.steps to continue)",
+                    file.display(),
+                    c.step
+                ),
+            );
+            return Err(e.into());
+        }
         log::info!(
             "restarting from {} at step {}",
             file.display(),
@@ -135,6 +150,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         options.echo,
         options.restart.as_deref(),
         &sim,
+        settings,
     )?;
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
@@ -159,7 +175,9 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         bar.inc(1);
         if interrupted.load(Ordering::Relaxed) {
             bar.abandon();
-            let file = outputs.save_state(&sim)?;
+            // only the checkpoint: a frame off the trajectories' cadence would make a
+            // restarted run's files differ from an uninterrupted run's
+            let file = outputs.save_checkpoint(&sim)?;
             anyhow::bail!(
                 "interrupted at step {}: files flushed, checkpoint written to {} (continue with --restart)",
                 sim.current_step(),
@@ -188,6 +206,45 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         thermo_file: outputs.thermo_file,
         neighbor_builds: sim.neighbors().builds(),
     })
+}
+
+/// Refuses a checkpoint written under other dynamics settings than the deck's, naming
+/// every key that differs; a checkpoint without settings (version 1) is accepted with a
+/// warning.
+fn compare_settings(
+    checkpoint: &[(String, String)],
+    deck: &[(String, String)],
+) -> Result<(), String> {
+    if checkpoint.is_empty() {
+        log::warn!("the checkpoint predates recorded settings: the deck's timestep, thermostat and skin cannot be checked against it");
+        return Ok(());
+    }
+    let value = |list: &[(String, String)], key: &str| {
+        list.iter()
+            .find(|(k, _)| k == key)
+            .map_or("(none)".to_string(), |(_, v)| v.clone())
+    };
+    let mut keys: Vec<&str> = Vec::new();
+    for (k, _) in checkpoint.iter().chain(deck) {
+        if !keys.contains(&k.as_str()) {
+            keys.push(k);
+        }
+    }
+    let differ: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| {
+            let (a, b) = (value(checkpoint, k), value(deck, k));
+            (a != b).then(|| format!("{k} = {a} in the checkpoint, {b} in the deck"))
+        })
+        .collect();
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "it was written under other settings: {}",
+            differ.join("; ")
+        ))
+    }
 }
 
 /// A progress bar with ETA and steps per second when stderr is a terminal.

@@ -46,22 +46,46 @@ pub fn current_frame(sim: &Simulation) -> Frame {
     frame
 }
 
-/// Drops the frames of an extended-XYZ trajectory written after step `upto`, so that a
-/// restarted run continues it without repeating frames.
-fn truncate_extxyz(path: &Path, upto: u64) -> anyhow::Result<()> {
+/// Cuts an extended-XYZ trajectory after its last frame at or before step `upto`, so that
+/// a restarted run continues it without repeating frames; the bytes it keeps are not
+/// rewritten. Refuses a file whose frames hold other atoms than the run's (a trajectory of
+/// another run).
+fn truncate_extxyz(path: &Path, upto: u64, sim: &Simulation) -> Result<(), String> {
     if !path.exists() {
         return Ok(());
     }
-    let frames = extxyz::read_file(path)?;
+    let frames = extxyz::read_file_with_offsets(path).map_err(|e| e.to_string())?;
+    let s = sim.system();
+    for (k, (f, _)) in frames.iter().enumerate() {
+        let same = f.symbols.len() == s.len()
+            && f.symbols
+                .iter()
+                .zip(&s.species)
+                .all(|(a, &b)| *a == s.species_names[b]);
+        if !same {
+            return Err(format!(
+                "{}: frame {} holds {} atoms that are not this run's {} (another run's trajectory?); \
+                 name another file or remove it",
+                path.display(),
+                k + 1,
+                f.symbols.len(),
+                s.len()
+            ));
+        }
+    }
     let keep = frames
         .iter()
-        .take_while(|f| match f.info.get("step") {
+        .take_while(|(f, _)| match f.info.get("step") {
             Some(extxyz::InfoValue::Int(s)) => *s as u64 <= upto,
             _ => true,
         })
         .count();
-    if keep < frames.len() {
-        extxyz::write_file(path, &frames[..keep])?;
+    if let Some((_, offset)) = frames.get(keep) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(*offset));
+        file.map_err(|e| format!("cannot cut {} after step {upto}: {e}", path.display()))?;
     }
     Ok(())
 }
@@ -113,6 +137,8 @@ pub struct Outputs {
     h5md: Option<(H5mdWriter, u64, PathBuf)>,
     checkpoint_file: PathBuf,
     checkpoint_every: u64,
+    /// The deck's dynamics settings, recorded in every checkpoint.
+    settings: Vec<(String, String)>,
     /// Wall time spent writing, to report what output costs.
     pub seconds: f64,
 }
@@ -133,13 +159,14 @@ pub fn output_path(deck: &LoadedDeck, output_dir: Option<&Path>, file: &str) -> 
 impl Outputs {
     /// Opens the outputs the deck asks for, after checking that none of them is an input,
     /// another output or a special file; `restart` (the checkpoint read) continues
-    /// existing files.
+    /// existing files. Checkpoints record `settings` (the deck's dynamics settings).
     pub fn open(
         deck: &LoadedDeck,
         output_dir: Option<&Path>,
         echo: bool,
         restart: Option<&Path>,
         sim: &Simulation,
+        settings: Vec<(String, String)>,
     ) -> anyhow::Result<Outputs> {
         let d = &deck.deck;
         let append = restart.is_some();
@@ -153,6 +180,13 @@ impl Outputs {
         }
         check_outputs(&paths, &inputs, &[("checkpoint.file", "--restart")])
             .map_err(|r| deck.error(&r.key, r.message))?;
+        for p in &paths {
+            match p.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the folder {}", dir.display()))?,
+                _ => {}
+            }
+        }
         let path_of = |key: &str| {
             paths
                 .iter()
@@ -160,13 +194,6 @@ impl Outputs {
                 .map(|p| p.path.clone())
                 .expect("every output has a path")
         };
-        let thermo_file = path_of("thermo.file");
-        let thermo = if append {
-            ThermoLog::append(&thermo_file, echo, sim.current_step())
-        } else {
-            ThermoLog::create(&thermo_file, echo)
-        }
-        .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
         let trajectory = match &d.trajectory {
             Some(t) => {
                 if t.every == 0 {
@@ -174,7 +201,8 @@ impl Outputs {
                 }
                 let file = path_of("trajectory.file");
                 let w = if append {
-                    truncate_extxyz(&file, sim.current_step())?;
+                    truncate_extxyz(&file, sim.current_step(), sim)
+                        .map_err(|m| deck.error("trajectory.file", m))?;
                     ExtxyzWriter::append(&file)
                 } else {
                     ExtxyzWriter::create(&file)
@@ -209,6 +237,14 @@ impl Outputs {
             }
             None => None,
         };
+        // the thermo log last: a trajectory that cannot be continued leaves it untouched
+        let thermo_file = path_of("thermo.file");
+        let thermo = if append {
+            ThermoLog::append(&thermo_file, echo, sim.current_step())
+        } else {
+            ThermoLog::create(&thermo_file, echo)
+        }
+        .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
         Ok(Outputs {
             thermo_file,
             thermo,
@@ -217,6 +253,7 @@ impl Outputs {
             h5md,
             checkpoint_file: path_of("checkpoint.file"),
             checkpoint_every: d.checkpoint.every,
+            settings,
             seconds: 0.0,
         })
     }
@@ -253,13 +290,13 @@ impl Outputs {
         }
         let due = self.checkpoint_every > 0 && step % self.checkpoint_every == 0 && !first;
         if last || due {
-            self.write_checkpoint(&sim.snapshot())?;
+            self.save_checkpoint(sim)?;
         }
         Ok(())
     }
 
-    /// Saves the state as it is now, after an interruption or a blow-up: the last good
-    /// frame to the trajectory and a checkpoint. Returns the checkpoint's path.
+    /// Saves the state as it is now, after a blow-up: the last good frame to the
+    /// trajectories and a checkpoint. Returns the checkpoint's path.
     pub fn save_state(&mut self, sim: &Simulation) -> anyhow::Result<PathBuf> {
         if let Some((w, _, file)) = &mut self.trajectory {
             w.write(&current_frame(sim))?;
@@ -276,12 +313,19 @@ impl Outputs {
             )?;
             log::info!("last good frame written to {}", file.display());
         }
-        self.write_checkpoint(&sim.snapshot())?;
-        Ok(self.checkpoint_file.clone())
+        self.save_checkpoint(sim)
     }
 
-    fn write_checkpoint(&self, c: &Snapshot) -> anyhow::Result<()> {
-        checkpoint::write(c, &self.checkpoint_file)
-            .with_context(|| format!("cannot write checkpoint {}", self.checkpoint_file.display()))
+    /// Writes a checkpoint of the state as it is now, with the deck's settings; returns
+    /// its path.
+    pub fn save_checkpoint(&self, sim: &Simulation) -> anyhow::Result<PathBuf> {
+        let c = Snapshot {
+            settings: self.settings.clone(),
+            ..sim.snapshot()
+        };
+        checkpoint::write(&c, &self.checkpoint_file).with_context(|| {
+            format!("cannot write checkpoint {}", self.checkpoint_file.display())
+        })?;
+        Ok(self.checkpoint_file.clone())
     }
 }

@@ -44,6 +44,21 @@ pub fn read_file(path: &Path) -> Result<Vec<Frame>, ExtxyzError> {
     read_str(&text, &name)
 }
 
+/// Reads every frame of a file with the byte offset at which each begins, so that a file
+/// can be cut after a frame without rewriting what it keeps.
+pub fn read_file_with_offsets(path: &Path) -> Result<Vec<(Frame, u64)>, ExtxyzError> {
+    let (text, name) = read_text(path)?;
+    let lines = content_lines(&text);
+    let spans = frame_spans(&lines, &name)?;
+    spans
+        .iter()
+        .map(|&(i, n)| {
+            let offset = lines[i].as_ptr() as usize - text.as_ptr() as usize;
+            Ok((parse_frame(&lines, i, n, &name)?, offset as u64))
+        })
+        .collect()
+}
+
 /// Parses every frame of an in-memory extended-XYZ text; `source` is the name used in errors.
 pub fn read_str(text: &str, source: &str) -> Result<Vec<Frame>, ExtxyzError> {
     let lines = content_lines(text);
