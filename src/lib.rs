@@ -16,6 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod cell;
 pub mod cli;
 pub mod deck;
+pub mod hdf5_file;
 pub mod integrate;
 pub mod io;
 pub mod lattice;

@@ -131,3 +131,49 @@ fn an_h5md_trajectory_survives_sigkill() {
     assert_eq!(last.step, 10 * (n as u64 - 1));
     assert!(last.positions.iter().all(|r| r.is_finite()));
 }
+
+/// A structure named like an H5MD file that is not one is refused in one line naming the
+/// deck, its key and what the file is: a directory, a text file, a truncated trajectory,
+/// a model file. No HDF5 error stack reaches the user.
+#[test]
+fn a_structure_that_is_not_an_h5md_trajectory_is_named_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = eqmd(&["run", &deck(), "-q", "--output-dir", d.to_str().unwrap()]);
+    assert!(out.status.success());
+    std::fs::create_dir(d.join("folder.h5")).unwrap();
+    std::fs::write(d.join("text.h5"), "not HDF5\n").unwrap();
+    let whole = std::fs::read(d.join("lj.h5")).unwrap();
+    std::fs::write(d.join("truncated.h5"), &whole[..whole.len() / 3]).unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("potentials/cu-emt.h5");
+    std::fs::copy(model, d.join("model.h5")).unwrap();
+    for (file, says) in [
+        ("folder.h5", "is a directory, not an H5MD trajectory"),
+        ("text.h5", "is not an HDF5 file"),
+        ("truncated.h5", "truncated"),
+        ("model.h5", "it is an eqmd model file"),
+    ] {
+        let text = std::fs::read_to_string(deck()).unwrap().replace(
+            "lattice = { kind = \"fcc\", density = 0.8442, repeat = [3, 3, 3], species = \"A\" }",
+            &format!("structure = \"{}\"", d.join(file).display()),
+        );
+        let bad = d.join("from_bad.toml");
+        std::fs::write(&bad, text.replace("temperature = 1.2\nseed", "seed")).unwrap();
+        let elsewhere = d.join("out");
+        let out = eqmd(&[
+            "run",
+            bad.to_str().unwrap(),
+            "-q",
+            "--output-dir",
+            elsewhere.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(
+            err.contains("from_bad.toml") && err.contains("system.structure") && err.contains(says),
+            "{file}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{file}: one line: {err}");
+        assert!(!err.contains("HDF5-DIAG"), "{file}: {err}");
+    }
+}

@@ -70,9 +70,9 @@ pub enum H5mdError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The HDF5 library refused an operation (not an HDF5 file, disk full, ...) or the
-    /// data do not fit (shapes, indices).
-    #[error("{}: {source}", path.display())]
+    /// The HDF5 library refused an operation (disk full, a damaged file, ...) or the data
+    /// do not fit (shapes, indices); said in one line, without the library's error stack.
+    #[error("{}: {}", path.display(), crate::hdf5_file::brief(source))]
     Hdf5 { path: PathBuf, source: hdf5::Error },
     /// An HDF5 file that lacks what H5MD (or eqmd's restart) needs.
     #[error("{}: not a usable H5MD trajectory: {what}", path.display())]

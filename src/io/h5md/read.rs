@@ -14,11 +14,18 @@ pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
         path: path.to_path_buf(),
         source,
     })?;
+    crate::hdf5_file::check(path, "an H5MD trajectory").map_err(|what| H5mdError::Invalid {
+        path: path.to_path_buf(),
+        what,
+    })?;
     let file = File::with_options()
         .with_fapl(|p| p.file_locking(false))
         .open(path)
         .map_err(|e| hdf5_err(path, e))?;
     if file.group("h5md").is_err() {
+        if file.attr("format").is_ok() {
+            return Err(not_h5md(path, "it is an eqmd model file"));
+        }
         return Err(not_h5md(path, "no /h5md group"));
     }
     if file.group("particles/all/position").is_err() {

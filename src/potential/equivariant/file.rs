@@ -135,66 +135,25 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
 /// Reads and validates the model file at `path` (format, version, hyper-parameters, every
 /// dataset's presence, shape and finiteness) and rebuilds the [`Model`].
 pub fn load(path: &Path) -> Result<Model, ModelFileError> {
-    let meta = std::fs::metadata(path).map_err(|source| ModelFileError::Io {
+    std::fs::metadata(path).map_err(|source| ModelFileError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let refuse = |what: &str| Fault::Invalid(what.to_string()).at(path);
-    if meta.is_dir() {
-        return Err(refuse("is a directory, not a model file"));
-    }
-    if !is_hdf5(path) {
-        return Err(refuse("is not an HDF5 file (a model file is HDF5)"));
-    }
+    crate::hdf5_file::check(path, "a model file").map_err(|m| refuse(&m))?;
     let file = File::with_options()
         .with_fapl(|p| p.file_locking(false))
         .open(path)
-        .map_err(|e| refuse(&format!("cannot be opened: {}", brief(&e))))?;
+        .map_err(|e| {
+            refuse(&format!(
+                "cannot be opened: {}",
+                crate::hdf5_file::brief(&e)
+            ))
+        })?;
     if file.attr("format").is_err() && file.group("h5md").is_ok() {
         return Err(refuse("is an H5MD trajectory, not a model file"));
     }
     read(&file).map_err(|f| f.at(path))
-}
-
-/// Whether the file starts with HDF5's signature, at offset 0 or after a user block
-/// (512, 1024, 2048, ... bytes), as the HDF5 library looks for it.
-fn is_hdf5(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return true; // let the library say why it cannot be read
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut at = 0u64;
-    while at + 8 <= len {
-        let mut head = [0u8; 8];
-        if f.seek(SeekFrom::Start(at)).is_err() || f.read_exact(&mut head).is_err() {
-            return true;
-        }
-        if &head == SIGNATURE {
-            return true;
-        }
-        at = if at == 0 { 512 } else { 2 * at };
-    }
-    false
-}
-
-/// The HDF5 library's error in one line: its first message, without the repeats of its
-/// error stack; a truncated file said so plainly.
-fn brief(e: &hdf5::Error) -> String {
-    let text = e.to_string();
-    if text.contains("truncated file") {
-        return "it is truncated (shorter than its header says)".to_string();
-    }
-    let first = text.lines().next().unwrap_or("").trim();
-    // the stack repeats the outermost message: keep what comes before the repeat
-    let head: String = first.chars().take(24).collect();
-    match first.get(head.len()..).and_then(|rest| rest.find(&head)) {
-        Some(k) => first[..head.len() + k]
-            .trim_end_matches([':', ' '])
-            .to_string(),
-        None => first.to_string(),
-    }
 }
 
 /// Checks that an array holds finite numbers.
