@@ -242,3 +242,57 @@ fn min_distance_is_a_deck_key() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("key `system.min_distance`"), "{err}");
 }
+
+/// Thermo energies follow LAMMPS's `thermo_modify norm` defaults: per atom in lj units,
+/// totals in metal units; `thermo.norm` chooses either, and nothing else changes.
+#[test]
+fn thermo_energies_are_per_atom_in_lj_units_as_in_lammps() {
+    let rows = |deck: &str, extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let deck = root().join(deck);
+        let mut args = vec![
+            "run",
+            deck.to_str().unwrap(),
+            "-q",
+            "--set",
+            "integrator.steps=20",
+            "--set",
+            "thermo.every=10",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = eqmd(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stem = Path::new(&deck)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        eqmd::io::thermo::read_csv(&dir.path().join(format!("{stem}.thermo.csv"))).unwrap()
+    };
+    // lj_small: 256 atoms in lj units
+    let lj = "tests/decks/good/lj_small.toml";
+    let (per_atom, total) = (rows(lj, &[]), rows(lj, &["--set", "thermo.norm=false"]));
+    // argon_nve: 864 atoms in metal units
+    let ar = "inputs/argon_nve.toml";
+    let (ar_total, ar_per_atom) = (rows(ar, &[]), rows(ar, &["--set", "thermo.norm=true"]));
+    for ((a, t), n) in per_atom
+        .iter()
+        .zip(&total)
+        .map(|p| (p, 256.0))
+        .chain(ar_per_atom.iter().zip(&ar_total).map(|p| (p, 864.0)))
+    {
+        for (x, y) in [(a.pe, t.pe), (a.ke, t.ke), (a.etotal, t.etotal)] {
+            assert!((x * n - y).abs() <= 1e-12 * y.abs(), "{x} × {n} ≠ {y}");
+        }
+        assert_eq!((a.step, a.temp, a.press), (t.step, t.temp, t.press));
+    }
+    // LAMMPS's lj melt starts at pe −6.7733681 per atom (its log, norm yes)
+    let melt = rows("inputs/lj_melt.toml", &[]);
+    assert!((melt[0].pe + 6.7733681).abs() < 1e-7, "{}", melt[0].pe);
+}

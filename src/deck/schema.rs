@@ -215,6 +215,10 @@ pub struct ThermoSection {
     pub every: u64,
     /// CSV file (relative to the output folder); default `<deck name>.thermo.csv`.
     pub file: Option<String>,
+    /// Energies (`pe`, `ke`, `etotal`) per atom rather than totals, as LAMMPS's
+    /// `thermo_modify norm`; by default per atom in lj units and totals in metal units,
+    /// LAMMPS's defaults. Trajectories always hold totals.
+    pub norm: Option<bool>,
 }
 
 impl Default for ThermoSection {
@@ -222,6 +226,7 @@ impl Default for ThermoSection {
         ThermoSection {
             every: default_every(),
             file: None,
+            norm: None,
         }
     }
 }

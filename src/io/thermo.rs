@@ -13,6 +13,8 @@ pub struct ThermoLog {
     csv: BufWriter<File>,
     echo: bool,
     rows: usize,
+    /// Energies are divided by it: 1 for totals, the atom count for energies per atom.
+    divisor: f64,
 }
 
 impl ThermoLog {
@@ -25,7 +27,12 @@ impl ThermoLog {
         }
         let mut csv = BufWriter::new(File::create(path)?);
         writeln!(csv, "{CSV_HEADER}")?;
-        Ok(ThermoLog { csv, echo, rows: 0 })
+        Ok(ThermoLog {
+            csv,
+            echo,
+            rows: 0,
+            divisor: 1.0,
+        })
     }
 
     /// Continues the CSV at `path` for a run restarted at step `upto`: rows written after
@@ -56,15 +63,25 @@ impl ThermoLog {
             csv: BufWriter::new(file),
             echo,
             rows: 0,
+            divisor: 1.0,
         })
+    }
+
+    /// Writes energies per atom of a system of `atoms` atoms (LAMMPS's `norm yes`)
+    /// instead of totals.
+    pub fn per_atom(mut self, atoms: usize) -> ThermoLog {
+        self.divisor = atoms.max(1) as f64;
+        self
     }
 
     /// Appends one row.
     pub fn write(&mut self, t: &Thermo) -> std::io::Result<()> {
+        let n = self.divisor;
+        let (pe, ke, etotal) = (t.pe / n, t.ke / n, t.etotal / n);
         writeln!(
             self.csv,
             "{},{:e},{:e},{:e},{:e},{:e},{:e}",
-            t.step, t.time, t.pe, t.ke, t.etotal, t.temp, t.press
+            t.step, t.time, pe, ke, etotal, t.temp, t.press
         )?;
         self.csv.flush()?;
         if self.echo {
@@ -76,7 +93,7 @@ impl ThermoLog {
             }
             println!(
                 "{:>10} {:>12.5} {:>16.8} {:>16.8} {:>16.8} {:>12.6} {:>14.6}",
-                t.step, t.time, t.pe, t.ke, t.etotal, t.temp, t.press
+                t.step, t.time, pe, ke, etotal, t.temp, t.press
             );
         }
         self.rows += 1;

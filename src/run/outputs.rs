@@ -245,6 +245,12 @@ impl Outputs {
             ThermoLog::create(&thermo_file, echo)
         }
         .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
+        let units = sim.system().units;
+        let thermo = if d.thermo.norm.unwrap_or(units == crate::units::Units::Lj) {
+            thermo.per_atom(sim.system().len())
+        } else {
+            thermo
+        };
         Ok(Outputs {
             thermo_file,
             thermo,
