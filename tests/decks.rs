@@ -91,9 +91,52 @@ fn shipped_decks_run() {
                     deck.display()
                 )
             });
-        run_short(&deck, 10, &[format!("system.structure={}", from.display())]);
+        outputs.push(run_short(
+            &deck,
+            10,
+            &[format!("system.structure={}", from.display())],
+        ));
+    }
+    // every H5MD file the shipped decks write opens in h5py and MDAnalysis
+    let h5md: Vec<PathBuf> = outputs
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir.path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "h5"))
+        .collect();
+    assert!(!h5md.is_empty(), "no shipped deck writes H5MD");
+    if common::python_with(&["h5py", "MDAnalysis"]) {
+        for file in h5md {
+            let out = std::process::Command::new("python3")
+                .args(["-c", OPENS_IN_PYTHON])
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                file.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
+
+/// Opens an H5MD file in h5py and in MDAnalysis's reader and checks they agree.
+const OPENS_IN_PYTHON: &str = r#"
+import sys
+import h5py
+import numpy as np
+from MDAnalysis.coordinates.H5MD import H5MDReader
+path = sys.argv[1]
+with h5py.File(path, "r") as f:
+    positions = f["particles/all/position/value"][()]
+r = H5MDReader(path)
+assert r.n_frames == len(positions) >= 1, (r.n_frames, len(positions))
+for ts, p in zip(r, positions):
+    assert np.all(np.isfinite(ts.positions))
+    assert np.allclose(ts.positions, p, rtol=1e-6, atol=1e-5)
+"#;
 
 #[test]
 fn good_decks_run() {
