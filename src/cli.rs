@@ -45,7 +45,8 @@ pub enum Command {
     /// Run the molecular-dynamics simulation an input deck (TOML) describes.
     ///
     /// Writes, under --output-dir or else beside the deck: the thermo CSV
-    /// (step,time,pe,ke,etotal,temp,press; `thermo.file`, default `<deck>.thermo.csv`),
+    /// (step,time,pe,ke,etotal,temp,press, energies per atom in lj units and totals in
+    /// metal units unless `thermo.norm` says; `thermo.file`, default `<deck>.thermo.csv`),
     /// the checkpoint (`checkpoint.file`, default `<deck>.checkpoint`, at the end, every
     /// `checkpoint.every` steps and on a stop) and, if the deck asks, an extended-XYZ
     /// trajectory (`trajectory.file`) and an H5MD one (`h5md.file`). No output may be the
@@ -65,7 +66,10 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// Continue from a checkpoint written by an earlier run of this deck, bit for bit,
-        /// up to the deck's `integrator.steps`; thermo and trajectory files are appended to.
+        /// up to the deck's `integrator.steps`; thermo and trajectory files are continued
+        /// as an uninterrupted run would have written them. A checkpoint of another system,
+        /// potential, timestep, thermostat or skin, or one already at `integrator.steps`,
+        /// is refused, naming what differs.
         #[arg(long, value_name = "FILE")]
         restart: Option<PathBuf>,
     },
