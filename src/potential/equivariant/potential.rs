@@ -103,13 +103,38 @@ impl Potential for Equivariant {
     }
 
     fn compute(&self, system: &System, list: &NeighborList, out: &mut ForceOutput) {
+        self.compute_weighted(system, list, None, out);
+    }
+}
+
+impl Equivariant {
+    /// Adds to `out` the energy Σ_i w_i E_i of the atoms' energies E_i, its forces on every
+    /// atom and its virial, and w_i E_i as per-atom energies (`atom_weight` w, one per atom;
+    /// None: the total energy, as `compute`). With w = 1 on the atoms a process owns and 0
+    /// on the padding atoms around them, this is that process's share of the energy of a
+    /// domain decomposition, and its forces on the padding atoms are what the owners of
+    /// those atoms must add.
+    pub fn compute_weighted(
+        &self,
+        system: &System,
+        list: &NeighborList,
+        atom_weight: Option<&[f64]>,
+        out: &mut ForceOutput,
+    ) {
         let graph = self.graph(system, list);
         let (energies, tape) = self.evaluator.forward(&self.model, &graph);
-        let grad = self.evaluator.backward(&self.model, &graph, &tape);
-        out.energy += energies.iter().sum::<f64>();
+        let grad = self
+            .evaluator
+            .backward_weighted(&self.model, &graph, &tape, atom_weight);
+        let weight = |i: usize| atom_weight.map_or(1.0, |w| w[i]);
+        out.energy += energies
+            .iter()
+            .enumerate()
+            .map(|(i, e)| weight(i) * e)
+            .sum::<f64>();
         if let Some(ae) = &mut out.per_atom_energy {
-            for (a, e) in ae.iter_mut().zip(&energies) {
-                *a += e;
+            for (i, (a, e)) in ae.iter_mut().zip(&energies).enumerate() {
+                *a += weight(i) * e;
             }
         }
         for (f, g) in out.forces.iter_mut().zip(graph.forces(&grad)) {

@@ -20,11 +20,13 @@ pub(super) fn read_out<T: Real>(r: &[f64], features: &[T], stride: usize, out: &
     }
 }
 
-/// What every readout of a graph multiplies by: the species' scale over √C, per atom.
+/// What every readout of a graph multiplies by: the species' scale over √C, per atom,
+/// and, when only some atoms' energies count, the weight of each atom's energy.
 pub(super) struct Readouts<'a> {
     scale: &'a [f64],
     species: &'a [usize],
     norm: f64,
+    atom_weight: Option<&'a [f64]>,
 }
 
 impl<'a> Readouts<'a> {
@@ -34,6 +36,16 @@ impl<'a> Readouts<'a> {
             scale: &model.scale,
             species,
             norm,
+            atom_weight: None,
+        }
+    }
+
+    /// The same readouts for the energy Σ_i w_i E_i instead of Σ_i E_i (for instance the
+    /// energy of the atoms a process owns, w_i = 1, seen among padding atoms, w_i = 0).
+    pub fn weighted(self, atom_weight: Option<&'a [f64]>) -> Self {
+        Readouts {
+            atom_weight,
+            ..self
         }
     }
 
@@ -48,9 +60,10 @@ impl<'a> Readouts<'a> {
         if r.is_empty() {
             return;
         }
-        for (g, &s) in grad.chunks_exact_mut(stride).zip(self.species) {
+        for (i, (g, &s)) in grad.chunks_exact_mut(stride).zip(self.species).enumerate() {
+            let a = self.atom_weight.map_or(1.0, |w| w[i]);
             for (g, &w) in g.iter_mut().zip(r) {
-                *g += T::from(self.scale[s] * w * self.norm);
+                *g += T::from(self.scale[s] * w * self.norm * a);
             }
         }
     }

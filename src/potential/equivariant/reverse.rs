@@ -31,10 +31,22 @@ struct UpdateGrad<T> {
 impl Evaluator {
     /// ∂E/∂r_e for every edge, E being the total energy of the forward pass.
     pub fn backward(&self, model: &Model, graph: &Graph, tape: &Tape) -> Vec<DVec3> {
+        self.backward_weighted(model, graph, tape, None)
+    }
+
+    /// ∂E/∂r_e for every edge, E being Σ_i w_i E_i over the atoms' energies of the forward
+    /// pass (`atom_weight` w, one per atom; None: every weight 1, the total energy).
+    pub fn backward_weighted(
+        &self,
+        model: &Model,
+        graph: &Graph,
+        tape: &Tape,
+        atom_weight: Option<&[f64]>,
+    ) -> Vec<DVec3> {
         let n_edges = graph.vector.len();
         let n_sh = self.shape.n_sh;
         let nb = model.hyper.radial_basis;
-        let (grad_sh, grad_basis) = self.reverse_to_embedding(model, graph, tape);
+        let (grad_sh, grad_basis) = self.reverse_to_embedding(model, graph, tape, atom_weight);
         // edge vectors: through the spherical harmonics, and through the bond length on the
         // first edge of each bond (it moves both atoms, so once per bond is all of it)
         (0..n_edges)
@@ -66,9 +78,11 @@ impl Evaluator {
         model: &Model,
         graph: &Graph,
         tape: &Tape,
+        atom_weight: Option<&[f64]>,
     ) -> (Vec<f64>, Vec<f64>) {
         let nb = model.hyper.radial_basis;
-        let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
+        let readouts =
+            Readouts::new(model, &graph.species, self.shape.channel_norm).weighted(atom_weight);
         let mut grad = self.last_readout_seed(model, &readouts);
         let mut grad_sh = vec![0.0; graph.vector.len() * self.shape.n_sh];
         let mut grad_basis = vec![0.0; graph.bond_edges.len() * nb];
