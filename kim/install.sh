@@ -3,13 +3,15 @@
 # network (eqmd_cu_emt, eqmd_rmd17_ethanol, eqmd_rmd17_aspirin), or with the one model
 # given by --model FILE --name NAME. Installing again replaces what is installed.
 # Items go to the collection the KIM environment variables name
-# (KIM_API_MODEL_DRIVERS_DIR, KIM_API_PORTABLE_MODELS_DIR) if set, else the user's.
+# (KIM_API_MODEL_DRIVERS_DIR, KIM_API_PORTABLE_MODELS_DIR) if set, else the user's (as
+# KIM_API_CONFIGURATION_FILE, or KIM's default configuration, says); an item of the same
+# name in another collection is replaced (kim-api-collections-management install --force).
 # Needs: cargo, cmake, a C/C++ compiler, libkim-api-dev (Debian: apt-get install
 # libkim-api-dev cmake g++). Builds under CARGO_TARGET_DIR if set, else target/.
 set -euo pipefail
 
 usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     echo "usage: kim/install.sh [--model FILE.h5 --name NAME]"
 }
 

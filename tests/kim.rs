@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A KIM collection of its own, filled by `kim/install.sh` once per test run.
+/// A KIM user collection of its own, filled by `kim/install.sh` once per test run.
 struct Kim {
     _dir: tempfile::TempDir,
     env: Vec<(String, PathBuf)>,
@@ -47,19 +47,22 @@ fn kim() -> Option<&'static Kim> {
             println!("skipped: {t} is not installed");
             return None;
         }
+        // a KIM configuration of its own, whose user collection is a temporary folder: the
+        // machine's own collections are neither used nor changed
         let dir = tempfile::tempdir().unwrap();
-        let env: Vec<(String, PathBuf)> = [
-            ("KIM_API_MODEL_DRIVERS_DIR", "drivers"),
-            ("KIM_API_PORTABLE_MODELS_DIR", "models"),
-            ("KIM_API_SIMULATOR_MODELS_DIR", "simulator-models"),
-        ]
-        .iter()
-        .map(|(k, d)| {
-            let p = dir.path().join(d);
+        let mut config = String::new();
+        for (key, folder) in [
+            ("model-drivers-dir", "drivers"),
+            ("portable-models-dir", "models"),
+            ("simulator-models-dir", "simulator-models"),
+        ] {
+            let p = dir.path().join(folder);
             std::fs::create_dir_all(&p).unwrap();
-            (k.to_string(), p)
-        })
-        .collect();
+            config += &format!("{key} = {}\n", p.display());
+        }
+        let file = dir.path().join("config");
+        std::fs::write(&file, config).unwrap();
+        let env = vec![("KIM_API_CONFIGURATION_FILE".to_string(), file)];
         let kim = Kim { _dir: dir, env };
         // its own cargo target folder: this test's cargo holds the lock on target/
         let out = kim
