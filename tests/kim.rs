@@ -313,3 +313,119 @@ fn lammps_nve_follows_eqmd_and_conserves_energy() {
         "largest |E − E₀|: LAMMPS {d_lammps}, eqmd {d_eqmd}"
     );
 }
+
+/// Energy and forces from ASE's KIM calculator (through kimpy) on an extended-XYZ file.
+const ASE_KIM: &str = r#"
+import sys, json
+import ase.io
+from ase.calculators.kim.kim import KIM
+atoms = ase.io.read(sys.argv[1])
+atoms.calc = KIM(sys.argv[2])
+print(json.dumps({"energy": atoms.get_potential_energy(), "forces": atoms.get_forces().tolist()}))
+"#;
+
+/// ASE through kimpy gives eqmd's energy and forces to 1e-10 on ethanol (a molecule in
+/// vacuum, the shipped rMD17 model) and on periodic copper.
+#[test]
+fn ase_through_kimpy_equals_eqmd_on_ethanol_and_copper() {
+    let Some(kim) = kim() else { return };
+    if !common::python_with(&["ase", "kimpy"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_frame(&copper(3, 5), dir.path());
+    let cu = eqmd_run(dir.path(), 0);
+    let ethanol_dir = tempfile::tempdir().unwrap();
+    let ethanol = ethanol_dir.path().join("ethanol.xyz");
+    std::fs::copy(format!("{ROOT}/inputs/structures/ethanol.xyz"), &ethanol).unwrap();
+    let deck = format!(
+        "version = 1\nunits = \"metal\"\n[system]\nstructure = \"ethanol.xyz\"\n\
+         [potential]\ntype = \"equivariant\"\nmodel = \"{ROOT}/potentials/rmd17-ethanol.h5\"\n\
+         [integrator]\ntimestep = 0.0005\nsteps = 0\n[thermo]\nevery = 1\n\
+         [trajectory]\nfile = \"eqmd.xyz\"\nevery = 1\n"
+    );
+    std::fs::write(ethanol_dir.path().join("e.toml"), deck).unwrap();
+    let out = common::eqmd(&[
+        "run",
+        ethanol_dir.path().join("e.toml").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frame = &eqmd::io::extxyz::read_file(&ethanol_dir.path().join("eqmd.xyz")).unwrap()[0];
+    let pe = eqmd::io::thermo::read_csv(&ethanol_dir.path().join("e.thermo.csv")).unwrap()[0].pe;
+    let cases = [
+        (ethanol, "eqmd_rmd17_ethanol", pe, frame.forces().unwrap()),
+        (
+            dir.path().join("cu.xyz"),
+            "eqmd_cu_emt",
+            cu.rows[0][1],
+            cu.forces,
+        ),
+    ];
+    for (file, model, energy, forces) in cases {
+        let out = kim
+            .command("python3")
+            .args(["-c", ASE_KIM])
+            .arg(&file)
+            .arg(model)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{model}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = stdout.lines().last().unwrap();
+        let e: f64 = json
+            .split("\"energy\": ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let numbers: Vec<f64> = json
+            .split("\"forces\": ")
+            .nth(1)
+            .unwrap()
+            .split(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse().unwrap())
+            .collect();
+        assert!(rel(e, energy) < 1e-10, "{model}: ASE {e}, eqmd {energy}");
+        assert_eq!(numbers.len(), 3 * forces.len(), "{model}");
+        let fmax = forces.iter().map(|f| f.length()).fold(0.0, f64::max);
+        for (i, (f, g)) in numbers.chunks(3).zip(&forces).enumerate() {
+            let d = (DVec3::new(f[0], f[1], f[2]) - *g).length();
+            assert!(d <= 1e-10 * fmax, "{model}: atom {i}: ASE {f:?}, eqmd {g}");
+        }
+    }
+}
+
+/// LAMMPS refuses a species the model does not know, naming it.
+#[test]
+fn lammps_names_a_species_the_model_does_not_know() {
+    let Some(kim) = kim() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write_frame(&copper(2, 1), dir.path());
+    let input = "units metal\nboundary p p p\nkim init eqmd_cu_emt metal\nread_data cu.data\n\
+                 kim interactions Ar\nrun 0\n";
+    std::fs::write(dir.path().join("in.ar"), input).unwrap();
+    let out = kim
+        .command("lmp")
+        .args(["-in", "in.ar", "-log", "log.lammps", "-screen", "none"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("log.lammps")).unwrap();
+    assert!(!out.status.success(), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("ERROR") && l.contains("Ar")),
+        "{log}"
+    );
+}
