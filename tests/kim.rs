@@ -145,10 +145,12 @@ fn write_frame(f: &Frame, dir: &Path) {
     std::fs::write(dir.join("cu.data"), data + &velocities).unwrap();
 }
 
-/// Thermo rows (step, pe, ke, etotal, press) and step-0 forces of a run.
+/// Thermo rows (step, pe, ke, etotal, press), step-0 forces and (LAMMPS) per-atom
+/// energies of a run.
 struct Run {
     rows: Vec<[f64; 5]>,
     forces: Vec<DVec3>,
+    per_atom: Vec<f64>,
 }
 
 fn eqmd_run(dir: &Path, steps: u64) -> Run {
@@ -174,6 +176,7 @@ fn eqmd_run(dir: &Path, steps: u64) -> Run {
     Run {
         rows,
         forces: frames[0].forces().unwrap(),
+        per_atom: Vec::new(),
     }
 }
 
@@ -182,7 +185,8 @@ fn lammps_run(kim: &Kim, dir: &Path, ranks: usize, steps: u64) -> Run {
         "units metal\nboundary p p p\nkim init eqmd_cu_emt metal\nread_data cu.data\n\
          kim interactions Cu\ntimestep 0.002\nfix nve all nve\n\
          thermo_style custom step pe ke etotal press\nthermo_modify format float %.17g\n\
-         thermo 20\ndump f all custom 1000 forces.dump id fx fy fz\n\
+         thermo 20\ncompute peratom all pe/atom\n\
+         dump f all custom 1000 forces.dump id fx fy fz c_peratom\n\
          dump_modify f format float %.17g sort id\nrun {steps}\n"
     );
     std::fs::write(dir.join("in.cu"), input).unwrap();
@@ -219,17 +223,18 @@ fn lammps_run(kim: &Kim, dir: &Path, ranks: usize, steps: u64) -> Run {
         })
         .collect();
     let dump = std::fs::read_to_string(dir.join("forces.dump")).unwrap();
-    let forces = dump
+    let atoms: Vec<Vec<f64>> = dump
         .lines()
         .skip_while(|l| !l.starts_with("ITEM: ATOMS"))
         .skip(1)
         .take_while(|l| !l.starts_with("ITEM"))
-        .map(|l| {
-            let v: Vec<f64> = l.split_whitespace().map(|x| x.parse().unwrap()).collect();
-            DVec3::new(v[1], v[2], v[3])
-        })
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
         .collect();
-    Run { rows, forces }
+    Run {
+        rows,
+        forces: atoms.iter().map(|v| DVec3::new(v[1], v[2], v[3])).collect(),
+        per_atom: atoms.iter().map(|v| v[4]).collect(),
+    }
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -254,6 +259,12 @@ fn step_zero_matches(n: usize) {
         assert!(
             rel(lpress, press) < 1e-10,
             "{n}³, {ranks} ranks: press {lpress} vs {press}"
+        );
+        // partialParticleEnergy: the owned atoms' energies add up to the energy
+        let sum: f64 = theirs.per_atom.iter().sum();
+        assert!(
+            rel(sum, pe) < 1e-10,
+            "{n}³, {ranks} ranks: Σ pe/atom {sum} vs {pe}"
         );
         assert_eq!(theirs.forces.len(), ours.forces.len());
         for (i, (a, b)) in theirs.forces.iter().zip(&ours.forces).enumerate() {
