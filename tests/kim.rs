@@ -81,14 +81,20 @@ fn kim() -> Option<&'static Kim> {
     .as_ref()
 }
 
-/// An fcc Cu crystal of n×n×n cells, atoms displaced at random, velocities at random.
+/// An fcc Cu crystal of n×n×n cells, atoms displaced at random, velocities at random; the
+/// cell tilted by (xy, xz, yz) as a LAMMPS triclinic box.
 struct Frame {
     side: f64,
+    tilt: [f64; 3],
     positions: Vec<DVec3>,
     velocities: Vec<DVec3>,
 }
 
 fn copper(n: usize, seed: u64) -> Frame {
+    tilted_copper(n, seed, [0.0; 3])
+}
+
+fn tilted_copper(n: usize, seed: u64, tilt: [f64; 3]) -> Frame {
     let a = 3.61;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut noise = |s: f64| DVec3::new(rng.random(), rng.random(), rng.random()) * s - s / 2.0;
@@ -103,8 +109,14 @@ fn copper(n: usize, seed: u64) -> Frame {
         for j in 0..n {
             for k in 0..n {
                 for b in basis {
-                    let cell = DVec3::new(i as f64, j as f64, k as f64);
-                    positions.push((cell + DVec3::from_array(b)) * a + noise(0.2));
+                    let f = (DVec3::new(i as f64, j as f64, k as f64) + DVec3::from_array(b))
+                        / n as f64;
+                    let r = DVec3::new(
+                        f.x * n as f64 * a + f.y * tilt[0] + f.z * tilt[1],
+                        f.y * n as f64 * a + f.z * tilt[2],
+                        f.z * n as f64 * a,
+                    );
+                    positions.push(r + noise(0.2));
                 }
             }
         }
@@ -113,6 +125,7 @@ fn copper(n: usize, seed: u64) -> Frame {
     let velocities = positions.iter().map(|_| noise(6.0)).collect();
     Frame {
         side: n as f64 * a,
+        tilt,
         positions,
         velocities,
     }
@@ -120,15 +133,16 @@ fn copper(n: usize, seed: u64) -> Frame {
 
 /// The frame as extended XYZ (eqmd's structure) and as a LAMMPS data file.
 fn write_frame(f: &Frame, dir: &Path) {
+    let [xy, xz, yz] = f.tilt;
     let mut xyz = format!(
-        "{}\nLattice=\"{l:?} 0 0 0 {l:?} 0 0 0 {l:?}\" pbc=\"T T T\" \
+        "{}\nLattice=\"{l:?} 0 0 {xy:?} {l:?} 0 {xz:?} {yz:?} {l:?}\" pbc=\"T T T\" \
          Properties=species:S:1:pos:R:3:velocities:R:3\n",
         f.positions.len(),
         l = f.side
     );
     let mut data = format!(
-        "Cu frame\n\n{} atoms\n1 atom types\n\n0 {l:?} xlo xhi\n0 {l:?} ylo yhi\n0 {l:?} zlo zhi\n\n\
-         Masses\n\n1 63.546\n\nAtoms # atomic\n\n",
+        "Cu frame\n\n{} atoms\n1 atom types\n\n0 {l:?} xlo xhi\n0 {l:?} ylo yhi\n0 {l:?} zlo zhi\n\
+         {xy:?} {xz:?} {yz:?} xy xz yz\n\nMasses\n\n1 63.546\n\nAtoms # atomic\n\n",
         f.positions.len(),
         l = f.side
     );
@@ -180,9 +194,10 @@ fn eqmd_run(dir: &Path, steps: u64) -> Run {
     }
 }
 
-fn lammps_run(kim: &Kim, dir: &Path, ranks: usize, steps: u64) -> Run {
+fn lammps_run(kim: &Kim, dir: &Path, ranks: usize, newton: &str, steps: u64) -> Run {
     let input = format!(
-        "units metal\nboundary p p p\nkim init eqmd_cu_emt metal\nread_data cu.data\n\
+        "units metal\nboundary p p p\nnewton {newton}\nkim init eqmd_cu_emt metal\n\
+         read_data cu.data\n\
          kim interactions Cu\ntimestep 0.002\nfix nve all nve\n\
          thermo_style custom step pe ke etotal press\nthermo_modify format float %.17g\n\
          thermo 20\ncompute peratom all pe/atom\n\
@@ -241,36 +256,32 @@ fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
 }
 
-/// Step 0 in LAMMPS at 1 and 2 ranks equals eqmd's on n×n×n cells.
-fn step_zero_matches(n: usize) {
+/// Step 0 in LAMMPS at 1 and 2 ranks, newton on and off, equals eqmd's on n×n×n cells.
+fn step_zero_matches(frame: Frame) {
     let Some(kim) = kim() else { return };
     let dir = tempfile::tempdir().unwrap();
-    write_frame(&copper(n, n as u64), dir.path());
+    write_frame(&frame, dir.path());
     let ours = eqmd_run(dir.path(), 0);
     let [_, pe, _, _, press] = ours.rows[0];
     let fmax = ours.forces.iter().map(|f| f.length()).fold(0.0, f64::max);
-    for ranks in [1, 2] {
-        let theirs = lammps_run(kim, dir.path(), ranks, 0);
+    let atoms = frame.positions.len();
+    for (ranks, newton) in [(1, "on"), (2, "on"), (2, "off")] {
+        let theirs = lammps_run(kim, dir.path(), ranks, newton, 0);
+        let case = format!("{atoms} atoms, {ranks} ranks, newton {newton}");
         let [_, lpe, _, _, lpress] = theirs.rows[0];
-        assert!(
-            rel(lpe, pe) < 1e-10,
-            "{n}³, {ranks} ranks: pe {lpe} vs {pe}"
-        );
+        assert!(rel(lpe, pe) < 1e-10, "{case}: pe {lpe} vs {pe}");
         assert!(
             rel(lpress, press) < 1e-10,
-            "{n}³, {ranks} ranks: press {lpress} vs {press}"
+            "{case}: press {lpress} vs {press}"
         );
         // partialParticleEnergy: the owned atoms' energies add up to the energy
         let sum: f64 = theirs.per_atom.iter().sum();
-        assert!(
-            rel(sum, pe) < 1e-10,
-            "{n}³, {ranks} ranks: Σ pe/atom {sum} vs {pe}"
-        );
+        assert!(rel(sum, pe) < 1e-10, "{case}: Σ pe/atom {sum} vs {pe}");
         assert_eq!(theirs.forces.len(), ours.forces.len());
         for (i, (a, b)) in theirs.forces.iter().zip(&ours.forces).enumerate() {
             assert!(
                 (*a - *b).length() <= 1e-10 * fmax,
-                "{n}³, {ranks} ranks: force on atom {i}: {a} vs {b}"
+                "{case}: force on atom {i}: {a} vs {b}"
             );
         }
     }
@@ -278,14 +289,14 @@ fn step_zero_matches(n: usize) {
 
 #[test]
 fn lammps_step_zero_equals_eqmd_on_a_periodic_copper_frame() {
-    step_zero_matches(3);
+    step_zero_matches(copper(3, 3));
 }
 
-/// 2×2×2 cells are 7.2 Å wide, less than the influence distance (2 layers × 4.5 Å): the
-/// ghosts include several images of each atom.
+/// 2×2×2 cells, tilted, are about 7 Å wide, less than the influence distance (2 layers ×
+/// 4.5 Å): the ghosts include several images of each atom.
 #[test]
-fn lammps_step_zero_equals_eqmd_on_a_cell_smaller_than_the_influence_distance() {
-    step_zero_matches(2);
+fn lammps_step_zero_equals_eqmd_on_a_triclinic_cell_smaller_than_the_influence_distance() {
+    step_zero_matches(tilted_copper(2, 2, [1.1, -0.7, 0.5]));
 }
 
 /// 200 steps of NVE at 2 fs: LAMMPS at 2 ranks follows eqmd's trajectory (the same
@@ -296,7 +307,7 @@ fn lammps_nve_follows_eqmd_and_conserves_energy() {
     let dir = tempfile::tempdir().unwrap();
     write_frame(&copper(3, 7), dir.path());
     let ours = eqmd_run(dir.path(), 200);
-    let theirs = lammps_run(kim, dir.path(), 2, 200);
+    let theirs = lammps_run(kim, dir.path(), 2, "on", 200);
     assert_eq!(ours.rows.len(), 11);
     assert_eq!(theirs.rows.len(), ours.rows.len());
     let drift = |rows: &[[f64; 5]]| {
