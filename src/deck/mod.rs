@@ -8,8 +8,7 @@ mod quantity;
 mod schema;
 
 pub use build::{
-    build_integrator, build_potential, build_system, dynamics_settings, force_limit,
-    max_displacement, neighbor_skin,
+    build_integrator, build_potential, build_system, force_limit, max_displacement, neighbor_skin,
 };
 pub use inputs::input_files;
 pub use quantity::{Dimension, Quantity};

@@ -14,6 +14,7 @@ pub struct Langevin {
     dt: f64,
     temperature: f64,
     damping: f64,
+    seed: u64,
     rng: ChaCha8Rng,
     heat: f64,
 }
@@ -25,6 +26,7 @@ impl Langevin {
             dt,
             temperature,
             damping,
+            seed,
             rng: ChaCha8Rng::seed_from_u64(seed),
             heat: 0.0,
         }
@@ -69,6 +71,16 @@ impl Integrator for Langevin {
 
     fn timestep(&self) -> f64 {
         self.dt
+    }
+
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("timestep", self.dt.to_string()),
+            ("thermostat", "langevin".into()),
+            ("temperature", self.temperature.to_string()),
+            ("damping", self.damping.to_string()),
+            ("seed", self.seed.to_string()),
+        ]
     }
 
     fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {

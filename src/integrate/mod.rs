@@ -21,6 +21,10 @@ pub trait Integrator: Send {
     fn name(&self) -> String;
     /// The timestep (time units).
     fn timestep(&self) -> f64;
+    /// What the trajectory depends on, as (name, value) text: `timestep`, `thermostat`
+    /// (its kind, or `none`) and the thermostat's parameters; a checkpoint keeps them, so
+    /// that a restart under others is refused.
+    fn settings(&self) -> Vec<(&'static str, String)>;
     /// Advances velocities and positions up to the next force evaluation.
     fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]);
     /// Completes the step with the new forces.
@@ -97,6 +101,13 @@ impl Integrator for VelocityVerlet {
 
     fn timestep(&self) -> f64 {
         self.dt
+    }
+
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("timestep", self.dt.to_string()),
+            ("thermostat", "none".into()),
+        ]
     }
 
     fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {

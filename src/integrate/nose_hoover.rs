@@ -106,6 +106,16 @@ impl Integrator for NoseHooverChain {
         self.dt
     }
 
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("timestep", self.dt.to_string()),
+            ("thermostat", "nose-hoover".into()),
+            ("temperature", self.temperature.to_string()),
+            ("damping", self.damping.to_string()),
+            ("chain", self.velocities.len().to_string()),
+        ]
+    }
+
     fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
         self.half_step(system);
         kick(system, forces, 0.5 * self.dt);

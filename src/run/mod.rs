@@ -114,7 +114,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     let mut sim = prepare(&deck)?;
     sim.set_force_limit(deck::force_limit(&deck)?);
     sim.set_max_displacement(deck::max_displacement(&deck)?);
-    let settings = deck::dynamics_settings(&deck)?;
+    let settings = dynamics_settings(&sim);
     if let Some(file) = &options.restart {
         let c = checkpoint::read(file)?;
         let refuse = |e: String| anyhow::anyhow!("cannot restart from {}: {e}", file.display());
@@ -206,6 +206,29 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         thermo_file: outputs.thermo_file,
         neighbor_builds: sim.neighbors().builds(),
     })
+}
+
+/// What the dynamics depend on besides the system and the potential, keyed as the deck
+/// names them: the units, the neighbour skin (it sets when the list is rebuilt, and so the
+/// summation order) and the integrator's settings (timestep, thermostat and its
+/// parameters). The run length and the limits of a blown-up run are not in it.
+fn dynamics_settings(sim: &Simulation) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("units".to_string(), sim.system().units.name().to_string()),
+        (
+            "neighbors.skin".to_string(),
+            sim.neighbors().skin().to_string(),
+        ),
+    ];
+    for (name, value) in sim.integrator().settings() {
+        let key = match name {
+            "timestep" => "integrator.timestep".to_string(),
+            "thermostat" => "thermostat.type".to_string(),
+            other => format!("thermostat.{other}"),
+        };
+        out.push((key, value));
+    }
+    out
 }
 
 /// Refuses a checkpoint written under other dynamics settings than the deck's, naming

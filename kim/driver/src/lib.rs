@@ -71,19 +71,23 @@ pub unsafe extern "C" fn eqmd_kim_driver_create(
     _temperature: Enum,
     _time: Enum,
 ) -> c_int {
-    match guard(|| unsafe { driver_create(create) }) {
+    let result = guard(|| unsafe { driver_create(create) });
+    report(result, |m, f, line| unsafe {
+        KIM_ModelDriverCreate_LogEntry(create, KIM_LOG_VERBOSITY_error, m, line, f)
+    })
+}
+
+/// 0 for success; else 1, with the message logged through `log` (message, file, line: one
+/// of KIM's log-entry routines) and on stderr.
+fn report(
+    result: Result<(), String>,
+    log: impl FnOnce(*const c_char, *const c_char, c_int),
+) -> c_int {
+    match result {
         Ok(()) => 0,
         Err(message) => {
             let (m, f) = (c_text(&message), c_text(file!()));
-            unsafe {
-                KIM_ModelDriverCreate_LogEntry(
-                    create,
-                    KIM_LOG_VERBOSITY_error,
-                    m.as_ptr(),
-                    line!() as c_int,
-                    f.as_ptr(),
-                )
-            };
+            log(m.as_ptr(), f.as_ptr(), line!() as c_int);
             eprintln!("eqmd KIM driver: {message}");
             1
         }
@@ -254,23 +258,9 @@ unsafe extern "C" fn compute(
     arguments: *const ModelComputeArguments,
 ) -> c_int {
     let result = guard(|| unsafe { compute_inner(compute, arguments) });
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            let (m, f) = (c_text(&message), c_text(file!()));
-            unsafe {
-                KIM_ModelComputeArguments_LogEntry(
-                    arguments,
-                    KIM_LOG_VERBOSITY_error,
-                    m.as_ptr(),
-                    line!() as c_int,
-                    f.as_ptr(),
-                )
-            };
-            eprintln!("eqmd KIM driver: {message}");
-            1
-        }
-    }
+    report(result, |m, f, line| unsafe {
+        KIM_ModelComputeArguments_LogEntry(arguments, KIM_LOG_VERBOSITY_error, m, line, f)
+    })
 }
 
 /// The KIM argument `name` as a pointer to ints (null when the simulator gave none).

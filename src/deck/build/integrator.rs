@@ -53,51 +53,6 @@ fn langevin_seed(deck: &LoadedDeck, seed: Option<u64>) -> u64 {
     seed.unwrap_or(deck.deck.system.seed ^ 0x5eed)
 }
 
-/// What the dynamics depend on besides the system and the potential, as `(key, value)`
-/// text with every default resolved and every quantity in the deck's unit system: a
-/// checkpoint keeps it, and a restart under other settings is refused, naming the keys.
-/// The run length and the limits of a blown-up run are not in it.
-pub fn dynamics_settings(deck: &LoadedDeck) -> Result<Vec<(String, String)>, DeckError> {
-    let d = &deck.deck;
-    let dt = positive_quantity(
-        deck,
-        "integrator.timestep",
-        &d.integrator.timestep,
-        Dimension::Time,
-    )?;
-    let mut out = vec![
-        ("units", d.units.name().to_string()),
-        ("integrator.timestep", dt.to_string()),
-        ("neighbors.skin", neighbor_skin(deck)?.to_string()),
-    ];
-    match &d.thermostat {
-        None => out.push(("thermostat.type", "none".into())),
-        Some(ThermostatSection::Langevin {
-            temperature,
-            damping,
-            seed,
-        }) => {
-            let (t, tau) = thermostat_target(deck, temperature, damping)?;
-            out.push(("thermostat.type", "langevin".into()));
-            out.push(("thermostat.temperature", t.to_string()));
-            out.push(("thermostat.damping", tau.to_string()));
-            out.push(("thermostat.seed", langevin_seed(deck, *seed).to_string()));
-        }
-        Some(ThermostatSection::NoseHoover {
-            temperature,
-            damping,
-            chain,
-        }) => {
-            let (t, tau) = thermostat_target(deck, temperature, damping)?;
-            out.push(("thermostat.type", "nose-hoover".into()));
-            out.push(("thermostat.temperature", t.to_string()));
-            out.push(("thermostat.damping", tau.to_string()));
-            out.push(("thermostat.chain", chain.to_string()));
-        }
-    }
-    Ok(out.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-}
-
 /// Builds the integrator (with its thermostat, if any).
 pub fn build_integrator(deck: &LoadedDeck) -> Result<Box<dyn Integrator>, DeckError> {
     let d = &deck.deck;

@@ -9,9 +9,7 @@ mod overlap;
 mod potential;
 mod system;
 
-pub use integrator::{
-    build_integrator, dynamics_settings, force_limit, max_displacement, neighbor_skin,
-};
+pub use integrator::{build_integrator, force_limit, max_displacement, neighbor_skin};
 pub use potential::build_potential;
 pub use system::build_system;
 
