@@ -343,7 +343,10 @@ fn a_blow_up_stops_cleanly_and_keeps_the_last_good_frame() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(
-        err.contains("blew up") && err.contains("worst atom") && err.contains("step "),
+        err.contains("blew up")
+            && err.contains("worst atom")
+            && err.contains("step ")
+            && err.contains("blow_up.toml"),
         "{err}"
     );
     let frames = eqmd::io::extxyz::read_file(&dir.path().join("blow_up.xyz")).unwrap();

@@ -139,10 +139,12 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
             sim.current_step()
         );
     }
-    sim.check_forces()
-        .context("the initial configuration already fails (overlapping atoms?)")?;
+    let deck_name = path.display();
+    sim.check_forces().with_context(|| {
+        format!("{deck_name}: the initial configuration already fails (overlapping atoms?)")
+    })?;
     sim.check_velocities_now()
-        .context("the initial velocities already fail")?;
+        .with_context(|| format!("{deck_name}: the initial velocities already fail"))?;
     let restart = options.restart.is_some();
     let mut outputs = Outputs::open(
         &deck,
@@ -169,7 +171,10 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         if let Err(e) = sim.step() {
             bar.abandon();
             let file = outputs.save_state(&sim)?;
-            anyhow::bail!("{e}: checkpoint of it written to {}", file.display());
+            anyhow::bail!(
+                "{deck_name}: {e}: checkpoint of it written to {}",
+                file.display()
+            );
         }
         outputs.observe(&sim, false, sim.current_step() == steps)?;
         bar.inc(1);
@@ -179,7 +184,8 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
             // restarted run's files differ from an uninterrupted run's
             let file = outputs.save_checkpoint(&sim)?;
             anyhow::bail!(
-                "interrupted at step {}: files flushed, checkpoint written to {} (continue with --restart)",
+                "{deck_name}: interrupted at step {}: files flushed, checkpoint written to {} \
+                 (continue with --restart)",
                 sim.current_step(),
                 file.display()
             );

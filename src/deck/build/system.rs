@@ -79,6 +79,18 @@ fn initial_velocities(
     if let Some(t) = &s.temperature {
         let t = non_negative_quantity(deck, "system.temperature", t, Dimension::Temperature)?;
         maxwell_boltzmann(system, t, s.seed);
+        let got = system.temperature();
+        let finite = got.is_finite() && system.kinetic_energy().is_finite();
+        if !finite || (system.len() > 1 && (got - t).abs() > 1e-9 * t) {
+            return Err(deck.error(
+                "system.temperature",
+                format!(
+                    "is {t}: velocities at that temperature overflow (they reach a kinetic \
+                     energy of {:e}, a temperature of {got:e})",
+                    system.kinetic_energy()
+                ),
+            ));
+        }
         log::info!(
             "initial velocities: Maxwell–Boltzmann at {t} (seed {})",
             s.seed
