@@ -197,6 +197,10 @@ pub enum ModelCommand {
         /// not only the last layer's.
         #[arg(long)]
         layer_readouts: bool,
+        /// Add a dipole head: charges from the last scalars and atomic dipoles from the
+        /// last l = 1 features, μ = Σ_i (q_i r_i + μ_i).
+        #[arg(long)]
+        dipole: bool,
         /// Average neighbour count used to normalise messages.
         #[arg(long, default_value_t = 20.0)]
         avg_neighbors: f64,
@@ -260,6 +264,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             parity,
             correlation,
             layer_readouts,
+            dipole,
             avg_neighbors,
             energy_scale,
             seed,
@@ -277,6 +282,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 avg_neighbors,
                 correlation,
                 layer_readouts,
+                dipole,
             };
             let model = tools::init(hyper, seed, energy_scale, &output)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());

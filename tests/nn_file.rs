@@ -22,6 +22,7 @@ fn hyper(lmax: usize, parity: bool, species: usize, hidden: Vec<usize>) -> Hyper
         avg_neighbors: 7.25,
         correlation: 1,
         layer_readouts: false,
+        dipole: false,
     }
 }
 
@@ -184,11 +185,11 @@ fn another_format_version_is_refused() {
         let file = open_rw(&path);
         file.delete_attr("format_version").unwrap();
         let attr = file.new_attr::<i32>().create("format_version").unwrap();
-        attr.write_scalar(&4).unwrap();
+        attr.write_scalar(&5).unwrap();
     }
     let msg = load_error(&path);
     assert!(
-        msg.contains("format version 4 is not supported (this eqmd reads 1 to 3)"),
+        msg.contains("format version 5 is not supported (this eqmd reads 1 to 4)"),
         "{msg}"
     );
 }
@@ -408,5 +409,36 @@ fn layer_readouts_round_trip_and_version_2_files_load_without() {
     }
     let loaded = load(&path).unwrap();
     assert!(!loaded.hyper.layer_readouts);
+    assert_eq!(loaded, model);
+}
+
+/// A model with a dipole head round-trips bit for bit with its `/dipole/charge` and
+/// `/dipole/atomic` datasets; a file of format version 3 (no `dipole` attribute) loads as a
+/// model without the head.
+#[test]
+fn a_dipole_head_round_trips_and_version_3_files_load_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = hyper(1, true, 3, vec![6]);
+    h.dipole = true;
+    let model = Model::random(h, 9);
+    let path = dir.path().join("dipole.h5");
+    save(&model, &path).unwrap();
+    assert_eq!(load(&path).unwrap(), model);
+    {
+        let file = open_rw(&path);
+        for name in ["/dipole/charge", "/dipole/atomic"] {
+            assert_eq!(file.dataset(name).unwrap().shape(), vec![3], "{name}");
+        }
+    }
+    let (model, path) = saved(dir.path());
+    {
+        let file = open_rw(&path);
+        file.delete_attr("format_version").unwrap();
+        file.delete_attr("dipole").unwrap();
+        let attr = file.new_attr::<i32>().create("format_version").unwrap();
+        attr.write_scalar(&3).unwrap();
+    }
+    let loaded = load(&path).unwrap();
+    assert!(!loaded.hyper.dipole && loaded.dipole_charge.is_empty());
     assert_eq!(loaded, model);
 }

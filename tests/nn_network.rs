@@ -27,6 +27,7 @@ fn hyper(lmax: usize, parity: bool) -> Hyper {
         avg_neighbors: 6.0,
         correlation: 1,
         layer_readouts: false,
+        dipole: false,
     }
 }
 

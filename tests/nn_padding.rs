@@ -28,6 +28,7 @@ fn network(lmax: usize, correlation: usize, system: &System) -> Equivariant {
         avg_neighbors: 6.0,
         correlation,
         layer_readouts: true,
+        dipole: false,
     };
     Equivariant::new(Model::random(hyper, 11), &system.species_names).unwrap()
 }

@@ -26,6 +26,7 @@ fn hyper(lmax: usize) -> Hyper {
         avg_neighbors: 5.0,
         correlation: 1,
         layer_readouts: false,
+        dipole: false,
     }
 }
 

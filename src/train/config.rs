@@ -139,6 +139,7 @@ impl ModelSection {
             avg_neighbors,
             correlation: self.correlation,
             layer_readouts: self.layer_readouts,
+            dipole: false,
         }
     }
 }

@@ -5,10 +5,10 @@
 //! Layout (S species, C channels; weights are f64, row-major, as in the structs):
 //!
 //! ```text
-//! /                      format = "eqmd-equivariant", format_version = 3 (int32),
+//! /                      format = "eqmd-equivariant", format_version = 4 (int32),
 //!                        species [S] (strings), lmax, channels, layers, radial_basis,
 //!                        correlation (int64), radial_hidden [..] (int64), parity,
-//!                        layer_readouts (bool), cutoff, avg_neighbors (f64)
+//!                        layer_readouts, dipole (bool), cutoff, avg_neighbors (f64)
 //! /embedding             [S, C]
 //! /layers/<t>            attribute lmax_in (0 for the first layer, lmax after)
 //! /layers/<t>/up/<l>     [C, C] for l = 0..=lmax_in
@@ -20,12 +20,14 @@
 //! /layers/<t>/mix/<l>    [out_channels(l), C], correlation ≥ 2 only
 //! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
 //! /layers/<t>/readout    [C], with layer_readouts only, every layer but the last
-//! /readout [C], /scale [S], /shift [S]
+//! /readout [C], /dipole/charge [C] and /dipole/atomic [C] (with dipole only),
+//! /scale [S], /shift [S]
 //! ```
 //!
 //! These datasets, their shapes and their order are the model's [`Shape::blocks`]. Files
 //! of format version 1 (before the product basis) have no `correlation` and load as
-//! correlation 1; files of versions 1 and 2 have no `layer_readouts` and load without.
+//! correlation 1; files of versions 1 and 2 have no `layer_readouts` and load without;
+//! files before version 4 have no `dipole` and load without a dipole head.
 
 use super::model::{Hyper, Model, Path as Coupling};
 use super::shape::{BlockKind, Shape, ShapeError};
@@ -35,7 +37,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 /// Current format version written into every model file.
-pub const FORMAT_VERSION: i32 = 3;
+pub const FORMAT_VERSION: i32 = 4;
 /// The oldest format version this eqmd still reads.
 pub const OLDEST_VERSION: i32 = 1;
 /// The root attribute `format` of every model file.
@@ -206,6 +208,7 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
         .create("radial_hidden")?;
     scalar_attr(file, "parity", &h.parity)?;
     scalar_attr(file, "layer_readouts", &h.layer_readouts)?;
+    scalar_attr(file, "dipole", &h.dipole)?;
     scalar_attr(file, "cutoff", &h.cutoff)?;
     scalar_attr(file, "avg_neighbors", &h.avg_neighbors)?;
 
@@ -322,6 +325,7 @@ fn read(file: &File) -> Result<Model, Fault> {
         1 | 2 => false,
         _ => read_bool(file, "layer_readouts")?,
     };
+    let dipole = version >= 4 && read_bool(file, "dipole")?;
     let h = Hyper {
         species: read_strings(file, "species")?,
         lmax: read_size(file, "lmax")?,
@@ -334,6 +338,7 @@ fn read(file: &File) -> Result<Model, Fault> {
         avg_neighbors: read_f64(file, "avg_neighbors")?,
         correlation,
         layer_readouts,
+        dipole,
     };
     let shape = Shape::new(h).map_err(hyper_fault)?;
     for (t, layer) in shape.layers.iter().enumerate() {

@@ -22,6 +22,7 @@
 pub mod activation;
 pub mod clebsch_gordan;
 pub mod dense;
+pub mod dipole;
 pub mod file;
 pub mod gemm;
 pub mod irreps;

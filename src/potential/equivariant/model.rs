@@ -45,6 +45,10 @@ pub struct Model {
     pub layers: Vec<Layer>,
     /// Readout of the last scalars, C.
     pub readout: Vec<f64>,
+    /// The dipole head's maps of the last scalars to charges and of the last l = 1
+    /// features to atomic dipoles, C each (empty without `dipole`).
+    pub dipole_charge: Vec<f64>,
+    pub dipole_atomic: Vec<f64>,
     /// Per-species scale and shift of the atomic energies.
     pub scale: Vec<f64>,
     pub shift: Vec<f64>,
@@ -76,6 +80,8 @@ impl Model {
                 })
                 .collect(),
             readout: Vec::new(),
+            dipole_charge: Vec::new(),
+            dipole_atomic: Vec::new(),
             scale: Vec::new(),
             shift: Vec::new(),
         };
@@ -93,6 +99,8 @@ impl Model {
                 }
                 BlockKind::LayerReadout { layer } => m.layers[layer].readout = zero,
                 BlockKind::Readout => m.readout = zero,
+                BlockKind::DipoleCharge => m.dipole_charge = zero,
+                BlockKind::DipoleAtomic => m.dipole_atomic = zero,
                 BlockKind::Scale => m.scale = zero,
                 BlockKind::Shift => m.shift = zero,
             }
@@ -145,6 +153,8 @@ impl Model {
             }
             BlockKind::LayerReadout { layer } => Some(&self.layers.get(layer)?.readout),
             BlockKind::Readout => Some(&self.readout),
+            BlockKind::DipoleCharge => Some(&self.dipole_charge),
+            BlockKind::DipoleAtomic => Some(&self.dipole_atomic),
             BlockKind::Scale => Some(&self.scale),
             BlockKind::Shift => Some(&self.shift),
         }
@@ -167,6 +177,8 @@ impl Model {
                 .get_mut(l),
             BlockKind::LayerReadout { layer } => Some(&mut self.layers.get_mut(layer)?.readout),
             BlockKind::Readout => Some(&mut self.readout),
+            BlockKind::DipoleCharge => Some(&mut self.dipole_charge),
+            BlockKind::DipoleAtomic => Some(&mut self.dipole_atomic),
             BlockKind::Scale => Some(&mut self.scale),
             BlockKind::Shift => Some(&mut self.shift),
         }
@@ -177,7 +189,9 @@ impl Model {
     pub fn check_against(&self, shape: &Shape) -> Result<(), String> {
         let what = "the model does not match its hyper-parameters";
         let blocks = shape.blocks();
+        let dipole = 2 * usize::from(!self.dipole_charge.is_empty());
         let arrays: usize = 4
+            + dipole
             + (self.layers.iter())
                 .map(|l| {
                     let sc: usize = l.self_connection.iter().map(Vec::len).sum();
@@ -243,6 +257,7 @@ mod tests {
             avg_neighbors: 8.0,
             correlation: 1,
             layer_readouts: false,
+            dipole: false,
         }
     }
 

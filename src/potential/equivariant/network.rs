@@ -109,8 +109,16 @@ pub struct Tape<T: Real = f64> {
     pub(super) sh_grad: Vec<DVec3>,
     pub(super) basis_grad: Vec<f64>,
     pub(super) layers: Vec<LayerTape<T>>,
-    /// The last features (kept for the gradient of the readout).
+    /// The last features (kept for the gradient of the readout and for the dipole head).
     pub(super) last: Vec<T>,
+}
+
+impl<T: Real> Tape<T> {
+    /// The last layer's features, C·(L+1)² per atom (what the readouts read); empty unless
+    /// the pass was for the weights or the model has a dipole head.
+    pub fn last(&self) -> &[T] {
+        &self.last
+    }
 }
 
 /// One layer's share of the tape: its up-projected features, radial weights (with the
@@ -283,7 +291,12 @@ impl Evaluator {
             sh_grad: Vec::new(),
             basis_grad: Vec::new(),
             layers: tapes,
-            last: if for_weights { features } else { Vec::new() },
+            // kept for the reverse pass to the weights and for the dipole head
+            last: if for_weights || model.hyper.dipole {
+                features
+            } else {
+                Vec::new()
+            },
         };
         (energies, tape)
     }

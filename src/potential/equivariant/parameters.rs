@@ -34,6 +34,8 @@ pub struct ParameterLayout {
     pub layers: Vec<LayerOffsets>,
     /// Readout of the last scalars.
     pub readout: usize,
+    /// The dipole head's charge and atomic-dipole maps (with `dipole`).
+    pub dipole: Option<(usize, usize)>,
     /// Length of the flat vector.
     pub len: usize,
 }
@@ -57,6 +59,7 @@ impl ParameterLayout {
                 })
                 .collect(),
             readout: 0,
+            dipole: None,
             len: 0,
         };
         for b in shape.blocks().iter().filter(|b| b.trainable()) {
@@ -75,6 +78,11 @@ impl ParameterLayout {
                 }
                 BlockKind::LayerReadout { layer } => layout.layers[layer].readout = Some(at),
                 BlockKind::Readout => layout.readout = at,
+                BlockKind::DipoleCharge => layout.dipole = Some((at, 0)),
+                BlockKind::DipoleAtomic => {
+                    let (charge, _) = layout.dipole.expect("charges come before atomic dipoles");
+                    layout.dipole = Some((charge, at));
+                }
                 BlockKind::Scale | BlockKind::Shift => unreachable!("not trainable"),
             }
         }

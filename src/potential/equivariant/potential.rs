@@ -48,6 +48,22 @@ impl Equivariant {
         &self.model
     }
 
+    /// The dipole of `system` with total charge `total_charge` (the model's dipole head),
+    /// or None if the model has none.
+    pub fn dipole(
+        &self,
+        system: &System,
+        list: &NeighborList,
+        total_charge: f64,
+    ) -> Option<super::dipole::Dipole> {
+        if !self.model.hyper.dipole {
+            return None;
+        }
+        let graph = self.graph(system, list);
+        let (_, tape) = self.evaluator.forward(&self.model, &graph);
+        super::dipole::dipole(&self.model, tape.last(), &system.positions, total_charge)
+    }
+
     /// The bonds within the cutoff, from a full list.
     pub fn graph(&self, system: &System, list: &NeighborList) -> Graph {
         build_graph(system, list, &self.species, self.model.hyper.cutoff)

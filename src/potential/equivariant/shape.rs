@@ -39,6 +39,10 @@ pub struct Hyper {
     /// Read out every layer's scalars and sum them into the energy (as MACE does), rather
     /// than the last layer's only.
     pub layer_readouts: bool,
+    /// A dipole head besides the energy: μ = Σ_i (q_i r_i + μ_i), charges q_i from the last
+    /// layer's scalars and atomic dipoles μ_i from its l = 1 features (MACE's
+    /// AtomicDipolesMACE).
+    pub dipole: bool,
 }
 
 /// Largest correlation order of the product basis.
@@ -235,6 +239,10 @@ pub enum BlockKind {
     Readout,
     /// Readout of the scalars of a layer before the last, C (with `layer_readouts`).
     LayerReadout { layer: usize },
+    /// Charges of the dipole head from the last scalars, C (with `dipole`).
+    DipoleCharge,
+    /// Atomic dipoles of the dipole head from the last l = 1 features, C (with `dipole`).
+    DipoleAtomic,
     /// Per-species scale of the atomic energies (set from data, not trained).
     Scale,
     /// Per-species shift of the atomic energies (set from data, not trained).
@@ -405,6 +413,10 @@ impl Shape {
             }
         }
         push(BlockKind::Readout, "/readout".into(), vec![c]);
+        if h.dipole {
+            push(BlockKind::DipoleCharge, "/dipole/charge".into(), vec![c]);
+            push(BlockKind::DipoleAtomic, "/dipole/atomic".into(), vec![c]);
+        }
         push(BlockKind::Scale, "/scale".into(), vec![s]);
         push(BlockKind::Shift, "/shift".into(), vec![s]);
         v
@@ -431,6 +443,12 @@ impl Shape {
             "last layer"
         };
         line(&mut out, "readouts", readouts.to_string());
+        let dipole = if h.dipole {
+            "charges + atomic dipoles"
+        } else {
+            "none"
+        };
+        line(&mut out, "dipole head", dipole.to_string());
         line(&mut out, "channels", h.channels.to_string());
         line(&mut out, "layers", h.layers.to_string());
         line(&mut out, "cutoff", format!("{} Å", h.cutoff));

@@ -1,0 +1,67 @@
+//! The dipole head, as MACE's AtomicDipolesMACE reads a dipole out of its features: per
+//! atom a charge q_i from the last layer's scalars and an atomic dipole μ_i from its l = 1
+//! features (1o under parity), both linear maps over channels with the 1/√C
+//! normalisation of the readout; the charges are shifted by one common amount so that they
+//! add up to the frame's total charge Q, and μ = Σ_i (q_i r_i + μ_i). For a neutral frame
+//! the shifted charges sum to zero, so μ does not depend on the origin; μ rotates with the
+//! frame because r_i and the l = 1 features do.
+
+use super::model::Model;
+use glam::DVec3;
+
+/// The dipole of one frame and what it is made of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dipole {
+    /// μ (charge × length: e·Å for the shipped units).
+    pub vector: DVec3,
+    /// The charges q_i after the shift to the total charge.
+    pub charges: Vec<f64>,
+    /// The atomic dipoles μ_i.
+    pub atomic: Vec<DVec3>,
+}
+
+/// The dipole of a frame whose last-layer features are `last` (C·(L+1)² per atom, the
+/// layout of [`super::irreps::Irreps`]), atoms at `positions`, total charge `total_charge`;
+/// None for a model without a dipole head.
+pub fn dipole(
+    model: &Model,
+    last: &[f64],
+    positions: &[DVec3],
+    total_charge: f64,
+) -> Option<Dipole> {
+    if !model.hyper.dipole {
+        return None;
+    }
+    let c = model.hyper.channels;
+    let stride = last.len() / positions.len().max(1);
+    let norm = 1.0 / (c as f64).sqrt();
+    let (wq, wm) = (&model.dipole_charge, &model.dipole_atomic);
+    let mut charges = Vec::with_capacity(positions.len());
+    let mut atomic = Vec::with_capacity(positions.len());
+    for h in last.chunks_exact(stride) {
+        let q: f64 = h[..c].iter().zip(wq).map(|(x, w)| x * w).sum();
+        charges.push(q * norm);
+        // block l = 1 starts at C and holds the components (y, z, x), C channels each
+        let component = |m: usize| -> f64 {
+            let block = &h[c + m * c..c + (m + 1) * c];
+            block.iter().zip(wm).map(|(x, w)| x * w).sum::<f64>() * norm
+        };
+        atomic.push(if model.hyper.lmax >= 1 {
+            DVec3::new(component(2), component(0), component(1))
+        } else {
+            DVec3::ZERO
+        });
+    }
+    let n = positions.len().max(1) as f64;
+    let shift = (charges.iter().sum::<f64>() - total_charge) / n;
+    let mut vector = DVec3::ZERO;
+    for ((q, r), m) in charges.iter_mut().zip(positions).zip(&atomic) {
+        *q -= shift;
+        vector += *r * *q + *m;
+    }
+    Some(Dipole {
+        vector,
+        charges,
+        atomic,
+    })
+}
