@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         energy: 1.0,
         forces: 1.0,
         stress: 0.0,
+        dipole: 0.0,
     };
     let mut g = c.benchmark_group("train_ethanol");
     g.sample_size(10).measurement_time(Duration::from_secs(20));

@@ -115,6 +115,7 @@ fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
         energy: 0.0,
         forces: 0.0,
         stress: 0.0,
+        dipole: 0.0,
     };
     let errors: Vec<loss::FrameErrors> = samples
         .par_iter()

@@ -2,7 +2,7 @@
 //! latter two through dual numbers over the reverse pass) against central finite
 //! differences of the loss in every kind of weight.
 
-use eqmd::io::extxyz::{self, Frame};
+use eqmd::io::extxyz::{self, Frame, InfoValue};
 use eqmd::potential::equivariant::model::{Hyper, Model};
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
@@ -58,6 +58,8 @@ fn samples(dir: &std::path::Path) -> Vec<Sample> {
             .map(|_| random_vec(&mut rng, 2.0))
             .collect::<Vec<_>>(),
     );
+    let dipole = InfoValue::FloatArray(vec![0.31, -0.22, 0.47]);
+    f.info.insert("dipole".into(), dipole);
     frames.push(f);
     // crystal
     let lattice = DMat3::from_cols(
@@ -103,6 +105,9 @@ fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
         starts.extend(&l.mix);
         starts.extend(l.self_connection.iter().flatten());
         starts.extend(l.readout);
+    }
+    if let Some((charge, atomic)) = layout.dipole {
+        starts.extend([charge, atomic]);
     }
     starts.sort();
     starts.dedup();
@@ -171,21 +176,31 @@ const ENERGY: LossWeights = LossWeights {
     energy: 1.0,
     forces: 0.0,
     stress: 0.0,
+    dipole: 0.0,
 };
 const FORCES: LossWeights = LossWeights {
     energy: 0.0,
     forces: 1.0,
     stress: 0.0,
+    dipole: 0.0,
 };
 const STRESS: LossWeights = LossWeights {
     energy: 0.0,
     forces: 0.0,
     stress: 10.0,
+    dipole: 0.0,
 };
 const ALL: LossWeights = LossWeights {
     energy: 1.0,
     forces: 3.0,
     stress: 10.0,
+    dipole: 0.0,
+};
+const DIPOLE: LossWeights = LossWeights {
+    energy: 0.0,
+    forces: 0.0,
+    stress: 0.0,
+    dipole: 2.0,
 };
 
 #[test]
@@ -270,5 +285,55 @@ fn layer_readout_loss_gradient_matches_finite_differences() {
         assert!(readouts[0].is_some() && readouts[1].is_some() && readouts[2].is_none());
         let what = format!("ν = {correlation}, readouts of every layer");
         check_molecule_and_crystal(h, &s, &what);
+    }
+}
+
+/// The dipole term (a head of charges and atomic dipoles on the last features): its
+/// gradient in every kind of weight, the head's own included, against finite differences,
+/// alone and with every other term, with and without a product basis.
+#[test]
+fn dipole_loss_gradient_matches_finite_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    let label = s[0].dipole.as_ref().expect("the molecule carries a dipole");
+    assert_eq!(label.vector, DVec3::new(0.31, -0.22, 0.47));
+    assert!(s[1].dipole.is_none());
+    for (lmax, correlation) in [(0, 1), (1, 1), (2, 3)] {
+        let mut h = hyper(lmax);
+        h.correlation = correlation;
+        h.dipole = true;
+        let what = format!("ν = {correlation}, dipole head");
+        check_model(h.clone(), DIPOLE, &s[0], &format!("dipole term, {what}"));
+        let both = LossWeights { dipole: 2.0, ..ALL };
+        check_model(h, both, &s[0], &format!("all terms, {what}"));
+    }
+}
+
+/// A `dipole` that is not 3 finite numbers is refused, naming the file and the frame.
+#[test]
+fn a_bad_dipole_is_refused_with_file_and_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bad, says) in [
+        (InfoValue::FloatArray(vec![0.1, 0.2]), "3 finite numbers"),
+        (
+            InfoValue::FloatArray(vec![0.1, f64::NAN, 0.2]),
+            "3 finite numbers",
+        ),
+        (InfoValue::Str("up".into()), "3 numbers"),
+    ] {
+        let mut f = Frame::new(vec!["H".into(), "H".into()], vec![DVec3::ZERO, DVec3::X]);
+        f.set_energy(-1.0);
+        f.set_forces(&[DVec3::ZERO, DVec3::ZERO]);
+        f.info.insert("dipole".into(), bad);
+        let path = dir.path().join("bad.xyz");
+        extxyz::write_file(&path, &[f.clone(), f]).unwrap();
+        let err = format!(
+            "{:#}",
+            load_samples(&path, &hyper(0).species, 3.5).unwrap_err()
+        );
+        assert!(
+            err.contains("bad.xyz frame 1") && err.contains(says),
+            "{err}"
+        );
     }
 }

@@ -110,6 +110,7 @@ fn gradient_record() -> String {
         energy: 1.0,
         forces: 100.0,
         stress: 0.0,
+        dipole: 0.0,
     };
     let e = frame_gradient(
         &ev,

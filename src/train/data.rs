@@ -2,7 +2,7 @@
 //! labels, the seeded train/validation split, and the statistics a model starts from (the
 //! per-species energy shift by least squares, the force scale, the average neighbour count).
 
-use super::loss::Sample;
+use super::loss::{DipoleLabel, Sample};
 use crate::io::extxyz;
 use crate::io::structure::Atoms;
 use crate::neighbors::{ListKind, NeighborList};
@@ -81,14 +81,45 @@ pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Res
                 }
                 _ => None,
             };
+            let dipole = dipole_label(frame).with_context(which)?;
             Ok(Sample {
                 graph,
                 energy,
                 forces,
                 stress,
+                dipole,
             })
         })
         .collect()
+}
+
+/// The frame's `dipole` (3 numbers, e·Å, as ASE writes it) with its positions and total
+/// charge (`total_charge`, default 0), if it has one.
+fn dipole_label(frame: &extxyz::Frame) -> anyhow::Result<Option<DipoleLabel>> {
+    let Some(value) = frame.info.get("dipole") else {
+        return Ok(None);
+    };
+    let numbers: Vec<f64> = match value {
+        extxyz::InfoValue::FloatArray(x) => x.clone(),
+        extxyz::InfoValue::IntArray(x) => x.iter().map(|&i| i as f64).collect(),
+        other => anyhow::bail!("`dipole` must be 3 numbers (e·Å), got {other:?}"),
+    };
+    anyhow::ensure!(
+        numbers.len() == 3 && numbers.iter().all(|x| x.is_finite()),
+        "`dipole` must be 3 finite numbers (e·Å), got {numbers:?}"
+    );
+    let total_charge = match frame.info.get("total_charge") {
+        None => 0.0,
+        Some(v) => v
+            .as_f64()
+            .filter(|q| q.is_finite())
+            .with_context(|| format!("`total_charge` must be a finite number, got {v:?}"))?,
+    };
+    Ok(Some(DipoleLabel {
+        vector: glam::DVec3::from_slice(&numbers),
+        positions: frame.positions.clone(),
+        total_charge,
+    }))
 }
 
 /// A seeded shuffle of `0..n`: its first `n_train` indices train, its last `n_val`
@@ -208,6 +239,7 @@ mod tests {
             energy,
             forces: Vec::new(),
             stress: None,
+            dipole: None,
         }
     }
 

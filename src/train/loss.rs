@@ -1,13 +1,18 @@
 //! The loss of one frame and its exact gradient with respect to every trainable weight.
 //!
-//! L = w_E (ΔE/N)² + w_F/(3N) Σ_i |ΔF_i|² + w_S/9 Σ_ab Δσ_ab², Δ = predicted − reference.
+//! L = w_E (ΔE/N)² + w_F/(3N) Σ_i |ΔF_i|² + w_S/9 Σ_ab Δσ_ab² + w_μ |Δμ|²,
+//! Δ = predicted − reference.
 //! The force and stress terms depend on θ through ∂E/∂r. With v_i = ΔF_i and u = Δσ held
 //! fixed, their θ-gradient is the θ-gradient of the directional derivative Σ_e t_e·∂E/∂r_e
 //! along the edge tangents t_e = −(2w_F/3N)(v_j − v_i) + (2w_S/9V) uᵀr_e. One forward and
 //! reverse pass in dual numbers, with the edge embedding moved along t_e in its ε part,
 //! gives ∂E/∂θ (real part) and that gradient (ε part) at once:
-//! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ.
+//! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ. The dipole term reaches the network
+//! through the last features: its seed s = ∂(w_μ|Δμ|²)/∂h goes into the ε part of the
+//! reverse pass's seed, where (since ε² = 0) it adds exactly Σ s·∂h/∂θ at the real point;
+//! the head's own weights get their gradient directly.
 
+use crate::potential::equivariant::dipole::{dipole, dipole_backward, Dipole};
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::{Embedding, Evaluator, Graph};
 use crate::potential::equivariant::parameters::ParameterLayout;
@@ -25,6 +30,17 @@ pub struct Sample {
     /// Stress with ASE's sign (positive = tensile) and the cell volume, for periodic frames
     /// that carry it.
     pub stress: Option<(DMat3, f64)>,
+    /// The reference dipole, for frames that carry one.
+    pub dipole: Option<DipoleLabel>,
+}
+
+/// A frame's reference dipole (e·Å) and what the dipole head needs to predict it: the
+/// positions as given and the total charge.
+#[derive(Clone, Debug)]
+pub struct DipoleLabel {
+    pub vector: DVec3,
+    pub positions: Vec<DVec3>,
+    pub total_charge: f64,
 }
 
 /// Weights of the three terms of the loss.
@@ -36,6 +52,8 @@ pub struct LossWeights {
     pub forces: f64,
     /// Of the mean squared stress component error (eV²/Å⁶).
     pub stress: f64,
+    /// Of the squared dipole error |Δμ|² (e²·Å²), for models with a dipole head.
+    pub dipole: f64,
 }
 
 /// The loss of a frame and the errors behind it.
@@ -50,22 +68,32 @@ pub struct FrameErrors {
     pub force_sq: f64,
     /// Σ Δσ² over the 9 components (eV²/Å⁶), when the frame has a stress.
     pub stress_sq: Option<f64>,
+    /// Predicted − reference dipole (e·Å), when the model has a head and the frame a dipole.
+    pub dipole_error: Option<DVec3>,
 }
 
-/// Prediction of energy, forces and stress, and the edge gradients ∂E/∂r_e.
+/// Prediction of energy, forces, stress and dipole, the edge gradients ∂E/∂r_e and the
+/// last features (for the dipole's gradient).
 struct Prediction {
     energy: f64,
     forces: Vec<DVec3>,
     edge_grad: Vec<DVec3>,
+    dipole: Option<Dipole>,
+    last: Vec<f64>,
 }
 
-fn predict(ev: &Evaluator, model: &Model, graph: &Graph, emb: &Embedding) -> Prediction {
+fn predict(ev: &Evaluator, model: &Model, sample: &Sample, emb: &Embedding) -> Prediction {
+    let graph = &sample.graph;
     let (energies, tape) = ev.forward_embedded(model, graph, emb);
     let edge_grad = ev.backward(model, graph, &tape);
+    let dipole = (sample.dipole.as_ref())
+        .and_then(|d| dipole(model, tape.last(), &d.positions, d.total_charge));
     Prediction {
         energy: energies.iter().sum(),
         forces: graph.forces(&edge_grad),
         edge_grad,
+        dipole,
+        last: tape.last().to_vec(),
     }
 }
 
@@ -90,6 +118,13 @@ fn errors(p: &Prediction, sample: &Sample, w: &LossWeights) -> (FrameErrors, Opt
         stress_sq = Some(sq);
         du = Some(d);
     }
+    let dipole_error = match (&p.dipole, &sample.dipole) {
+        (Some(p), Some(reference)) => Some(p.vector - reference.vector),
+        _ => None,
+    };
+    if let Some(d) = dipole_error {
+        loss += w.dipole * d.length_squared();
+    }
     let e = FrameErrors {
         loss,
         atoms: n,
@@ -97,6 +132,7 @@ fn errors(p: &Prediction, sample: &Sample, w: &LossWeights) -> (FrameErrors, Opt
         force_abs,
         force_sq,
         stress_sq,
+        dipole_error,
     };
     (e, du)
 }
@@ -109,7 +145,7 @@ pub fn frame_errors(
     w: &LossWeights,
 ) -> FrameErrors {
     let emb = ev.embed(model, &sample.graph);
-    let p = predict(ev, model, &sample.graph, &emb);
+    let p = predict(ev, model, sample, &emb);
     errors(&p, sample, w).0
 }
 
@@ -127,7 +163,7 @@ pub fn frame_gradient(
 ) -> FrameErrors {
     let graph = &sample.graph;
     let emb = ev.embed(model, graph);
-    let p = predict(ev, model, graph, &emb);
+    let p = predict(ev, model, sample, &emb);
     let (err, stress_error) = errors(&p, sample, w);
     let nf = graph.atoms() as f64;
     let energy_factor = 2.0 * w.energy * err.energy_error / (nf * nf);
@@ -179,13 +215,57 @@ pub fn frame_gradient(
         })
         .collect();
     let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
+    let last_seed = dipole_seed(model, layout, sample, &p, &err, w, grad);
     scratch.with(|g| {
         g.clear();
         g.resize(layout.len, Dual64::new(0.0, 0.0));
-        ev.backward_weights(model, graph, &tape, layout, &mut g[..]);
+        ev.backward_weights(
+            model,
+            graph,
+            &tape,
+            layout,
+            &mut g[..],
+            last_seed.as_deref(),
+        );
         for (a, d) in grad.iter_mut().zip(g.iter()) {
             *a += energy_factor * d.re + d.eps;
         }
     });
     err
+}
+
+/// The dipole term's gradient: the head's own weights' share added into `grad`, and the
+/// seed of the last features, in ε parts, for the reverse pass (None without the term).
+fn dipole_seed(
+    model: &Model,
+    layout: &ParameterLayout,
+    sample: &Sample,
+    p: &Prediction,
+    err: &FrameErrors,
+    w: &LossWeights,
+    grad: &mut [f64],
+) -> Option<Vec<Dual64>> {
+    let (label, d) = (sample.dipole.as_ref()?, err.dipole_error?);
+    if w.dipole == 0.0 {
+        return None;
+    }
+    let (charge_at, atomic_at) = layout.dipole.expect("a model with a dipole head");
+    let c = model.hyper.channels;
+    let mut seed = vec![0.0; p.last.len()];
+    let (mut gq, mut gm) = (vec![0.0; c], vec![0.0; c]);
+    let g = d * (2.0 * w.dipole);
+    dipole_backward(
+        model,
+        &p.last,
+        &label.positions,
+        g,
+        &mut seed,
+        &mut gq,
+        &mut gm,
+    );
+    for (k, (q, m)) in gq.iter().zip(&gm).enumerate() {
+        grad[charge_at + k] += q;
+        grad[atomic_at + k] += m;
+    }
+    Some(seed.into_iter().map(|s| Dual64::new(0.0, s)).collect())
 }

@@ -244,6 +244,7 @@ impl Training {
             energy: l.energy,
             forces: l.forces,
             stress: l.stress,
+            dipole: 0.0,
         }
     }
 

@@ -65,3 +65,45 @@ pub fn dipole(
         atomic,
     })
 }
+
+/// The reverse of [`dipole`] for a loss whose gradient with respect to μ is `g`: adds
+/// ∂(g·μ)/∂h of every last feature into `seed` (laid out as `last`) and ∂(g·μ)/∂w of the
+/// charge and atomic-dipole maps into `charge_grad` and `atomic_grad` (C each). The shift
+/// to the total charge makes ∂μ/∂q_i = r_i − r̄, r̄ the mean position.
+pub fn dipole_backward(
+    model: &Model,
+    last: &[f64],
+    positions: &[DVec3],
+    g: DVec3,
+    seed: &mut [f64],
+    charge_grad: &mut [f64],
+    atomic_grad: &mut [f64],
+) {
+    let c = model.hyper.channels;
+    let n = positions.len().max(1);
+    let stride = last.len() / n;
+    let norm = 1.0 / (c as f64).sqrt();
+    let mean = positions.iter().copied().sum::<DVec3>() / n as f64;
+    // the components (y, z, x) of block l = 1
+    let gm = [g.y, g.z, g.x];
+    for ((h, s), r) in last
+        .chunks_exact(stride)
+        .zip(seed.chunks_exact_mut(stride))
+        .zip(positions)
+    {
+        let dq = g.dot(*r - mean) * norm;
+        for ch in 0..c {
+            s[ch] += dq * model.dipole_charge[ch];
+            charge_grad[ch] += dq * h[ch];
+        }
+        if model.hyper.lmax >= 1 {
+            for (m, &gm) in gm.iter().enumerate() {
+                let at = c + m * c;
+                for ch in 0..c {
+                    s[at + ch] += gm * norm * model.dipole_atomic[ch];
+                    atomic_grad[ch] += gm * norm * h[at + ch];
+                }
+            }
+        }
+    }
+}

@@ -115,7 +115,9 @@ impl Evaluator {
     }
 
     /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the total energy of
-    /// a forward pass that kept what the weights need (`forward_with(.., true)`).
+    /// a forward pass that kept what the weights need (`forward_with(.., true)`), plus
+    /// Σ s·h over the last features h when `last_seed` gives s (one value per feature: the
+    /// dipole head's share of a loss).
     pub fn backward_weights<T: Real>(
         &self,
         model: &Model,
@@ -123,10 +125,16 @@ impl Evaluator {
         tape: &Tape<T>,
         at: &ParameterLayout,
         g: &mut [T],
+        last_seed: Option<&[T]>,
     ) {
         let c = self.shape.hyper.channels;
         let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
         let mut grad = self.last_readout_seed(model, &readouts);
+        if let Some(s) = last_seed {
+            for (a, &b) in grad.iter_mut().zip(s) {
+                *a += b;
+            }
+        }
         let fout = c * self.shape.n_sh;
         readouts.weight_grad(&tape.last, fout, &mut g[at.readout..at.readout + c]);
         for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
