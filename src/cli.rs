@@ -126,7 +126,8 @@ pub enum Command {
     #[command(subcommand)]
     Model(ModelCommand),
     /// Report a network model's energy and force errors (MAE, RMSE) on reference frames of
-    /// an extended-XYZ file that carry `energy` and `forces` (eV, eV/Å).
+    /// an extended-XYZ file that carry `energy` and `forces` (eV, eV/Å), and its dipole
+    /// errors (e·Å and Debye) if it has a dipole head and the frames a `dipole`.
     Eval {
         /// The model file.
         model: PathBuf,
@@ -138,7 +139,9 @@ pub enum Command {
         #[arg(long, conflicts_with = "data")]
         deck: Option<PathBuf>,
         /// Print JSON (`n_frames`, `energy_mae_mev`, `energy_mae_mev_per_atom`,
-        /// `energy_rmse_mev`, `force_mae_mev_per_angstrom`, `force_rmse_mev_per_angstrom`).
+        /// `energy_rmse_mev`, `force_mae_mev_per_angstrom`, `force_rmse_mev_per_angstrom`;
+        /// with a dipole head on frames with `dipole`, also `dipole_mae_e_angstrom` (per
+        /// component), `dipole_norm_error_e_angstrom` (mean |Δμ|) and the same in Debye).
         #[arg(long)]
         json: bool,
     },

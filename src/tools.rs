@@ -79,6 +79,9 @@ pub struct Errors {
     pub energy_rmse_mev: f64,
     pub force_mae_mev_per_angstrom: f64,
     pub force_rmse_mev_per_angstrom: f64,
+    /// Dipole MAE per component and mean |Δμ| (e·Å), for a model with a dipole head on
+    /// frames with dipoles.
+    pub dipole: Option<(f64, f64)>,
 }
 
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
@@ -129,14 +132,28 @@ fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
         energy_rmse_mev: s.energy_rmse_mev,
         force_mae_mev_per_angstrom: s.force_mae,
         force_rmse_mev_per_angstrom: s.force_rmse,
+        dipole: s.dipole,
     }
 }
+
+/// e·Å in Debye.
+const DEBYE_PER_E_ANGSTROM: f64 = 4.803204;
 
 impl Errors {
     /// The figures as one JSON object.
     pub fn json(&self) -> String {
+        let dipole = self
+            .dipole
+            .map(|(mae, norm)| {
+                format!(
+                    ", \"dipole_mae_e_angstrom\": {mae}, \"dipole_norm_error_e_angstrom\": {norm}, \"dipole_mae_debye\": {}, \"dipole_norm_error_debye\": {}",
+                    mae * DEBYE_PER_E_ANGSTROM,
+                    norm * DEBYE_PER_E_ANGSTROM
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "{{\"n_frames\": {}, \"energy_mae_mev\": {}, \"energy_mae_mev_per_atom\": {}, \"energy_rmse_mev\": {}, \"force_mae_mev_per_angstrom\": {}, \"force_rmse_mev_per_angstrom\": {}}}",
+            "{{\"n_frames\": {}, \"energy_mae_mev\": {}, \"energy_mae_mev_per_atom\": {}, \"energy_rmse_mev\": {}, \"force_mae_mev_per_angstrom\": {}, \"force_rmse_mev_per_angstrom\": {}{dipole}}}",
             self.n_frames,
             self.energy_mae_mev,
             self.energy_mae_mev_per_atom,
@@ -156,6 +173,16 @@ impl Errors {
             self.energy_rmse_mev,
             self.force_mae_mev_per_angstrom,
             self.force_rmse_mev_per_angstrom
-        )
+        ) + &self
+            .dipole
+            .map(|(mae, norm)| {
+                let d = DEBYE_PER_E_ANGSTROM;
+                format!(
+                    "dipole MAE        {mae:.4} e·Å ({:.4} D) per component\ndipole |Δμ|       {norm:.4} e·Å ({:.4} D)\n",
+                    mae * d,
+                    norm * d
+                )
+            })
+            .unwrap_or_default()
     }
 }

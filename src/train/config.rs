@@ -88,6 +88,9 @@ pub struct ModelSection {
     pub correlation: usize,
     /// Read out every layer's scalars into the energy (MACE), not only the last layer's.
     pub layer_readouts: bool,
+    /// A dipole head (charges and atomic dipoles) beside the energy; train it with
+    /// `loss.dipole` on frames that carry a `dipole`.
+    pub dipole: bool,
     /// Seed of the initial weights.
     pub seed: u64,
     /// Start from the weights, scale, shift and neighbour count of this model file
@@ -109,6 +112,7 @@ impl Default for ModelSection {
             parity: false,
             correlation: defaults::CORRELATION,
             layer_readouts: false,
+            dipole: false,
             seed: 0,
             init: None,
         }
@@ -139,12 +143,12 @@ impl ModelSection {
             avg_neighbors,
             correlation: self.correlation,
             layer_readouts: self.layer_readouts,
-            dipole: false,
+            dipole: self.dipole,
         }
     }
 }
 
-/// Weights of the per-atom energy, force and stress terms (stress in eV/Å³).
+/// Weights of the per-atom energy, force, stress (eV/Å³) and dipole (e·Å) terms.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossSection {
@@ -154,6 +158,9 @@ pub struct LossSection {
     pub forces: f64,
     #[serde(default)]
     pub stress: f64,
+    /// Of the squared dipole error |Δμ|² per frame (needs `model.dipole`).
+    #[serde(default)]
+    pub dipole: f64,
 }
 
 impl Default for LossSection {
@@ -162,6 +169,7 @@ impl Default for LossSection {
             energy: 1.0,
             forces: 1.0,
             stress: 0.0,
+            dipole: 0.0,
         }
     }
 }

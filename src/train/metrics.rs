@@ -16,6 +16,9 @@ pub struct Summary {
     pub force_mae: f64,
     pub force_rmse: f64,
     pub stress_rmse: Option<f64>,
+    /// Dipole MAE per component and mean |Δμ| (e·Å), when the model has a dipole head and
+    /// the frames dipoles.
+    pub dipole: Option<(f64, f64)>,
 }
 
 impl Summary {
@@ -25,6 +28,12 @@ impl Summary {
         let comps: usize = errors.iter().map(|e| 3 * e.atoms).sum();
         let comps = comps.max(1) as f64;
         let stress: Vec<f64> = errors.iter().filter_map(|e| e.stress_sq).collect();
+        let dipoles: Vec<glam::DVec3> = errors.iter().filter_map(|e| e.dipole_error).collect();
+        let dipole = (!dipoles.is_empty()).then(|| {
+            let k = dipoles.len() as f64;
+            let mae = dipoles.iter().map(|d| d.abs().element_sum()).sum::<f64>() / (3.0 * k);
+            (mae, dipoles.iter().map(|d| d.length()).sum::<f64>() / k)
+        });
         Summary {
             frames: errors.len(),
             loss: errors.iter().map(|e| e.loss).sum::<f64>() / n,
@@ -41,12 +50,13 @@ impl Summary {
             force_rmse: 1e3 * (errors.iter().map(|e| e.force_sq).sum::<f64>() / comps).sqrt(),
             stress_rmse: (!stress.is_empty())
                 .then(|| 1e3 * (stress.iter().sum::<f64>() / (9.0 * stress.len() as f64)).sqrt()),
+            dipole,
         }
     }
 }
 
 /// Header of the metrics CSV.
-pub const CSV_HEADER: &str = "epoch,learning_rate,seconds,train_loss,train_energy_mae_mev_per_atom,train_force_mae_mev_per_angstrom,val_loss,val_energy_mae_mev,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom,val_stress_rmse_mev_per_angstrom3";
+pub const CSV_HEADER: &str = "epoch,learning_rate,seconds,train_loss,train_energy_mae_mev_per_atom,train_force_mae_mev_per_angstrom,val_loss,val_energy_mae_mev,val_energy_mae_mev_per_atom,val_force_mae_mev_per_angstrom,val_force_rmse_mev_per_angstrom,val_stress_rmse_mev_per_angstrom3,val_dipole_mae_e_angstrom,val_dipole_norm_error_e_angstrom";
 
 /// One CSV row.
 pub fn csv_row(epoch: usize, lr: f64, seconds: f64, train: &Summary, val: &Summary) -> String {
@@ -54,8 +64,12 @@ pub fn csv_row(epoch: usize, lr: f64, seconds: f64, train: &Summary, val: &Summa
         .stress_rmse
         .map(|s| format!("{s:.6}"))
         .unwrap_or_default();
+    let dipole = val
+        .dipole
+        .map(|(mae, norm)| format!("{mae:.6e},{norm:.6e}"))
+        .unwrap_or_else(|| ",".into());
     format!(
-        "{epoch},{lr:.6e},{seconds:.2},{:.6e},{:.6},{:.6},{:.6e},{:.6},{:.6},{:.6},{:.6},{stress}",
+        "{epoch},{lr:.6e},{seconds:.2},{:.6e},{:.6},{:.6},{:.6e},{:.6},{:.6},{:.6},{:.6},{stress},{dipole}",
         train.loss,
         train.energy_mae_mev_per_atom,
         train.force_mae,

@@ -81,6 +81,7 @@ fn shape_differences(file: &Hyper, deck: &Hyper) -> Vec<String> {
             file.layer_readouts.to_string(),
             deck.layer_readouts.to_string(),
         ),
+        ("dipole", file.dipole.to_string(), deck.dipole.to_string()),
     ];
     pairs
         .into_iter()
@@ -124,12 +125,25 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
         ("loss.energy", d.loss.energy),
         ("loss.forces", d.loss.forces),
         ("loss.stress", d.loss.stress),
+        ("loss.dipole", d.loss.dipole),
         ("optimizer.clip", d.optimizer.clip),
         ("optimizer.max_minutes", d.optimizer.max_minutes),
     ] {
         if v < 0.0 || !v.is_finite() {
             return Err(deck.error(key, format!("must be zero or positive, got {v}")));
         }
+    }
+    if d.loss.dipole > 0.0 && !d.model.dipole {
+        return Err(deck.error(
+            "loss.dipole",
+            "needs a dipole head: set model.dipole = true",
+        ));
+    }
+    if d.model.dipole && d.loss.dipole == 0.0 {
+        return Err(deck.error(
+            "model.dipole",
+            "a dipole head needs loss.dipole > 0 to be trained",
+        ));
     }
     if !(0.0..1.0).contains(&d.optimizer.ema) {
         return Err(deck.error("optimizer.ema", "must be in [0, 1)"));
@@ -174,6 +188,16 @@ impl Training {
             None => species_of(&data)?,
         };
         let all = load_samples(&data, &species, d.model.cutoff)?;
+        if d.model.dipole {
+            if let Some(k) = all.iter().position(|s| s.dipole.is_none()) {
+                let msg = format!(
+                    "a dipole head is trained on dipoles, and {} frame {} has no `dipole`",
+                    data.display(),
+                    k + 1
+                );
+                return Err(deck.error("model.dipole", msg).into());
+            }
+        }
         let (train, validation) = match &d.data.validation_file {
             Some(v) => {
                 let (t, _) = split(all.len(), d.data.train, 0, d.data.seed)
@@ -244,7 +268,7 @@ impl Training {
             energy: l.energy,
             forces: l.forces,
             stress: l.stress,
-            dipole: 0.0,
+            dipole: l.dipole,
         }
     }
 
@@ -486,8 +510,12 @@ impl Training {
                 csv_row(epoch, state.learning_rate, state.elapsed, &train, &val)
             )?;
             csv.flush()?;
+            let dipole = val
+                .dipole
+                .map(|(mae, _)| format!(", μ {mae:.4} e·Å"))
+                .unwrap_or_default();
             log::info!(
-                "epoch {epoch}: loss {:.4e}, validation: loss {:.4e}, E {:.3} meV/atom, F {:.2} meV/Å",
+                "epoch {epoch}: loss {:.4e}, validation: loss {:.4e}, E {:.3} meV/atom, F {:.2} meV/Å{dipole}",
                 train.loss,
                 val.loss,
                 val.energy_mae_mev_per_atom,
