@@ -304,6 +304,7 @@ impl Simulation {
             temp: self.system.temperature_with_dof(self.degrees_of_freedom()),
             press: self.system.pressure(&self.forces.virial),
             conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
+            dipole: self.forces.dipole,
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Thermo {
     pub press: f64,
     /// Total energy plus the energy the thermostat took: conserved by every integrator.
     pub conserved: f64,
+    /// The dipole moment, when the potential predicts one.
+    pub dipole: Option<DVec3>,
 }
 
 /// Everything needed to continue a run exactly: the atoms, the cell, the clock, the

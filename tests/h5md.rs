@@ -16,6 +16,7 @@ const ALL: H5mdFields = H5mdFields {
     position: true,
     velocity: true,
     force: true,
+    dipole: false,
 };
 
 /// Five atoms of two species in a triclinic cell, periodic along a and b only.
@@ -68,6 +69,7 @@ fn thermo(k: usize) -> Thermo {
         temp: 94.0 + x / 7.0,
         press: 12.0 - x,
         conserved: 0.0,
+        dipole: None,
     }
 }
 
@@ -385,6 +387,7 @@ fn vacuum_cell_and_fields_left_out() {
         position: true,
         velocity: false,
         force: false,
+        dipole: false,
     };
     let mut w = H5mdWriter::create(&path, &s, only_positions).unwrap();
     let t = thermo(1);

@@ -1,4 +1,5 @@
-//! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout.
+//! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout; with a
+//! potential that predicts a dipole, the CSV also has its components `mux,muy,muz`.
 
 use crate::state::Thermo;
 use std::fs::File;
@@ -7,6 +8,8 @@ use std::path::Path;
 
 /// Column header of the CSV, in LAMMPS's thermo names.
 pub const CSV_HEADER: &str = "step,time,pe,ke,etotal,temp,press";
+/// The dipole's columns, after the others when the potential predicts one.
+pub const DIPOLE_COLUMNS: &str = "mux,muy,muz";
 
 /// Writes thermo rows to a CSV file (flushed every row) and optionally to stdout.
 pub struct ThermoLog {
@@ -15,32 +18,41 @@ pub struct ThermoLog {
     rows: usize,
     /// Energies are divided by it: 1 for totals, the atom count for energies per atom.
     divisor: f64,
+    /// Whether rows carry the dipole's columns.
+    dipole: bool,
 }
 
 impl ThermoLog {
-    /// Creates (truncates) the CSV at `path`; `echo` also prints a table on stdout.
-    pub fn create(path: &Path, echo: bool) -> std::io::Result<ThermoLog> {
+    /// Creates (truncates) the CSV at `path`, with the dipole's columns if `dipole`; `echo`
+    /// also prints a table on stdout.
+    pub fn create(path: &Path, echo: bool, dipole: bool) -> std::io::Result<ThermoLog> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
             }
         }
         let mut csv = BufWriter::new(File::create(path)?);
-        writeln!(csv, "{CSV_HEADER}")?;
+        if dipole {
+            writeln!(csv, "{CSV_HEADER},{DIPOLE_COLUMNS}")?;
+        } else {
+            writeln!(csv, "{CSV_HEADER}")?;
+        }
         Ok(ThermoLog {
             csv,
             echo,
             rows: 0,
             divisor: 1.0,
+            dipole,
         })
     }
 
     /// Continues the CSV at `path` for a run restarted at step `upto`: rows written after
-    /// it (by a run killed after its last checkpoint) are dropped, then rows are appended.
-    pub fn append(path: &Path, echo: bool, upto: u64) -> std::io::Result<ThermoLog> {
+    /// it (by a run killed after its last checkpoint) are dropped, then rows are appended
+    /// (with the dipole's columns if `dipole`).
+    pub fn append(path: &Path, echo: bool, upto: u64, dipole: bool) -> std::io::Result<ThermoLog> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.trim().is_empty() {
-            return ThermoLog::create(path, echo);
+            return ThermoLog::create(path, echo, dipole);
         }
         let kept: String = text
             .lines()
@@ -58,12 +70,20 @@ impl ThermoLog {
         if kept.len() != text.len() {
             std::fs::write(path, kept)?;
         }
+        let header = text.lines().next().unwrap_or("");
+        if header.ends_with(DIPOLE_COLUMNS) != dipole {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("its columns `{header}` are not this run's"),
+            ));
+        }
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Ok(ThermoLog {
             csv: BufWriter::new(file),
             echo,
             rows: 0,
             divisor: 1.0,
+            dipole,
         })
     }
 
@@ -78,11 +98,16 @@ impl ThermoLog {
     pub fn write(&mut self, t: &Thermo) -> std::io::Result<()> {
         let n = self.divisor;
         let (pe, ke, etotal) = (t.pe / n, t.ke / n, t.etotal / n);
-        writeln!(
+        write!(
             self.csv,
             "{},{:e},{:e},{:e},{:e},{:e},{:e}",
             t.step, t.time, pe, ke, etotal, t.temp, t.press
         )?;
+        if self.dipole {
+            let m = t.dipole.unwrap_or(glam::DVec3::NAN);
+            write!(self.csv, ",{:e},{:e},{:e}", m.x, m.y, m.z)?;
+        }
+        writeln!(self.csv)?;
         self.csv.flush()?;
         if self.echo {
             if self.rows % 20 == 0 {
@@ -111,8 +136,12 @@ pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Thermo>> {
             .map(|x| x.trim().parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
-        if v.len() != 7 {
-            anyhow::bail!("{}:{}: expected 7 columns", path.display(), n + 1);
+        if v.len() != 7 && v.len() != 10 {
+            anyhow::bail!(
+                "{}:{}: expected 7 columns (10 with the dipole)",
+                path.display(),
+                n + 1
+            );
         }
         rows.push(Thermo {
             step: v[0] as u64,
@@ -123,6 +152,7 @@ pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Thermo>> {
             temp: v[5],
             press: v[6],
             conserved: v[4],
+            dipole: (v.len() == 10).then(|| glam::DVec3::new(v[7], v[8], v[9])),
         });
     }
     Ok(rows)

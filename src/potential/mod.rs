@@ -35,6 +35,9 @@ pub struct ForceOutput {
     pub virial: DMat3,
     /// Per-atom energies, filled only when requested (`with_per_atom_energy`).
     pub per_atom_energy: Option<Vec<f64>>,
+    /// The dipole moment (charge × length; e·Å in metal units), set by a potential that
+    /// predicts one (a network with a dipole head) from the same pass as the energy.
+    pub dipole: Option<DVec3>,
 }
 
 impl ForceOutput {
@@ -45,6 +48,7 @@ impl ForceOutput {
             forces: vec![DVec3::ZERO; n],
             virial: DMat3::ZERO,
             per_atom_energy: None,
+            dipole: None,
         }
     }
 
@@ -58,6 +62,7 @@ impl ForceOutput {
     pub fn reset(&mut self, n: usize) {
         self.energy = 0.0;
         self.virial = DMat3::ZERO;
+        self.dipole = None;
         self.forces.clear();
         self.forces.resize(n, DVec3::ZERO);
         if let Some(e) = &mut self.per_atom_energy {

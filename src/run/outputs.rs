@@ -222,6 +222,7 @@ impl Outputs {
                     position: h.fields.contains(&H5mdField::Position),
                     velocity: h.fields.contains(&H5mdField::Velocity),
                     force: h.fields.contains(&H5mdField::Force),
+                    dipole: sim.forces().dipole.is_some(),
                 };
                 if !fields.position {
                     return Err(deck
@@ -239,10 +240,11 @@ impl Outputs {
         };
         // the thermo log last: a trajectory that cannot be continued leaves it untouched
         let thermo_file = path_of("thermo.file");
+        let dipole = sim.forces().dipole.is_some();
         let thermo = if append {
-            ThermoLog::append(&thermo_file, echo, sim.current_step())
+            ThermoLog::append(&thermo_file, echo, sim.current_step(), dipole)
         } else {
-            ThermoLog::create(&thermo_file, echo)
+            ThermoLog::create(&thermo_file, echo, dipole)
         }
         .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
         let units = sim.system().units;

@@ -59,6 +59,8 @@ pub struct H5mdFields {
     pub velocity: bool,
     /// Forces on the atoms.
     pub force: bool,
+    /// The dipole moment, as `/observables/dipole` (when the potential predicts one).
+    pub dipole: bool,
 }
 
 /// Why an H5MD file could not be written or read; every message starts with the file name.
@@ -128,6 +130,7 @@ fn unit(units: Units, quantity: &str) -> Option<&'static str> {
             "position" | "edges" => "Angstrom",
             "velocity" => "Angstrom ps-1",
             "force" => "kJ mol-1 Angstrom-1",
+            "dipole" => "e Angstrom",
             "temp" => "K",
             "press" => "bar",
             _ => "eV",

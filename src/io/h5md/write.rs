@@ -21,6 +21,7 @@ struct Element {
 /// One frame's data for an element.
 enum Sample<'a> {
     Scalar(f64),
+    Vector([f64; 3]),
     Rows(&'a [[f64; 3]]),
 }
 
@@ -35,6 +36,7 @@ pub struct H5mdWriter {
     force: Option<Element>,
     edges: Element,
     observables: Vec<Element>,
+    dipole: Option<Element>,
 }
 
 impl H5mdWriter {
@@ -133,6 +135,19 @@ impl H5mdWriter {
             .iter()
             .map(|&name| create_element(&obs, name, &[], SMALL_CHUNK, unit(units, name), time_unit))
             .collect::<hdf5::Result<Vec<_>>>()?;
+        let dipole = fields
+            .dipole
+            .then(|| {
+                create_element(
+                    &obs,
+                    "dipole",
+                    &[3],
+                    SMALL_CHUNK,
+                    unit(units, "dipole"),
+                    time_unit,
+                )
+            })
+            .transpose()?;
         file.flush()?;
         Ok(H5mdWriter {
             path: path.to_path_buf(),
@@ -144,6 +159,7 @@ impl H5mdWriter {
             force,
             edges,
             observables,
+            dipole,
         })
     }
 
@@ -201,6 +217,7 @@ impl H5mdWriter {
                 force: element("particles/all/force", false)?,
                 edges,
                 observables,
+                dipole: element("observables/dipole", false)?,
                 file: file.clone(),
             })
         };
@@ -265,6 +282,10 @@ impl H5mdWriter {
         ];
         for (el, v) in self.observables.iter().zip(values) {
             append(el, k, step, time, Sample::Scalar(v))?;
+        }
+        if let Some(el) = &self.dipole {
+            let m = thermo.dipole.unwrap_or(DVec3::NAN);
+            append(el, k, step, time, Sample::Vector(m.to_array()))?;
         }
         let rows = |v: &[DVec3]| v.iter().map(|r| r.to_array()).collect::<Vec<_>>();
         if let Some(el) = &self.force {
@@ -345,6 +366,10 @@ fn append(el: &Element, k: usize, step: i64, time: f64, sample: Sample) -> hdf5:
     el.value.resize(shape.clone())?;
     match sample {
         Sample::Scalar(x) => el.value.write_slice(&[x][..], k..k + 1)?,
+        Sample::Vector(v) => {
+            let sel: Vec<SliceOrIndex> = vec![k.into(), (..).into()];
+            el.value.write_slice(&v[..], Hyperslab::from(sel))?;
+        }
         Sample::Rows(rows) => {
             let sel: Vec<SliceOrIndex> = vec![k.into(), (..).into(), (..).into()];
             el.value
