@@ -1,5 +1,5 @@
 //! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
-//! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`.
+//! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`, `eqmd analyze ir`.
 
 use crate::potential::equivariant::{file, model::Hyper};
 use crate::run::{run_deck, RunOptions};
@@ -42,6 +42,9 @@ impl Cli {
 /// The things eqmd does.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Analyse a finished run's trajectory.
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
     /// Run the molecular-dynamics simulation an input deck (TOML) describes.
     ///
     /// Writes, under --output-dir or else beside the deck: the thermo CSV
@@ -164,6 +167,29 @@ pub enum Command {
 }
 
 /// What `eqmd model` does.
+/// The analyses of `eqmd analyze`.
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeCommand {
+    /// The infrared spectrum of an H5MD trajectory written with a dipole-head model
+    /// (`/observables/dipole`): the Fourier transform of the autocorrelation of dμ/dt
+    /// (Hann window, harmonic quantum correction), as a CSV of wavenumber (cm⁻¹) and
+    /// normalised intensity and an SVG figure beside it. Write the dipole often (h5md.every
+    /// of a few femtoseconds): the highest wavenumber seen is 1 / (2 c · interval).
+    Ir {
+        /// The H5MD trajectory.
+        trajectory: PathBuf,
+        /// The CSV to write (default `<trajectory>.ir.csv`); the figure gets `.svg`.
+        #[arg(short, long, value_name = "CSV")]
+        output: Option<PathBuf>,
+        /// Largest lag of the autocorrelation (ps): the resolution is 1 / (2 c · lag).
+        #[arg(long, default_value_t = 1.0)]
+        max_lag: f64,
+        /// Right end of the figure's axis (cm⁻¹).
+        #[arg(long, default_value_t = 4000.0)]
+        max_wavenumber: f64,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Write a model with random weights (for tests, benchmarks, or to start training).
@@ -289,6 +315,24 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             };
             let model = tools::init(hyper, seed, energy_scale, &output)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());
+            Ok(())
+        }
+        Command::Analyze(AnalyzeCommand::Ir {
+            trajectory,
+            output,
+            max_lag,
+            max_wavenumber,
+        }) => {
+            let output = output.unwrap_or_else(|| trajectory.with_extension("ir.csv"));
+            let (svg, peaks) =
+                crate::analysis::files::ir(&trajectory, &output, max_lag, max_wavenumber)?;
+            let peaks: Vec<String> = peaks.iter().map(|k| format!("{k:.0}")).collect();
+            println!(
+                "wrote {} and {}; peaks above 5 % at {} cm⁻¹",
+                output.display(),
+                svg.display(),
+                peaks.join(", ")
+            );
             Ok(())
         }
         Command::Model(ModelCommand::Show { file: path }) => {

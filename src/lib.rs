@@ -13,6 +13,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod analysis;
 pub mod cell;
 pub mod cli;
 pub mod deck;

@@ -58,6 +58,29 @@ pub fn frame_count(path: &Path) -> Result<usize, H5mdError> {
     Ok(complete_frames(&open(path)?))
 }
 
+/// The dipole series `/observables/dipole` of an H5MD file (written when the potential
+/// predicts a dipole): times and vectors, frames whose value was written.
+pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H5mdError> {
+    let file = open(path)?;
+    let group = file.group("observables/dipole").map_err(|_| {
+        not_h5md(
+            path,
+            "no /observables/dipole (the run's potential had no dipole head)",
+        )
+    })?;
+    let read = || -> hdf5::Result<(Vec<f64>, Vec<glam::DVec3>)> {
+        let times: Vec<f64> = group.dataset("time")?.read_raw()?;
+        let values: Vec<f64> = group.dataset("value")?.read_raw()?;
+        let n = times.len().min(values.len() / 3);
+        let vectors = values[..3 * n]
+            .chunks_exact(3)
+            .map(glam::DVec3::from_slice)
+            .collect();
+        Ok((times[..n].to_vec(), vectors))
+    };
+    read().map_err(|e| hdf5_err(path, e))
+}
+
 /// Reads the last complete frame of an H5MD file (positions, velocities, box, species).
 pub fn read_last_frame(path: &Path) -> Result<H5mdFrame, H5mdError> {
     let file = open(path)?;

@@ -1,0 +1,130 @@
+//! The infrared absorption from a run's dipole series (`eqmd analyze ir`): the Fourier
+//! transform of the autocorrelation of dμ/dt, windowed, as a function of wavenumber.
+//!
+//! With the harmonic quantum correction factor βħω / (1 − e^{−βħω}) applied to the
+//! classical dipole autocorrelation, the absorption coefficient times the refractive index
+//! is α(ω) n(ω) = π β / (3 c V ε₀) · ∫ ⟨μ̇(0)·μ̇(t)⟩ e^{−iωt} dt: the transform of the
+//! derivative's autocorrelation with no further factor of ω. That transform is what is
+//! computed here, normalised to a largest value of 1 (β, V and the constants only scale
+//! it). dμ/dt comes from central differences of the series, the autocorrelation is averaged
+//! over time origins up to a largest lag, and a Hann window takes it smoothly to zero there.
+
+use glam::DVec3;
+
+/// Speed of light in cm/ps: a frequency in 1/ps over it is a wavenumber in 1/cm.
+const C_CM_PER_PS: f64 = 2.997_924_58e-2;
+
+/// A spectrum on a uniform grid of wavenumbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spectrum {
+    /// Wavenumbers (cm⁻¹), from 0 in steps of 1 / (2 · largest lag · c).
+    pub wavenumber: Vec<f64>,
+    /// α(ω) n(ω), normalised to a largest value of 1.
+    pub intensity: Vec<f64>,
+}
+
+/// The IR spectrum of the dipole series `dipoles` at `times` (ps, uniformly spaced), with
+/// autocorrelation lags up to `max_lag` (ps; at most half the series).
+pub fn ir_spectrum(times: &[f64], dipoles: &[DVec3], max_lag: f64) -> Result<Spectrum, String> {
+    if times.len() != dipoles.len() {
+        return Err("the times and the dipoles differ in length".into());
+    }
+    if times.len() < 8 {
+        return Err(format!(
+            "{} frames are too few for a spectrum (at least 8)",
+            times.len()
+        ));
+    }
+    let dt = times[1] - times[0];
+    let uniform = times
+        .windows(2)
+        .all(|w| ((w[1] - w[0]) - dt).abs() <= 1e-6 * dt.abs());
+    if !(dt > 0.0 && uniform) {
+        return Err("the frames are not evenly spaced in time".into());
+    }
+    if let Some(k) = dipoles.iter().position(|m| !m.is_finite()) {
+        return Err(format!("the dipole of frame {} is not finite", k + 1));
+    }
+    let rate: Vec<DVec3> = dipoles
+        .windows(3)
+        .map(|w| (w[2] - w[0]) / (2.0 * dt))
+        .collect();
+    let n = rate.len();
+    let lags = ((max_lag / dt).round() as usize).clamp(2, n / 2);
+    let acf: Vec<f64> = (0..lags)
+        .map(|k| {
+            let pairs = n - k;
+            (0..pairs).map(|i| rate[i].dot(rate[i + k])).sum::<f64>() / pairs as f64
+        })
+        .collect();
+    // Hann window over the lags, one at lag 0, zero at the largest
+    let windowed: Vec<f64> = acf
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let x = std::f64::consts::FRAC_PI_2 * k as f64 / lags as f64;
+            c * x.cos().powi(2)
+        })
+        .collect();
+    // the even extension's transform on frequencies j / (2 · lags · dt)
+    let span = 2.0 * lags as f64 * dt;
+    let mut intensity: Vec<f64> = (0..=lags)
+        .map(|j| {
+            let w = 2.0 * std::f64::consts::PI * j as f64 / span;
+            let tail: f64 = (1..lags)
+                .map(|k| windowed[k] * (w * k as f64 * dt).cos())
+                .sum();
+            dt * (windowed[0] + 2.0 * tail)
+        })
+        .collect();
+    let top = intensity.iter().cloned().fold(0.0, f64::max);
+    if top > 0.0 {
+        for x in &mut intensity {
+            *x /= top;
+        }
+    }
+    let wavenumber = (0..=lags).map(|j| j as f64 / span / C_CM_PER_PS).collect();
+    Ok(Spectrum {
+        wavenumber,
+        intensity,
+    })
+}
+
+/// The wavenumbers of the local maxima of `s` above `threshold` (of the largest value).
+pub fn peaks(s: &Spectrum, threshold: f64) -> Vec<f64> {
+    let y = &s.intensity;
+    (1..y.len().saturating_sub(1))
+        .filter(|&j| y[j] > threshold && y[j] > y[j - 1] && y[j] >= y[j + 1])
+        .map(|j| s.wavenumber[j])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two oscillating charges: the peaks land at their frequencies.
+    #[test]
+    fn harmonic_dipoles_peak_at_their_wavenumbers() {
+        let (dt, n) = (0.0005, 40_000);
+        let (k1, k2) = (1650.0, 3000.0); // cm⁻¹
+        let w = |k: f64| 2.0 * std::f64::consts::PI * k * C_CM_PER_PS;
+        let times: Vec<f64> = (0..n).map(|i| i as f64 * dt).collect();
+        let dipoles: Vec<DVec3> = times
+            .iter()
+            .map(|&t| DVec3::new(0.3 * (w(k1) * t).cos(), 0.1 * (w(k2) * t + 0.4).sin(), 0.0))
+            .collect();
+        let s = ir_spectrum(&times, &dipoles, 2.0).unwrap();
+        let bin = s.wavenumber[1];
+        let p = peaks(&s, 0.05);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            (p[0] - k1).abs() <= bin && (p[1] - k2).abs() <= bin,
+            "{p:?}, bin {bin}"
+        );
+        assert!(ir_spectrum(&times[..5], &dipoles[..5], 1.0).is_err());
+        let mut uneven = times.clone();
+        uneven[7] += 0.1 * dt;
+        assert!(ir_spectrum(&uneven, &dipoles, 1.0).is_err());
+    }
+}
