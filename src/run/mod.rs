@@ -116,28 +116,7 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     sim.set_max_displacement(deck::max_displacement(&deck)?);
     let settings = dynamics_settings(&sim);
     if let Some(file) = &options.restart {
-        let c = checkpoint::read(file)?;
-        let refuse = |e: String| anyhow::anyhow!("cannot restart from {}: {e}", file.display());
-        compare_settings(&c.settings, &settings).map_err(refuse)?;
-        sim.restore(&c).map_err(refuse)?;
-        let steps = deck.deck.integrator.steps;
-        if c.step >= steps {
-            let e = deck.error(
-                "integrator.steps",
-                format!(
-                    "is {steps}: cannot restart from {}, which is already at step {}; nothing \
-                     to run (raise integrator.steps to continue)",
-                    file.display(),
-                    c.step
-                ),
-            );
-            return Err(e.into());
-        }
-        log::info!(
-            "restarting from {} at step {}",
-            file.display(),
-            sim.current_step()
-        );
+        restore(&deck, &mut sim, file, &settings)?;
     }
     let deck_name = path.display();
     sim.check_forces().with_context(|| {
@@ -212,6 +191,39 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         thermo_file: outputs.thermo_file,
         neighbor_builds: sim.neighbors().builds(),
     })
+}
+
+/// Puts `sim` in the state of the checkpoint `file`, refusing one written under other
+/// settings, of another system or potential, or already at the deck's last step.
+fn restore(
+    deck: &LoadedDeck,
+    sim: &mut Simulation,
+    file: &Path,
+    settings: &[(String, String)],
+) -> anyhow::Result<()> {
+    let c = checkpoint::read(file)?;
+    let refuse = |e: String| anyhow::anyhow!("cannot restart from {}: {e}", file.display());
+    compare_settings(&c.settings, settings).map_err(refuse)?;
+    sim.restore(&c).map_err(refuse)?;
+    let steps = deck.deck.integrator.steps;
+    if c.step >= steps {
+        let e = deck.error(
+            "integrator.steps",
+            format!(
+                "is {steps}: cannot restart from {}, which is already at step {}; nothing \
+                 to run (raise integrator.steps to continue)",
+                file.display(),
+                c.step
+            ),
+        );
+        return Err(e.into());
+    }
+    log::info!(
+        "restarting from {} at step {}",
+        file.display(),
+        sim.current_step()
+    );
+    Ok(())
 }
 
 /// What the dynamics depend on besides the system and the potential, keyed as the deck
