@@ -15,18 +15,10 @@ use glam::{DMat3, DQuat, DVec3};
 
 fn network(lmax: usize, parity: bool, correlation: usize, system: &System) -> Equivariant {
     let hyper = Hyper {
-        species: vec!["S0".into(), "S1".into()],
-        lmax,
-        channels: 4,
-        layers: 2,
-        cutoff: 3.0,
-        radial_basis: 6,
-        radial_hidden: vec![8],
         parity,
-        avg_neighbors: 6.0,
         correlation,
-        layer_readouts: false,
         dipole: true,
+        ..small_hyper(lmax)
     };
     Equivariant::new(Model::random(hyper, 3 + lmax as u64), &system.species_names).unwrap()
 }

@@ -16,18 +16,8 @@ use rand_chacha::ChaCha8Rng;
 
 fn hyper(lmax: usize, parity: bool) -> Hyper {
     Hyper {
-        species: vec!["S0".into(), "S1".into()],
-        lmax,
-        channels: 4,
-        layers: 2,
-        cutoff: 3.0,
-        radial_basis: 6,
-        radial_hidden: vec![8],
         parity,
-        avg_neighbors: 6.0,
-        correlation: 1,
-        layer_readouts: false,
-        dipole: false,
+        ..small_hyper(lmax)
     }
 }
 

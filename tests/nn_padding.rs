@@ -17,18 +17,10 @@ use glam::{DMat3, DVec3};
 
 fn network(lmax: usize, correlation: usize, system: &System) -> Equivariant {
     let hyper = Hyper {
-        species: vec!["S0".into(), "S1".into()],
-        lmax,
-        channels: 4,
-        layers: 2,
-        cutoff: 3.0,
-        radial_basis: 6,
-        radial_hidden: vec![8],
         parity: true,
-        avg_neighbors: 6.0,
         correlation,
         layer_readouts: true,
-        dipole: false,
+        ..small_hyper(lmax)
     };
     Equivariant::new(Model::random(hyper, 11), &system.species_names).unwrap()
 }

@@ -3,6 +3,7 @@
 
 use eqmd::cell::Cell;
 use eqmd::io::extxyz::{self, Frame, InfoValue};
+use eqmd::potential::equivariant::model::Hyper;
 use eqmd::potential::{evaluate, ForceOutput, Potential};
 use eqmd::system::System;
 use eqmd::units::Units;
@@ -210,4 +211,24 @@ pub fn python_with(modules: &[&str]) -> bool {
         return false;
     }
     true
+}
+
+/// A small network shape on species S0, S1 (4 channels, 2 layers, r_c 3 Å, one hidden
+/// radial layer of 8), NequIP-like (correlation 1, last-layer readout, no dipole head):
+/// tests change what they probe.
+pub fn small_hyper(lmax: usize) -> Hyper {
+    Hyper {
+        species: vec!["S0".into(), "S1".into()],
+        lmax,
+        channels: 4,
+        layers: 2,
+        cutoff: 3.0,
+        radial_basis: 6,
+        radial_hidden: vec![8],
+        parity: false,
+        avg_neighbors: 6.0,
+        correlation: 1,
+        layer_readouts: false,
+        dipole: false,
+    }
 }
