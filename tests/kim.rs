@@ -394,6 +394,7 @@ fn ase_through_kimpy_equals_eqmd_on_ethanol_and_copper() {
             .args(["-c", ASE_KIM])
             .arg(&file)
             .arg(model)
+            .current_dir(dir.path()) // KIM writes its kim.log here
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
