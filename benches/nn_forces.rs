@@ -30,7 +30,7 @@ fn reference_model() -> Model {
             avg_neighbors: 20.0,
             correlation: 1,
             layer_readouts: false,
-            dipole: false,
+            dipole: None,
         },
         1,
     )

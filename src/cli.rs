@@ -1,7 +1,10 @@
 //! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
 //! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`, `eqmd analyze ir`.
 
-use crate::potential::equivariant::{file, model::Hyper};
+use crate::potential::equivariant::{
+    file,
+    model::{DipoleHead, Hyper},
+};
 use crate::run::{run_deck, RunOptions};
 use crate::tools;
 use crate::train::config::defaults;
@@ -226,10 +229,12 @@ pub enum ModelCommand {
         /// not only the last layer's.
         #[arg(long)]
         layer_readouts: bool,
-        /// Add a dipole head: charges from the last scalars and atomic dipoles from the
-        /// last l = 1 features, μ = Σ_i (q_i r_i + μ_i).
-        #[arg(long)]
-        dipole: bool,
+        /// Add a dipole head: `charges+dipoles` (charges from the last scalars and atomic
+        /// dipoles from the last l = 1 features, μ = Σ_i (q_i r_i + μ_i)), `charges` (μ =
+        /// Σ_i q_i r_i) or `invariant` (three numbers from the summed scalars, not
+        /// equivariant: a baseline).
+        #[arg(long, value_name = "HEAD", value_parser = DipoleHead::parse)]
+        dipole: Option<DipoleHead>,
         /// Average neighbour count used to normalise messages.
         #[arg(long, default_value_t = 20.0)]
         avg_neighbors: f64,

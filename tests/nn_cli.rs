@@ -116,7 +116,7 @@ fn eval_reports_errors_against_reference_frames() {
             avg_neighbors: 8.0,
             correlation: 1,
             layer_readouts: false,
-            dipole: false,
+            dipole: None,
         },
         2,
     );

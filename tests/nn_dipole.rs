@@ -1,6 +1,7 @@
 //! The dipole head on random weights and random molecules: μ rotates with the molecule
 //! (and changes sign under inversion with parity), does not depend on the origin or on the
-//! order of the atoms, and the charges add up to the frame's total charge.
+//! order of the atoms, and the charges add up to the frame's total charge. The
+//! charges-only head rotates too; the invariant head does not rotate at all.
 
 mod common;
 
@@ -8,16 +9,32 @@ use common::*;
 use eqmd::cell::Cell;
 use eqmd::neighbors::{ListKind, NeighborList};
 use eqmd::potential::equivariant::dipole::Dipole;
-use eqmd::potential::equivariant::model::{Hyper, Model};
+use eqmd::potential::equivariant::model::{DipoleHead, Hyper, Model};
 use eqmd::potential::equivariant::potential::Equivariant;
 use eqmd::system::System;
 use glam::{DMat3, DQuat, DVec3};
 
 fn network(lmax: usize, parity: bool, correlation: usize, system: &System) -> Equivariant {
+    with_head(
+        lmax,
+        parity,
+        correlation,
+        DipoleHead::ChargesAndDipoles,
+        system,
+    )
+}
+
+fn with_head(
+    lmax: usize,
+    parity: bool,
+    correlation: usize,
+    head: DipoleHead,
+    system: &System,
+) -> Equivariant {
     let hyper = Hyper {
         parity,
         correlation,
-        dipole: true,
+        dipole: Some(head),
         ..small_hyper(lmax)
     };
     Equivariant::new(Model::random(hyper, 3 + lmax as u64), &system.species_names).unwrap()
@@ -119,4 +136,37 @@ fn the_charges_add_up_to_the_total_charge() {
     let a = dipole(&net, &system, 1.0).vector;
     let b = dipole(&net, &transformed(&system, |r| r + t), 1.0).vector;
     close(b - a, t, "Q = 1: shift of the origin");
+}
+
+/// Charges only: μ = Σ q_i r_i still rotates with the molecule. The invariant head gives
+/// the same three numbers in every orientation: it cannot follow a rotation.
+#[test]
+fn charges_alone_rotate_and_the_invariant_head_cannot() {
+    let system = random_system(Cell::vacuum(), 8, 2, 0.9, 3.2, 17);
+    let rotation = DMat3::from_quat(DQuat::from_axis_angle(
+        DVec3::new(0.2, 0.9, -0.4).normalize(),
+        0.8,
+    ));
+    let rotated_system = transformed(&system, |r| rotation * r);
+    let charges = with_head(1, true, 1, DipoleHead::Charges, &system);
+    let d = dipole(&charges, &system, 0.0);
+    assert!(d.atomic.iter().all(|m| *m == DVec3::ZERO));
+    close(
+        dipole(&charges, &rotated_system, 0.0).vector,
+        rotation * d.vector,
+        "charges: rotation",
+    );
+    let invariant = with_head(2, true, 1, DipoleHead::Invariant, &system);
+    let mu = dipole(&invariant, &system, 0.0).vector;
+    let turned = dipole(&invariant, &rotated_system, 0.0).vector;
+    close(
+        turned,
+        mu,
+        "invariant head: the same numbers after a rotation",
+    );
+    assert!(
+        (turned - rotation * mu).length() > 1e-3 * mu.length(),
+        "{turned} vs {}",
+        rotation * mu
+    );
 }

@@ -46,6 +46,7 @@ fn a_run_writes_the_dipole_of_every_frame() {
         "8",
         "--parity",
         "--dipole",
+        "charges+dipoles",
         "-o",
         model.to_str().unwrap(),
     ]);

@@ -51,7 +51,7 @@ fn a_dipole_head_learns_and_eval_reports_its_error() {
     let d = deck(
         dir.path(),
         "gfn2-ethanol.xyz",
-        "dipole = true\n[loss]\nenergy = 1.0\nforces = 1.0\ndipole = 100.0",
+        "dipole = \"charges+dipoles\"\n[loss]\nenergy = 1.0\nforces = 1.0\ndipole = 100.0",
     );
     let out = eqmd(&["train", d.to_str().unwrap(), "-q"]);
     assert!(
@@ -116,7 +116,7 @@ fn a_head_needs_dipoles_and_the_loss_needs_a_head() {
     for (data, extra, key, says) in [
         (
             "rmd17-ethanol.xyz",
-            "dipole = true\n[loss]\ndipole = 1.0",
+            "dipole = \"charges+dipoles\"\n[loss]\ndipole = 1.0",
             "model.dipole",
             "frame 1 has no `dipole`",
         ),
@@ -124,13 +124,19 @@ fn a_head_needs_dipoles_and_the_loss_needs_a_head() {
             "gfn2-ethanol.xyz",
             "[loss]\ndipole = 1.0",
             "loss.dipole",
-            "set model.dipole = true",
+            "set model.dipole = \"charges+dipoles\"",
         ),
         (
             "gfn2-ethanol.xyz",
-            "dipole = true",
+            "dipole = \"charges+dipoles\"",
             "model.dipole",
             "needs loss.dipole > 0",
+        ),
+        (
+            "gfn2-ethanol.xyz",
+            "dipole = \"quadrupole\"\n[loss]\ndipole = 1.0",
+            "model.dipole",
+            "not a dipole head (one of charges+dipoles, charges, invariant)",
         ),
     ] {
         let d = deck(dir.path(), data, extra);

@@ -2,7 +2,7 @@
 //! bit, and damaged or foreign files give errors naming the file and the dataset.
 
 use eqmd::potential::equivariant::file::{load, save, ModelFileError, FORMAT_VERSION};
-use eqmd::potential::equivariant::model::{Hyper, Model};
+use eqmd::potential::equivariant::model::{DipoleHead, Hyper, Model};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ fn hyper(lmax: usize, parity: bool, species: usize, hidden: Vec<usize>) -> Hyper
         avg_neighbors: 7.25,
         correlation: 1,
         layer_readouts: false,
-        dipole: false,
+        dipole: None,
     }
 }
 
@@ -419,7 +419,7 @@ fn layer_readouts_round_trip_and_version_2_files_load_without() {
 fn a_dipole_head_round_trips_and_version_3_files_load_without() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = hyper(1, true, 3, vec![6]);
-    h.dipole = true;
+    h.dipole = Some(DipoleHead::ChargesAndDipoles);
     let model = Model::random(h, 9);
     let path = dir.path().join("dipole.h5");
     save(&model, &path).unwrap();
@@ -439,6 +439,21 @@ fn a_dipole_head_round_trips_and_version_3_files_load_without() {
         attr.write_scalar(&3).unwrap();
     }
     let loaded = load(&path).unwrap();
-    assert!(!loaded.hyper.dipole && loaded.dipole_charge.is_empty());
+    assert!(loaded.hyper.dipole.is_none() && loaded.dipole_charge.is_empty());
     assert_eq!(loaded, model);
+    // the other heads: their arrays, and the attribute naming them
+    for (head, name, shape) in [
+        (DipoleHead::Charges, "/dipole/charge", vec![3]),
+        (DipoleHead::Invariant, "/dipole/cartesian", vec![3, 3]),
+    ] {
+        let mut h = hyper(1, true, 3, vec![6]);
+        h.dipole = Some(head);
+        let model = Model::random(h, 4);
+        let path = dir.path().join(format!("{}.h5", head.name()));
+        save(&model, &path).unwrap();
+        assert_eq!(load(&path).unwrap(), model);
+        let file = open_rw(&path);
+        assert_eq!(file.dataset(name).unwrap().shape(), shape, "{name}");
+        assert!(file.dataset("/dipole/atomic").is_err());
+    }
 }

@@ -3,7 +3,7 @@
 //! differences of the loss in every kind of weight.
 
 use eqmd::io::extxyz::{self, Frame, InfoValue};
-use eqmd::potential::equivariant::model::{Hyper, Model};
+use eqmd::potential::equivariant::model::{DipoleHead, Hyper, Model};
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
 use eqmd::potential::Scratch;
@@ -26,7 +26,7 @@ fn hyper(lmax: usize) -> Hyper {
         avg_neighbors: 5.0,
         correlation: 1,
         layer_readouts: false,
-        dipole: false,
+        dipole: None,
     }
 }
 
@@ -106,9 +106,8 @@ fn probes(layout: &ParameterLayout, rng: &mut ChaCha8Rng) -> Vec<usize> {
         starts.extend(l.self_connection.iter().flatten());
         starts.extend(l.readout);
     }
-    if let Some((charge, atomic)) = layout.dipole {
-        starts.extend([charge, atomic]);
-    }
+    let d = layout.dipole;
+    starts.extend([d.charge, d.atomic, d.cartesian].into_iter().flatten());
     starts.sort();
     starts.dedup();
     let mut out = Vec::new();
@@ -298,11 +297,17 @@ fn dipole_loss_gradient_matches_finite_differences() {
     let label = s[0].dipole.as_ref().expect("the molecule carries a dipole");
     assert_eq!(label.vector, DVec3::new(0.31, -0.22, 0.47));
     assert!(s[1].dipole.is_none());
-    for (lmax, correlation) in [(0, 1), (1, 1), (2, 3)] {
+    for (lmax, correlation, head) in [
+        (0, 1, DipoleHead::ChargesAndDipoles),
+        (1, 1, DipoleHead::ChargesAndDipoles),
+        (2, 3, DipoleHead::ChargesAndDipoles),
+        (1, 1, DipoleHead::Charges),
+        (1, 2, DipoleHead::Invariant),
+    ] {
         let mut h = hyper(lmax);
         h.correlation = correlation;
-        h.dipole = true;
-        let what = format!("ν = {correlation}, dipole head");
+        h.dipole = Some(head);
+        let what = format!("ν = {correlation}, {} head", head.name());
         check_model(h.clone(), DIPOLE, &s[0], &format!("dipole term, {what}"));
         let both = LossWeights { dipole: 2.0, ..ALL };
         check_model(h, both, &s[0], &format!("all terms, {what}"));

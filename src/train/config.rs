@@ -3,7 +3,7 @@
 //! to the deck.
 
 use crate::deck::Versioned;
-use crate::potential::equivariant::model::Hyper;
+use crate::potential::equivariant::model::{DipoleHead, Hyper};
 use crate::potential::equivariant::shape::ShapeError;
 use serde::Deserialize;
 
@@ -88,9 +88,10 @@ pub struct ModelSection {
     pub correlation: usize,
     /// Read out every layer's scalars into the energy (MACE), not only the last layer's.
     pub layer_readouts: bool,
-    /// A dipole head (charges and atomic dipoles) beside the energy; train it with
-    /// `loss.dipole` on frames that carry a `dipole`.
-    pub dipole: bool,
+    /// A dipole head beside the energy: "charges+dipoles" (charges and atomic dipoles),
+    /// "charges" or "invariant" (see `DipoleHead`); train it with `loss.dipole` on frames
+    /// that carry a `dipole`.
+    pub dipole: Option<String>,
     /// Seed of the initial weights.
     pub seed: u64,
     /// Start from the weights, scale, shift and neighbour count of this model file
@@ -112,7 +113,7 @@ impl Default for ModelSection {
             parity: false,
             correlation: defaults::CORRELATION,
             layer_readouts: false,
-            dipole: false,
+            dipole: None,
             seed: 0,
             init: None,
         }
@@ -120,6 +121,11 @@ impl Default for ModelSection {
 }
 
 impl ModelSection {
+    /// The dipole head `dipole` names (None without one), or why the name is not one.
+    pub fn dipole_head(&self) -> Result<Option<DipoleHead>, String> {
+        self.dipole.as_deref().map(DipoleHead::parse).transpose()
+    }
+
     /// The hyper-parameters this section describes, for `species` (embedding order) and
     /// the average neighbour count measured on the data.
     /// Checks the shape this section describes by the rules every model follows
@@ -143,7 +149,7 @@ impl ModelSection {
             avg_neighbors,
             correlation: self.correlation,
             layer_readouts: self.layer_readouts,
-            dipole: self.dipole,
+            dipole: self.dipole_head().ok().flatten(),
         }
     }
 }

@@ -249,23 +249,9 @@ fn dipole_seed(
     if w.dipole == 0.0 {
         return None;
     }
-    let (charge_at, atomic_at) = layout.dipole.expect("a model with a dipole head");
-    let c = model.hyper.channels;
     let mut seed = vec![0.0; p.last.len()];
-    let (mut gq, mut gm) = (vec![0.0; c], vec![0.0; c]);
     let g = d * (2.0 * w.dipole);
-    dipole_backward(
-        model,
-        &p.last,
-        &label.positions,
-        g,
-        &mut seed,
-        &mut gq,
-        &mut gm,
-    );
-    for (k, (q, m)) in gq.iter().zip(&gm).enumerate() {
-        grad[charge_at + k] += q;
-        grad[atomic_at + k] += m;
-    }
+    let at = &layout.dipole;
+    dipole_backward(model, &p.last, &label.positions, g, &mut seed, grad, at);
     Some(seed.into_iter().map(|s| Dual64::new(0.0, s)).collect())
 }

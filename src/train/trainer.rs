@@ -81,7 +81,11 @@ fn shape_differences(file: &Hyper, deck: &Hyper) -> Vec<String> {
             file.layer_readouts.to_string(),
             deck.layer_readouts.to_string(),
         ),
-        ("dipole", file.dipole.to_string(), deck.dipole.to_string()),
+        (
+            "dipole",
+            format!("{:?}", file.dipole),
+            format!("{:?}", deck.dipole),
+        ),
     ];
     pairs
         .into_iter()
@@ -133,13 +137,17 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             return Err(deck.error(key, format!("must be zero or positive, got {v}")));
         }
     }
-    if d.loss.dipole > 0.0 && !d.model.dipole {
+    let head = d
+        .model
+        .dipole_head()
+        .map_err(|e| deck.error("model.dipole", e))?;
+    if d.loss.dipole > 0.0 && head.is_none() {
         return Err(deck.error(
             "loss.dipole",
-            "needs a dipole head: set model.dipole = true",
+            "needs a dipole head: set model.dipole = \"charges+dipoles\"",
         ));
     }
-    if d.model.dipole && d.loss.dipole == 0.0 {
+    if head.is_some() && d.loss.dipole == 0.0 {
         return Err(deck.error(
             "model.dipole",
             "a dipole head needs loss.dipole > 0 to be trained",
@@ -188,7 +196,7 @@ impl Training {
             None => species_of(&data)?,
         };
         let all = load_samples(&data, &species, d.model.cutoff)?;
-        if d.model.dipole {
+        if d.model.dipole.is_some() {
             if let Some(k) = all.iter().position(|s| s.dipole.is_none()) {
                 let msg = format!(
                     "a dipole head is trained on dipoles, and {} frame {} has no `dipole`",

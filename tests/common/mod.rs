@@ -229,6 +229,6 @@ pub fn small_hyper(lmax: usize) -> Hyper {
         avg_neighbors: 6.0,
         correlation: 1,
         layer_readouts: false,
-        dipole: false,
+        dipole: None,
     }
 }

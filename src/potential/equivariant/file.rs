@@ -8,7 +8,7 @@
 //! /                      format = "eqmd-equivariant", format_version = 4 (int32),
 //!                        species [S] (strings), lmax, channels, layers, radial_basis,
 //!                        correlation (int64), radial_hidden [..] (int64), parity,
-//!                        layer_readouts, dipole (bool), cutoff, avg_neighbors (f64)
+//!                        layer_readouts (bool), dipole (string), cutoff, avg_neighbors (f64)
 //! /embedding             [S, C]
 //! /layers/<t>            attribute lmax_in (0 for the first layer, lmax after)
 //! /layers/<t>/up/<l>     [C, C] for l = 0..=lmax_in
@@ -20,7 +20,9 @@
 //! /layers/<t>/mix/<l>    [out_channels(l), C], correlation ≥ 2 only
 //! /layers/<t>/self_connection/<species name>/<l>   [out_channels(l), C], l = 0..=lmax_in
 //! /layers/<t>/readout    [C], with layer_readouts only, every layer but the last
-//! /readout [C], /dipole/charge [C] and /dipole/atomic [C] (with dipole only),
+//! /readout [C]; with a dipole head /dipole/charge [C] and /dipole/atomic [C]
+//! (dipole = "charges+dipoles"), /dipole/charge (= "charges") or /dipole/cartesian [3, C]
+//! (= "invariant"), none for dipole = "none";
 //! /scale [S], /shift [S]
 //! ```
 //!
@@ -29,7 +31,7 @@
 //! correlation 1; files of versions 1 and 2 have no `layer_readouts` and load without;
 //! files before version 4 have no `dipole` and load without a dipole head.
 
-use super::model::{Hyper, Model, Path as Coupling};
+use super::model::{DipoleHead, Hyper, Model, Path as Coupling};
 use super::shape::{BlockKind, Shape, ShapeError};
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Attribute, File, Location};
@@ -208,7 +210,8 @@ fn write(file: &File, model: &Model, shape: &Shape) -> hdf5::Result<()> {
         .create("radial_hidden")?;
     scalar_attr(file, "parity", &h.parity)?;
     scalar_attr(file, "layer_readouts", &h.layer_readouts)?;
-    scalar_attr(file, "dipole", &h.dipole)?;
+    let head = h.dipole.map_or("none", DipoleHead::name);
+    scalar_attr(file, "dipole", &text(head)?)?;
     scalar_attr(file, "cutoff", &h.cutoff)?;
     scalar_attr(file, "avg_neighbors", &h.avg_neighbors)?;
 
@@ -325,7 +328,13 @@ fn read(file: &File) -> Result<Model, Fault> {
         1 | 2 => false,
         _ => read_bool(file, "layer_readouts")?,
     };
-    let dipole = version >= 4 && read_bool(file, "dipole")?;
+    let dipole = match version {
+        1..=3 => None,
+        _ => match read_strings(file, "dipole")?.join("").as_str() {
+            "none" => None,
+            name => Some(DipoleHead::parse(name).map_err(Fault::Invalid)?),
+        },
+    };
     let h = Hyper {
         species: read_strings(file, "species")?,
         lmax: read_size(file, "lmax")?,

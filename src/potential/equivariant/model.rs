@@ -6,7 +6,7 @@
 
 use super::mlp::Mlp;
 use super::shape::{BlockKind, Shape};
-pub use super::shape::{Hyper, Path};
+pub use super::shape::{DipoleHead, Hyper, Path};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -49,6 +49,8 @@ pub struct Model {
     /// features to atomic dipoles, C each (empty without `dipole`).
     pub dipole_charge: Vec<f64>,
     pub dipole_atomic: Vec<f64>,
+    /// The invariant dipole head's map of the summed last scalars, 3 × C (empty otherwise).
+    pub dipole_cartesian: Vec<f64>,
     /// Per-species scale and shift of the atomic energies.
     pub scale: Vec<f64>,
     pub shift: Vec<f64>,
@@ -82,6 +84,7 @@ impl Model {
             readout: Vec::new(),
             dipole_charge: Vec::new(),
             dipole_atomic: Vec::new(),
+            dipole_cartesian: Vec::new(),
             scale: Vec::new(),
             shift: Vec::new(),
         };
@@ -101,6 +104,7 @@ impl Model {
                 BlockKind::Readout => m.readout = zero,
                 BlockKind::DipoleCharge => m.dipole_charge = zero,
                 BlockKind::DipoleAtomic => m.dipole_atomic = zero,
+                BlockKind::DipoleCartesian => m.dipole_cartesian = zero,
                 BlockKind::Scale => m.scale = zero,
                 BlockKind::Shift => m.shift = zero,
             }
@@ -155,6 +159,7 @@ impl Model {
             BlockKind::Readout => Some(&self.readout),
             BlockKind::DipoleCharge => Some(&self.dipole_charge),
             BlockKind::DipoleAtomic => Some(&self.dipole_atomic),
+            BlockKind::DipoleCartesian => Some(&self.dipole_cartesian),
             BlockKind::Scale => Some(&self.scale),
             BlockKind::Shift => Some(&self.shift),
         }
@@ -179,6 +184,7 @@ impl Model {
             BlockKind::Readout => Some(&mut self.readout),
             BlockKind::DipoleCharge => Some(&mut self.dipole_charge),
             BlockKind::DipoleAtomic => Some(&mut self.dipole_atomic),
+            BlockKind::DipoleCartesian => Some(&mut self.dipole_cartesian),
             BlockKind::Scale => Some(&mut self.scale),
             BlockKind::Shift => Some(&mut self.shift),
         }
@@ -189,7 +195,14 @@ impl Model {
     pub fn check_against(&self, shape: &Shape) -> Result<(), String> {
         let what = "the model does not match its hyper-parameters";
         let blocks = shape.blocks();
-        let dipole = 2 * usize::from(!self.dipole_charge.is_empty());
+        let dipole = [
+            &self.dipole_charge,
+            &self.dipole_atomic,
+            &self.dipole_cartesian,
+        ]
+        .iter()
+        .filter(|a| !a.is_empty())
+        .count();
         let arrays: usize = 4
             + dipole
             + (self.layers.iter())
@@ -257,7 +270,7 @@ mod tests {
             avg_neighbors: 8.0,
             correlation: 1,
             layer_readouts: false,
-            dipole: false,
+            dipole: None,
         }
     }
 

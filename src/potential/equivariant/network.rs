@@ -292,7 +292,7 @@ impl Evaluator {
             basis_grad: Vec::new(),
             layers: tapes,
             // kept for the reverse pass to the weights and for the dipole head
-            last: if for_weights || model.hyper.dipole {
+            last: if for_weights || model.hyper.dipole.is_some() {
                 features
             } else {
                 Vec::new()

@@ -34,10 +34,19 @@ pub struct ParameterLayout {
     pub layers: Vec<LayerOffsets>,
     /// Readout of the last scalars.
     pub readout: usize,
-    /// The dipole head's charge and atomic-dipole maps (with `dipole`).
-    pub dipole: Option<(usize, usize)>,
+    /// The dipole head's maps: charges, atomic dipoles, Cartesian components (those the
+    /// head has).
+    pub dipole: DipoleOffsets,
     /// Length of the flat vector.
     pub len: usize,
+}
+
+/// Where the dipole head's weight arrays start in the flat vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DipoleOffsets {
+    pub charge: Option<usize>,
+    pub atomic: Option<usize>,
+    pub cartesian: Option<usize>,
 }
 
 impl ParameterLayout {
@@ -59,7 +68,7 @@ impl ParameterLayout {
                 })
                 .collect(),
             readout: 0,
-            dipole: None,
+            dipole: DipoleOffsets::default(),
             len: 0,
         };
         for b in shape.blocks().iter().filter(|b| b.trainable()) {
@@ -78,11 +87,9 @@ impl ParameterLayout {
                 }
                 BlockKind::LayerReadout { layer } => layout.layers[layer].readout = Some(at),
                 BlockKind::Readout => layout.readout = at,
-                BlockKind::DipoleCharge => layout.dipole = Some((at, 0)),
-                BlockKind::DipoleAtomic => {
-                    let (charge, _) = layout.dipole.expect("charges come before atomic dipoles");
-                    layout.dipole = Some((charge, at));
-                }
+                BlockKind::DipoleCharge => layout.dipole.charge = Some(at),
+                BlockKind::DipoleAtomic => layout.dipole.atomic = Some(at),
+                BlockKind::DipoleCartesian => layout.dipole.cartesian = Some(at),
                 BlockKind::Scale | BlockKind::Shift => unreachable!("not trainable"),
             }
         }

@@ -56,7 +56,7 @@ impl Equivariant {
         list: &NeighborList,
         total_charge: f64,
     ) -> Option<super::dipole::Dipole> {
-        if !self.model.hyper.dipole {
+        if self.model.hyper.dipole.is_none() {
             return None;
         }
         let graph = self.graph(system, list);

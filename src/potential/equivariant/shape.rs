@@ -39,10 +39,54 @@ pub struct Hyper {
     /// Read out every layer's scalars and sum them into the energy (as MACE does), rather
     /// than the last layer's only.
     pub layer_readouts: bool,
-    /// A dipole head besides the energy: μ = Σ_i (q_i r_i + μ_i), charges q_i from the last
-    /// layer's scalars and atomic dipoles μ_i from its l = 1 features (MACE's
-    /// AtomicDipolesMACE).
-    pub dipole: bool,
+    /// A dipole head besides the energy, and what it reads the dipole from.
+    pub dipole: Option<DipoleHead>,
+}
+
+/// What a dipole head reads the dipole from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DipoleHead {
+    /// μ = Σ_i (q_i r_i + μ_i): charges from the last scalars and atomic dipoles from the
+    /// last l = 1 features (MACE's AtomicDipolesMACE).
+    ChargesAndDipoles,
+    /// μ = Σ_i q_i r_i: charges only, equivariant through the positions.
+    Charges,
+    /// Three numbers from the summed last scalars taken as Cartesian components: not
+    /// equivariant (the baseline of the symmetry study).
+    Invariant,
+}
+
+impl DipoleHead {
+    /// Every kind with its name in decks, the command line and the model file.
+    pub const NAMES: [(DipoleHead, &'static str); 3] = [
+        (DipoleHead::ChargesAndDipoles, "charges+dipoles"),
+        (DipoleHead::Charges, "charges"),
+        (DipoleHead::Invariant, "invariant"),
+    ];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(k, _)| *k == self)
+            .expect("every kind has a name")
+            .1
+    }
+
+    /// The kind named `name`, or what the names are.
+    pub fn parse(name: &str) -> Result<DipoleHead, String> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(k, _)| *k)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "`{name}` is not a dipole head (one of {})",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Largest correlation order of the product basis.
@@ -243,6 +287,8 @@ pub enum BlockKind {
     DipoleCharge,
     /// Atomic dipoles of the dipole head from the last l = 1 features, C (with `dipole`).
     DipoleAtomic,
+    /// The invariant head's three Cartesian components from the last scalars, 3 × C.
+    DipoleCartesian,
     /// Per-species scale of the atomic energies (set from data, not trained).
     Scale,
     /// Per-species shift of the atomic energies (set from data, not trained).
@@ -413,9 +459,19 @@ impl Shape {
             }
         }
         push(BlockKind::Readout, "/readout".into(), vec![c]);
-        if h.dipole {
-            push(BlockKind::DipoleCharge, "/dipole/charge".into(), vec![c]);
-            push(BlockKind::DipoleAtomic, "/dipole/atomic".into(), vec![c]);
+        match h.dipole {
+            None => {}
+            Some(DipoleHead::Invariant) => push(
+                BlockKind::DipoleCartesian,
+                "/dipole/cartesian".into(),
+                vec![3, c],
+            ),
+            Some(head) => {
+                push(BlockKind::DipoleCharge, "/dipole/charge".into(), vec![c]);
+                if head == DipoleHead::ChargesAndDipoles {
+                    push(BlockKind::DipoleAtomic, "/dipole/atomic".into(), vec![c]);
+                }
+            }
         }
         push(BlockKind::Scale, "/scale".into(), vec![s]);
         push(BlockKind::Shift, "/shift".into(), vec![s]);
@@ -443,11 +499,7 @@ impl Shape {
             "last layer"
         };
         line(&mut out, "readouts", readouts.to_string());
-        let dipole = if h.dipole {
-            "charges + atomic dipoles"
-        } else {
-            "none"
-        };
+        let dipole = h.dipole.map_or("none", DipoleHead::name);
         line(&mut out, "dipole head", dipole.to_string());
         line(&mut out, "channels", h.channels.to_string());
         line(&mut out, "layers", h.layers.to_string());
