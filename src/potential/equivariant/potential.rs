@@ -56,9 +56,7 @@ impl Equivariant {
         list: &NeighborList,
         total_charge: f64,
     ) -> Option<super::dipole::Dipole> {
-        if self.model.hyper.dipole.is_none() {
-            return None;
-        }
+        self.model.hyper.dipole?;
         let graph = self.graph(system, list);
         let (_, tape) = self.evaluator.forward(&self.model, &graph);
         super::dipole::dipole(&self.model, tape.last(), &system.positions, total_charge)
