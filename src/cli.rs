@@ -144,6 +144,12 @@ pub enum Command {
         /// its seeded split chose them, are reported apart (JSON: `train`, `validation`).
         #[arg(long, conflicts_with = "data")]
         deck: Option<PathBuf>,
+        /// Turn every frame of DATA (molecules) by a random rotation of its own, seeded by
+        /// SEED and the frame's index, before evaluating: positions, forces and dipoles
+        /// rotate, energies do not. An equivariant model scores the same as on the frames
+        /// as given; one that learned their orientation does not.
+        #[arg(long, value_name = "SEED", conflicts_with = "deck")]
+        rotate: Option<u64>,
         /// Print JSON (`n_frames`, `energy_mae_mev`, `energy_mae_mev_per_atom`,
         /// `energy_rmse_mev`, `force_mae_mev_per_angstrom`, `force_rmse_mev_per_angstrom`;
         /// with a dipole head on frames with `dipole`, also `dipole_mae_e_angstrom` (per
@@ -378,12 +384,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             model,
             data,
             deck,
+            rotate,
             json,
         } => {
             let model = file::load(&model)?;
             match (data, deck) {
                 (Some(data), None) => {
-                    let e = tools::evaluate_errors(&model, &data)?;
+                    let e = tools::evaluate_errors(&model, &data, rotate)?;
                     match json {
                         true => println!("{}", e.json()),
                         false => print!("{}", e.table()),

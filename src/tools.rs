@@ -86,8 +86,13 @@ pub struct Errors {
 
 /// Energy and force errors of `model` on every frame of `data` (frames need `energy` and
 /// `forces`), as `eqmd eval` reports them: the training metrics, frames in parallel.
-pub fn evaluate_errors(model: &Model, data: &Path) -> anyhow::Result<Errors> {
-    let samples = crate::train::data::load_samples(data, &model.hyper.species, model.hyper.cutoff)?;
+pub fn evaluate_errors(model: &Model, data: &Path, rotate: Option<u64>) -> anyhow::Result<Errors> {
+    use crate::train::data::{load_rotated_samples, load_samples};
+    let (species, cutoff) = (&model.hyper.species, model.hyper.cutoff);
+    let samples = match rotate {
+        None => load_samples(data, species, cutoff)?,
+        Some(seed) => load_rotated_samples(data, species, cutoff, seed)?,
+    };
     Ok(errors_on(model, &samples))
 }
 

@@ -149,3 +149,98 @@ fn a_head_needs_dipoles_and_the_loss_needs_a_head() {
         );
     }
 }
+
+/// The norm of a frame's error: `dipole_norm_error_e_angstrom`, energy MAE and force RMSE
+/// from `eqmd eval --json`.
+fn norms(json: &str) -> [f64; 3] {
+    let get = |key: &str| -> f64 {
+        let at = json
+            .find(&format!("\"{key}\": "))
+            .unwrap_or_else(|| panic!("{key}: {json}"));
+        let rest = &json[at + key.len() + 4..];
+        rest[..rest.find([',', '}']).unwrap()]
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    [
+        get("dipole_norm_error_e_angstrom"),
+        get("energy_mae_mev"),
+        get("force_rmse_mev_per_angstrom"),
+    ]
+}
+
+/// `eqmd eval --rotate SEED` turns every molecule by a random rotation: an equivariant
+/// head's errors (in norm) and the energy and force errors do not change; the invariant
+/// head's dipole error does.
+#[test]
+fn rotated_frames_leave_an_equivariant_model_s_errors_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!(
+        "{}/inputs/data/gfn2-ethanol.xyz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let small = dir.path().join("small.xyz");
+    let frames = eqmd::io::extxyz::read_file(std::path::Path::new(&data)).unwrap();
+    eqmd::io::extxyz::write_file(&small, &frames[..20]).unwrap();
+    for (head, moves) in [
+        ("charges+dipoles", false),
+        ("charges", false),
+        ("invariant", true),
+    ] {
+        let model = dir.path().join(format!("{head}.h5"));
+        let out = eqmd(&[
+            "model",
+            "init",
+            "--species",
+            "C,O,H",
+            "--lmax",
+            "1",
+            "--channels",
+            "4",
+            "--layers",
+            "2",
+            "--cutoff",
+            "4.0",
+            "--radial-hidden",
+            "8",
+            "--parity",
+            "--dipole",
+            head,
+            "-o",
+            model.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let eval = |extra: &[&str]| {
+            let mut args = vec![
+                "eval",
+                model.to_str().unwrap(),
+                small.to_str().unwrap(),
+                "--json",
+            ];
+            args.extend(extra);
+            let out = eqmd(&args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            norms(&String::from_utf8_lossy(&out.stdout))
+        };
+        let (given, turned) = (eval(&[]), eval(&["--rotate", "7"]));
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        assert!(
+            same(given[1], turned[1]) && same(given[2], turned[2]),
+            "{head}: {given:?} vs {turned:?}"
+        );
+        assert_eq!(
+            !same(given[0], turned[0]),
+            moves,
+            "{head}: dipole {given:?} vs {turned:?}"
+        );
+    }
+}

@@ -37,6 +37,59 @@ pub fn species_in(frames: &[extxyz::Frame]) -> Vec<String> {
 /// and carries one.
 pub fn load_samples(path: &Path, species: &[String], cutoff: f64) -> anyhow::Result<Vec<Sample>> {
     let frames = extxyz::read_file(path)?;
+    samples_of(&frames, path, species, cutoff)
+}
+
+/// Every frame of `path` turned by a random rotation of its own (uniform over rotations,
+/// seeded by `seed` and the frame's index): positions, forces and dipole rotate, the energy
+/// does not. For molecules (frames without a cell): what a model of any orientation should
+/// predict alike.
+pub fn load_rotated_samples(
+    path: &Path,
+    species: &[String],
+    cutoff: f64,
+    seed: u64,
+) -> anyhow::Result<Vec<Sample>> {
+    let mut frames = extxyz::read_file(path)?;
+    for (k, frame) in frames.iter_mut().enumerate() {
+        anyhow::ensure!(
+            frame.lattice.is_none(),
+            "{} frame {}: only frames without a cell (molecules) can be rotated",
+            path.display(),
+            k + 1
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(k as u64));
+        let r = random_rotation(&mut rng);
+        for p in &mut frame.positions {
+            *p = r * *p;
+        }
+        if let Some(f) = frame.forces() {
+            frame.set_forces(&f.iter().map(|f| r * *f).collect::<Vec<_>>());
+        }
+        if let Some(extxyz::InfoValue::FloatArray(d)) = frame.info.get_mut("dipole") {
+            if d.len() == 3 {
+                let v = r * glam::DVec3::from_slice(d);
+                d.copy_from_slice(&v.to_array());
+            }
+        }
+    }
+    samples_of(&frames, path, species, cutoff)
+}
+
+/// A rotation drawn uniformly (a normalised Gaussian quaternion).
+fn random_rotation(rng: &mut ChaCha8Rng) -> glam::DMat3 {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut g = || -> f64 { StandardNormal.sample(rng) };
+    let q = glam::DQuat::from_xyzw(g(), g(), g(), g()).normalize();
+    glam::DMat3::from_quat(q)
+}
+
+fn samples_of(
+    frames: &[extxyz::Frame],
+    path: &Path,
+    species: &[String],
+    cutoff: f64,
+) -> anyhow::Result<Vec<Sample>> {
     anyhow::ensure!(!frames.is_empty(), "{}: no frames", path.display());
     frames
         .iter()
