@@ -29,32 +29,7 @@ fn deck(dir: &Path, model: &Path) -> std::path::PathBuf {
 fn a_run_writes_the_dipole_of_every_frame() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.h5");
-    let out = eqmd(&[
-        "model",
-        "init",
-        "--species",
-        "H,C,O",
-        "--lmax",
-        "1",
-        "--channels",
-        "4",
-        "--layers",
-        "2",
-        "--cutoff",
-        "4.0",
-        "--radial-hidden",
-        "8",
-        "--parity",
-        "--dipole",
-        "charges+dipoles",
-        "-o",
-        model.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::init_dipole_model(&model, "charges+dipoles");
     let d = deck(dir.path(), &model);
     let out = eqmd(&["run", d.to_str().unwrap(), "-q"]);
     assert!(

@@ -189,32 +189,7 @@ fn rotated_frames_leave_an_equivariant_model_s_errors_alone() {
         ("invariant", true),
     ] {
         let model = dir.path().join(format!("{head}.h5"));
-        let out = eqmd(&[
-            "model",
-            "init",
-            "--species",
-            "C,O,H",
-            "--lmax",
-            "1",
-            "--channels",
-            "4",
-            "--layers",
-            "2",
-            "--cutoff",
-            "4.0",
-            "--radial-hidden",
-            "8",
-            "--parity",
-            "--dipole",
-            head,
-            "-o",
-            model.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::init_dipole_model(&model, head);
         let eval = |extra: &[&str]| {
             let mut args = vec![
                 "eval",

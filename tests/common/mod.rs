@@ -232,3 +232,34 @@ pub fn small_hyper(lmax: usize) -> Hyper {
         dipole: None,
     }
 }
+
+/// Writes with `eqmd model init` a small random model of ethanol's species (L = 1 with
+/// parity, 4 channels, 2 layers, r_c 4 Å) with the dipole head `head`.
+pub fn init_dipole_model(path: &Path, head: &str) {
+    let out = eqmd(&[
+        "model",
+        "init",
+        "--species",
+        "C,O,H",
+        "--lmax",
+        "1",
+        "--channels",
+        "4",
+        "--layers",
+        "2",
+        "--cutoff",
+        "4.0",
+        "--radial-hidden",
+        "8",
+        "--parity",
+        "--dipole",
+        head,
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
