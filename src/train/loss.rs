@@ -92,8 +92,12 @@ fn predict(ev: &Evaluator, model: &Model, sample: &Sample, emb: &Embedding) -> P
         energy: energies.iter().sum(),
         forces: graph.forces(&edge_grad),
         edge_grad,
+        last: if dipole.is_some() {
+            tape.last().to_vec()
+        } else {
+            Vec::new()
+        },
         dipole,
-        last: tape.last().to_vec(),
     }
 }
 

@@ -137,9 +137,10 @@ impl Equivariant {
     ) {
         let graph = self.graph(system, list);
         let (energies, tape) = self.evaluator.forward(&self.model, &graph);
-        // a neutral molecule's dipole, from the same pass (none for a periodic system,
-        // whose dipole depends on where the atoms were wrapped)
-        if system.cell.pbc() == [false; 3] {
+        // a neutral molecule's dipole, from the same pass: none for a periodic system,
+        // whose dipole depends on where the atoms were wrapped, nor for a part of one
+        // among padding atoms (`atom_weight`)
+        if atom_weight.is_none() && system.cell.pbc() == [false; 3] {
             let d = super::dipole::dipole(&self.model, tape.last(), &system.positions, 0.0);
             if let Some(d) = d {
                 *out.dipole.get_or_insert(glam::DVec3::ZERO) += d.vector;
