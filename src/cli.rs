@@ -1,5 +1,6 @@
 //! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
-//! `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`, `eqmd analyze ir`.
+//! `eqmd symmetry-study DECK`, `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`,
+//! `eqmd analyze ir`.
 
 use crate::potential::equivariant::{
     file,
@@ -36,7 +37,8 @@ impl Cli {
         match &self.command {
             Command::Run { quiet, .. }
             | Command::Train { quiet, .. }
-            | Command::LearningCurve { quiet, .. } => *quiet,
+            | Command::LearningCurve { quiet, .. }
+            | Command::SymmetryStudy { quiet, .. } => *quiet,
             _ => false,
         }
     }
@@ -128,6 +130,33 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Train three dipole heads on one network with the same data and budget, and show
+    /// which survive a rotation: an invariant head (three numbers read off the scalars), a
+    /// charge head (μ = Σ q_i r_i) and charges plus atomic dipoles from the l = 1 features.
+    ///
+    /// The study deck names a training deck (`base`, with `loss.dipole` > 0: its data,
+    /// split, network and optimizer), the training-set sizes (`frames`), the budget of
+    /// every run (`epochs`, `minutes`), the seed of the validation rotations
+    /// (`rotation_seed`) and an `output` folder. Every head is trained on every size, and
+    /// the invariant head once more on the largest with random-rotation augmentation; each
+    /// is evaluated on the validation frames as given and rotated, beside two baselines
+    /// (zero, and the mean training dipole). Writes `symmetry-study.csv` (one row per run)
+    /// and `symmetry-study.svg` (errors on the largest set; learning curves), both
+    /// rewritten after every run; per-run models go to the folder of the base deck's
+    /// `output.model`.
+    SymmetryStudy {
+        /// The study deck.
+        deck: PathBuf,
+        /// Override a study-deck value, e.g. `--set epochs=20` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Only re-draw the SVG from the existing CSV, without training.
+        #[arg(long)]
+        plot_only: bool,
+        /// No progress bar and no line per run.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Create or inspect equivariant-network model files.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -182,8 +211,11 @@ pub enum AnalyzeCommand {
     /// The infrared spectrum of an H5MD trajectory written with a dipole-head model
     /// (`/observables/dipole`): the Fourier transform of the autocorrelation of dμ/dt
     /// (Hann window, harmonic quantum correction), as a CSV of wavenumber (cm⁻¹) and
-    /// normalised intensity and an SVG figure beside it. Write the dipole often (h5md.every
-    /// of a few femtoseconds): the highest wavenumber seen is 1 / (2 c · interval).
+    /// normalised intensity and an SVG figure beside it; when the trajectory stores
+    /// velocities, the vibrational density of states (mass-weighted velocity
+    /// autocorrelation) of the same frames as a third column and a second curve. Write the
+    /// dipole often (h5md.every of a few femtoseconds): the highest wavenumber seen is
+    /// 1 / (2 c · interval).
     Ir {
         /// The H5MD trajectory.
         trajectory: PathBuf,
@@ -335,15 +367,20 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             max_wavenumber,
         }) => {
             let output = output.unwrap_or_else(|| trajectory.with_extension("ir.csv"));
-            let (svg, peaks) =
-                crate::analysis::files::ir(&trajectory, &output, max_lag, max_wavenumber)?;
-            let peaks: Vec<String> = peaks.iter().map(|k| format!("{k:.0}")).collect();
+            let ir = crate::analysis::files::ir(&trajectory, &output, max_lag, max_wavenumber)?;
+            let list = |p: &[f64]| -> String {
+                let p: Vec<String> = p.iter().map(|k| format!("{k:.0}")).collect();
+                p.join(", ")
+            };
             println!(
-                "wrote {} and {}; peaks above 5 % at {} cm⁻¹",
+                "wrote {} and {}; IR peaks above 5 % at {} cm⁻¹",
                 output.display(),
-                svg.display(),
-                peaks.join(", ")
+                ir.svg.display(),
+                list(&ir.peaks)
             );
+            if let Some(p) = &ir.vdos_peaks {
+                println!("density-of-states peaks above 5 % at {} cm⁻¹", list(p));
+            }
             Ok(())
         }
         Command::Model(ModelCommand::Show { file: path }) => {
@@ -380,6 +417,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             plot_only,
             quiet,
         } => learning_curve(&deck, &overrides, plot_only, quiet),
+        Command::SymmetryStudy {
+            deck,
+            overrides,
+            plot_only,
+            quiet,
+        } => tools::symmetry_study(&deck, &overrides, plot_only, quiet),
         Command::Eval {
             model,
             data,

@@ -191,3 +191,60 @@ impl Errors {
             .unwrap_or_default()
     }
 }
+
+/// `eqmd symmetry-study`: runs the study (or only re-draws its figure), a line per run,
+/// and says where the results are.
+pub fn symmetry_study(
+    deck: &Path,
+    overrides: &[String],
+    plot_only: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use crate::train::study::{replot, SymmetryStudy};
+    if plot_only {
+        println!("wrote {}", replot(deck, overrides)?.display());
+        return Ok(());
+    }
+    let study = SymmetryStudy::load(deck, overrides)?;
+    if !quiet {
+        println!(
+            "frames {:?}; scratch files in {}",
+            study.deck.deck.frames,
+            study.scratch.display()
+        );
+        println!(
+            "{:<28} {:>6} {:>7} {:>6} {:>8} {:>10} {:>12} {:>12} {:>12}",
+            "dipole from",
+            "frames",
+            "weights",
+            "epochs",
+            "seconds",
+            "F (meV/Å)",
+            "μ MAE (e·Å)",
+            "rotated",
+            "|Δμ| rot."
+        );
+    }
+    study.run(!quiet, |r| {
+        if !quiet {
+            println!(
+                "{:<28} {:>6} {:>7} {:>6} {:>8.1} {:>10.2} {:>12.4} {:>12.4} {:>12.4}",
+                r.label(),
+                r.train_frames,
+                r.parameters,
+                r.epochs,
+                r.seconds,
+                r.force_mae,
+                r.dipole_mae,
+                r.rotated_dipole_mae,
+                r.rotated_dipole_norm_error
+            );
+        }
+    })?;
+    println!(
+        "wrote {} and {}",
+        study.csv_path().display(),
+        study.svg_path().display()
+    );
+    Ok(())
+}

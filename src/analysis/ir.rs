@@ -26,8 +26,52 @@ pub struct Spectrum {
 /// The IR spectrum of the dipole series `dipoles` at `times` (ps, uniformly spaced), with
 /// autocorrelation lags up to `max_lag` (ps; at most half the series).
 pub fn ir_spectrum(times: &[f64], dipoles: &[DVec3], max_lag: f64) -> Result<Spectrum, String> {
-    if times.len() != dipoles.len() {
-        return Err("the times and the dipoles differ in length".into());
+    let dt = check_times(times, dipoles.len())?;
+    if let Some(k) = dipoles.iter().position(|m| !m.is_finite()) {
+        return Err(format!("the dipole of frame {} is not finite", k + 1));
+    }
+    let rate: Vec<DVec3> = dipoles
+        .windows(3)
+        .map(|w| (w[2] - w[0]) / (2.0 * dt))
+        .collect();
+    Ok(spectrum_of(&[(1.0, rate)], dt, max_lag))
+}
+
+/// The vibrational density of states of a run: the transform of the mass-weighted velocity
+/// autocorrelation Σ_i m_i ⟨v_i(0)·v_i(t)⟩, with the window of [`ir_spectrum`] and
+/// normalised the same way. Every normal mode shows in it, IR-active or not, so each IR
+/// peak of the same run sits on a peak of it. `velocities[k][i]` is atom i at `times[k]`.
+pub fn vdos(
+    times: &[f64],
+    velocities: &[Vec<DVec3>],
+    masses: &[f64],
+    max_lag: f64,
+) -> Result<Spectrum, String> {
+    let dt = check_times(times, velocities.len())?;
+    if let Some(k) = velocities.iter().position(|v| v.len() != masses.len()) {
+        return Err(format!(
+            "frame {} has {} velocities for {} atoms",
+            k + 1,
+            velocities[k].len(),
+            masses.len()
+        ));
+    }
+    if let Some(k) = velocities
+        .iter()
+        .position(|v| !v.iter().all(|x| x.is_finite()))
+    {
+        return Err(format!("a velocity of frame {} is not finite", k + 1));
+    }
+    let channels: Vec<(f64, Vec<DVec3>)> = (masses.iter().enumerate())
+        .map(|(i, &m)| (m, velocities.iter().map(|v| v[i]).collect()))
+        .collect();
+    Ok(spectrum_of(&channels, dt, max_lag))
+}
+
+/// The spacing of `times` (ps), checked: as many as `frames`, at least 8, evenly spaced.
+fn check_times(times: &[f64], frames: usize) -> Result<f64, String> {
+    if times.len() != frames {
+        return Err("the times and the frames differ in length".into());
     }
     if times.len() < 8 {
         return Err(format!(
@@ -42,19 +86,22 @@ pub fn ir_spectrum(times: &[f64], dipoles: &[DVec3], max_lag: f64) -> Result<Spe
     if !(dt > 0.0 && uniform) {
         return Err("the frames are not evenly spaced in time".into());
     }
-    if let Some(k) = dipoles.iter().position(|m| !m.is_finite()) {
-        return Err(format!("the dipole of frame {} is not finite", k + 1));
-    }
-    let rate: Vec<DVec3> = dipoles
-        .windows(3)
-        .map(|w| (w[2] - w[0]) / (2.0 * dt))
-        .collect();
-    let n = rate.len();
+    Ok(dt)
+}
+
+/// The windowed cosine transform of Σ_c w_c ⟨x_c(0)·x_c(t)⟩ over the series `channels`
+/// (weight, values every `dt` ps), lags up to `max_lag` (at most half the series),
+/// normalised to a largest value of 1.
+fn spectrum_of(channels: &[(f64, Vec<DVec3>)], dt: f64, max_lag: f64) -> Spectrum {
+    let n = channels.first().map_or(0, |c| c.1.len());
     let lags = ((max_lag / dt).round() as usize).clamp(2, n / 2);
     let acf: Vec<f64> = (0..lags)
         .map(|k| {
             let pairs = n - k;
-            (0..pairs).map(|i| rate[i].dot(rate[i + k])).sum::<f64>() / pairs as f64
+            let sum: f64 = (channels.iter())
+                .map(|(w, x)| w * (0..pairs).map(|i| x[i].dot(x[i + k])).sum::<f64>())
+                .sum();
+            sum / pairs as f64
         })
         .collect();
     // Hann window over the lags, one at lag 0, zero at the largest
@@ -84,10 +131,10 @@ pub fn ir_spectrum(times: &[f64], dipoles: &[DVec3], max_lag: f64) -> Result<Spe
         }
     }
     let wavenumber = (0..=lags).map(|j| j as f64 / span / C_CM_PER_PS).collect();
-    Ok(Spectrum {
+    Spectrum {
         wavenumber,
         intensity,
-    })
+    }
 }
 
 /// The wavenumbers of the local maxima of `s` above `threshold` (of the largest value).
@@ -126,5 +173,41 @@ mod tests {
         let mut uneven = times.clone();
         uneven[7] += 0.1 * dt;
         assert!(ir_spectrum(&uneven, &dipoles, 1.0).is_err());
+    }
+
+    /// Two atoms vibrating at their own frequencies: the density of states peaks at both,
+    /// weighted by mass.
+    #[test]
+    fn vibrating_atoms_peak_in_the_density_of_states() {
+        let (dt, n) = (0.001, 20_000);
+        let (k1, k2) = (800.0, 2900.0); // cm⁻¹
+        let w = |k: f64| 2.0 * std::f64::consts::PI * k * C_CM_PER_PS;
+        let times: Vec<f64> = (0..n).map(|i| i as f64 * dt).collect();
+        let velocities: Vec<Vec<DVec3>> = times
+            .iter()
+            .map(|&t| {
+                vec![
+                    DVec3::new(0.0, (w(k1) * t).cos(), 0.0),
+                    DVec3::new(0.0, 0.0, (w(k2) * t + 1.0).sin()),
+                ]
+            })
+            .collect();
+        let s = vdos(&times, &velocities, &[12.0, 1.0], 1.0).unwrap();
+        let bin = s.wavenumber[1];
+        let p = peaks(&s, 0.02);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            (p[0] - k1).abs() <= bin && (p[1] - k2).abs() <= bin,
+            "{p:?}"
+        );
+        // the heavier atom's mode is twelve times as strong
+        let at = |k: f64| s.intensity[(k / bin).round() as usize];
+        assert!(
+            (at(k1) / at(k2) - 12.0).abs() < 0.6,
+            "{} {}",
+            at(k1),
+            at(k2)
+        );
+        assert!(vdos(&times, &velocities, &[1.0], 1.0).is_err());
     }
 }

@@ -49,6 +49,11 @@ pub struct DataSection {
     /// Seed of the split.
     #[serde(default)]
     pub seed: u64,
+    /// Augmentation: every epoch, each training frame is turned by a fresh random rotation
+    /// (seeded by the optimizer's seed, the epoch and the frame), as a model that must not
+    /// learn an orientation of the data sees it.
+    #[serde(default)]
+    pub rotate: bool,
 }
 
 /// The model's shape when the training deck (or `eqmd model init`) does not give it.

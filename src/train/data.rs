@@ -58,8 +58,7 @@ pub fn load_rotated_samples(
             path.display(),
             k + 1
         );
-        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(k as u64));
-        let r = random_rotation(&mut rng);
+        let r = frame_rotation(seed, k as u64);
         for p in &mut frame.positions {
             *p = r * *p;
         }
@@ -74,6 +73,42 @@ pub fn load_rotated_samples(
         }
     }
     samples_of(&frames, path, species, cutoff)
+}
+
+/// The rotation of frame `k` under seed `seed`: uniform over rotations, the same for the
+/// same pair (what `eqmd eval --rotate`, the symmetry study and augmentation turn by).
+pub fn frame_rotation(seed: u64, k: u64) -> glam::DMat3 {
+    random_rotation(&mut ChaCha8Rng::seed_from_u64(seed.wrapping_add(k)))
+}
+
+/// The rotation seed of augmentation's epoch `epoch` (frame k then turns by
+/// `frame_rotation(augment_seed(seed, epoch), k)`): a function of the epoch alone, so a
+/// resumed run turns its frames as the uninterrupted one would.
+pub fn augment_seed(seed: u64, epoch: usize) -> u64 {
+    (seed ^ 0xA076_1D64_78BD_642F).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((epoch as u64) << 32)
+}
+
+/// `sample` turned by the rotation `r`: its edge vectors, forces, stress (R σ Rᵀ), dipole
+/// and the positions behind it rotate; the energy and the graph's topology do not. Turning
+/// a training frame this way is what a frame of another orientation would give.
+pub fn rotate_sample(sample: &Sample, r: glam::DMat3) -> Sample {
+    let mut out = sample.clone();
+    for v in &mut out.graph.vector {
+        *v = r * *v;
+    }
+    for f in &mut out.forces {
+        *f = r * *f;
+    }
+    if let Some((s, _)) = &mut out.stress {
+        *s = r * *s * r.transpose();
+    }
+    if let Some(d) = &mut out.dipole {
+        d.vector = r * d.vector;
+        for p in &mut d.positions {
+            *p = r * *p;
+        }
+    }
+    out
 }
 
 /// A rotation drawn uniformly (a normalised Gaussian quaternion).

@@ -3,7 +3,7 @@
 //! ([`config`]), the data and its statistics ([`data`]), the loss and its exact gradient
 //! ([`loss`]), the optimiser ([`optimizer`]), the metrics ([`metrics`]), the checkpoint
 //! ([`state`]) and the loop ([`trainer`]); learning curves over training-set sizes
-//! with their CSV and figure ([`curves`]).
+//! with their CSV and figure ([`curves`]); the symmetry study of dipole heads ([`study`]).
 
 pub mod config;
 pub mod curves;
@@ -12,4 +12,5 @@ pub mod loss;
 pub mod metrics;
 pub mod optimizer;
 pub mod state;
+pub mod study;
 pub mod trainer;

@@ -3,7 +3,10 @@
 //! learning-rate schedule, early stopping, a checkpoint after every epoch.
 
 use super::config::{OptimizerKind, ScheduleKind, ScheduleSpan, TrainDeck};
-use super::data::{average_neighbors, energy_shift, force_rms, load_samples, species_of, split};
+use super::data::{
+    augment_seed, average_neighbors, energy_shift, force_rms, frame_rotation, load_samples,
+    rotate_sample, species_of, split,
+};
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
 use super::optimizer::{clip_norm, update_average, Adam, Schedule};
@@ -481,6 +484,11 @@ impl Training {
                     .map(|(g, &k)| {
                         g.fill(0.0);
                         let sample = &self.train[k];
+                        if d.data.rotate {
+                            let r = frame_rotation(augment_seed(opt.seed, epoch), k as u64);
+                            let turned = rotate_sample(sample, r);
+                            return frame_gradient(&ev, &model, &layout, &turned, &w, g, &scratch);
+                        }
                         frame_gradient(&ev, &model, &layout, sample, &w, g, &scratch)
                     })
                     .collect();

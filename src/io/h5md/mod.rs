@@ -43,7 +43,9 @@
 mod read;
 mod write;
 
-pub use read::{frame_count, read_dipole_series, read_last_frame};
+pub use read::{
+    frame_count, read_dipole_series, read_last_frame, read_velocity_series, VelocitySeries,
+};
 pub use write::H5mdWriter;
 
 use crate::units::Units;

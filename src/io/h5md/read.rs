@@ -81,6 +81,59 @@ pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H
     read().map_err(|e| hdf5_err(path, e))
 }
 
+/// The velocity series of an H5MD file: times (ps), every frame's velocities (Å/ps) and
+/// each atom's species name; an error naming the file when it stores no velocities.
+pub fn read_velocity_series(path: &Path) -> Result<VelocitySeries, H5mdError> {
+    let file = open(path)?;
+    let frames = complete_frames(&file);
+    let Ok(group) = file.group("particles/all/velocity") else {
+        return Err(not_h5md(
+            path,
+            "no /particles/all/velocity (set h5md.velocity = true)",
+        ));
+    };
+    let read = || -> hdf5::Result<VelocitySeries> {
+        let times: Vec<f64> = group.dataset("time")?.read_raw()?;
+        let value = group.dataset("value")?;
+        let shape = value.shape();
+        if shape.len() != 3 || shape[2] != 3 {
+            return Err(bad(format!("velocity/value has shape {shape:?}")));
+        }
+        let atoms = shape[1];
+        let flat: Vec<f64> = value.read_raw()?;
+        let n = frames.min(times.len()).min(flat.len() / (3 * atoms.max(1)));
+        let velocities = (0..n)
+            .map(|k| {
+                flat[3 * atoms * k..3 * atoms * (k + 1)]
+                    .chunks_exact(3)
+                    .map(DVec3::from_slice)
+                    .collect()
+            })
+            .collect();
+        let last = read_frame(&file, frames.saturating_sub(1))?;
+        let species = (last.species.iter())
+            .map(|&s| last.species_names[s].clone())
+            .collect();
+        Ok(VelocitySeries {
+            times: times[..n].to_vec(),
+            velocities,
+            species,
+        })
+    };
+    if frames == 0 {
+        return Err(not_h5md(path, "no complete frame"));
+    }
+    read().map_err(|e| hdf5_err(path, e))
+}
+
+/// A trajectory's velocities over time (see [`read_velocity_series`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VelocitySeries {
+    pub times: Vec<f64>,
+    pub velocities: Vec<Vec<DVec3>>,
+    pub species: Vec<String>,
+}
+
 /// Reads the last complete frame of an H5MD file (positions, velocities, box, species).
 pub fn read_last_frame(path: &Path) -> Result<H5mdFrame, H5mdError> {
     let file = open(path)?;

@@ -53,7 +53,7 @@ fn curves(points: &[Point]) -> Vec<Curve> {
 
 /// Tick values m × 10^k inside `[lo, hi]`, with mantissas m of 1, 2, 5 over wide ranges
 /// and more over narrow ones (at least the ends when none fall inside).
-fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(crate) fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let decades = (hi / lo).log10();
     let mantissas: &[f64] = if decades < 1.0 {
         &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0]
@@ -80,7 +80,7 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// A tick label without needless digits.
-fn label(v: f64) -> String {
+pub(crate) fn label(v: f64) -> String {
     if v >= 10.0 {
         format!("{v:.0}")
     } else if v >= 1.0 {
@@ -94,7 +94,7 @@ fn label(v: f64) -> String {
 }
 
 /// The range of positive finite values, widened by `pad` (a factor) on a log scale.
-fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f64)> {
+pub(crate) fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
