@@ -132,3 +132,75 @@ fn a_morse_diatomic_with_fixed_charges_absorbs_at_its_harmonic_wavenumber() {
     assert!(!out.status.success());
     assert!(hdf5::File::open(&path).is_ok(), "the trajectory survived");
 }
+
+/// The shipped ethanol deck (`inputs/ethanol_ir.toml`: 25 ps at 300 K with the dipole
+/// model, about four minutes of one core) as it is: every band of the IR spectrum above
+/// 400 cm⁻¹ sits on a band of the vibrational density of states of the same frames, within
+/// a bin of 17 cm⁻¹ (a band of the dipole is a band of the motion; the converse need not
+/// hold, as a mode may move the atoms and hardly the dipole). Below 400 cm⁻¹ lie the free
+/// molecule's rotation and the large-amplitude O–H and CH₃ torsions, whose dipole and
+/// velocity autocorrelations differ in shape, not only in weight.
+#[test]
+fn ethanol_ir_bands_lie_on_bands_of_the_density_of_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/ethanol_ir.toml");
+    let out = eqmd(&[
+        "run",
+        deck,
+        "-q",
+        "--output-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = dir.path().join("ethanol.ir.csv");
+    let out = eqmd(&[
+        "analyze",
+        "ir",
+        dir.path().join("ethanol_ir.h5").to_str().unwrap(),
+        "--max-lag",
+        "1",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.starts_with("wavenumber_cm-1,intensity,vdos\n"),
+        "{text:.80}"
+    );
+    let rows: Vec<Vec<f64>> = (text.lines().skip(1))
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let k: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    let bands = |col: usize| -> Vec<usize> {
+        let y: Vec<f64> = rows.iter().map(|r| r[col]).collect();
+        (1..y.len() - 1)
+            .filter(|&j| y[j] > 0.05 && y[j] > y[j - 1] && y[j] >= y[j + 1])
+            .collect()
+    };
+    let ir: Vec<usize> = (bands(1).into_iter()).filter(|&j| k[j] > 400.0).collect();
+    let dos = bands(2);
+    let show = |b: &[usize]| b.iter().map(|&j| k[j].round()).collect::<Vec<_>>();
+    println!("IR bands {:?}\nDOS bands {:?}", show(&ir), show(&dos));
+    // enough bands for the comparison to mean something: the C–H stretches near
+    // 3000 cm⁻¹ and at least four between 400 and 1600 (C–C, C–O, bends)
+    let count = |lo: f64, hi: f64| ir.iter().filter(|&&j| (lo..hi).contains(&k[j])).count();
+    assert!(count(2800.0, 3200.0) >= 1, "{:?}", show(&ir));
+    assert!(count(400.0, 1600.0) >= 4, "{:?}", show(&ir));
+    for &j in &ir {
+        assert!(
+            dos.iter().any(|&d| d.abs_diff(j) <= 1),
+            "the IR band at {} cm⁻¹ has no band of the density of states within a bin: {:?}",
+            k[j],
+            show(&dos)
+        );
+    }
+}

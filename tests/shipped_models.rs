@@ -1,6 +1,7 @@
-//! The shipped network models give the same energy, forces and virial, to the last bit, as
-//! when their values were recorded (`tests/fixtures/shipped_models/*.txt`): a change to the
-//! network's code that alters any arithmetic shows here. `EQMD_BLESS=1 cargo test --release
+//! The shipped network models give the same energy, forces, virial (and dipole, with a
+//! dipole head), to the last bit, as when their values were recorded
+//! (`tests/fixtures/shipped_models/*.txt`): a change to the network's code that alters any
+//! arithmetic shows here. `EQMD_BLESS=1 cargo test --release
 //! --test shipped_models` records them anew (only for a change meant to alter the numbers).
 
 use eqmd::io::extxyz;
@@ -33,6 +34,9 @@ fn record(model: &str, structure: &str) -> String {
         write!(text, " {v:?}").unwrap();
     }
     text.push('\n');
+    if let Some(mu) = out.dipole {
+        writeln!(text, "dipole {:?} {:?} {:?}", mu.x, mu.y, mu.z).unwrap();
+    }
     for (i, f) in out.forces.iter().enumerate() {
         writeln!(text, "force {i} {:?} {:?} {:?}", f.x, f.y, f.z).unwrap();
     }
@@ -70,6 +74,15 @@ fn rmd17_aspirin_is_unchanged() {
         "rmd17-aspirin",
         "potentials/rmd17-aspirin.h5",
         "inputs/data/rmd17-aspirin.xyz",
+    );
+}
+
+#[test]
+fn gfn2_ethanol_dipole_is_unchanged() {
+    check(
+        "gfn2-ethanol-dipole",
+        "potentials/gfn2-ethanol-dipole.h5",
+        "inputs/structures/ethanol.xyz",
     );
 }
 

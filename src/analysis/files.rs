@@ -96,6 +96,7 @@ fn plot(
     chart
         .configure_mesh()
         .x_desc("wavenumber (cm⁻¹)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc("α(ω) n(ω) (normalised)")
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -123,7 +124,7 @@ fn plot(
     if density.is_some() {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::UpperMiddle)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
             .draw()
