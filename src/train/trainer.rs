@@ -483,12 +483,14 @@ impl Training {
                     .zip(batch.par_iter())
                     .map(|(g, &k)| {
                         g.fill(0.0);
-                        let sample = &self.train[k];
-                        if d.data.rotate {
+                        let turned;
+                        let sample = if d.data.rotate {
                             let r = frame_rotation(augment_seed(opt.seed, epoch), k as u64);
-                            let turned = rotate_sample(sample, r);
-                            return frame_gradient(&ev, &model, &layout, &turned, &w, g, &scratch);
-                        }
+                            turned = rotate_sample(&self.train[k], r);
+                            &turned
+                        } else {
+                            &self.train[k]
+                        };
                         frame_gradient(&ev, &model, &layout, sample, &w, g, &scratch)
                     })
                     .collect();
