@@ -21,6 +21,7 @@ pub mod hdf5_file;
 pub mod integrate;
 pub mod io;
 pub mod lattice;
+pub mod minimize;
 pub mod neighbors;
 pub mod potential;
 pub mod run;
