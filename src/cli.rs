@@ -1,6 +1,6 @@
 //! The command line: `eqmd run DECK`, `eqmd train DECK`, `eqmd learning-curve DECK`,
 //! `eqmd symmetry-study DECK`, `eqmd model init|show`, `eqmd eval`, `eqmd benchmark`,
-//! `eqmd analyze ir`.
+//! `eqmd analyze ir|rdf|msd|vacf`, `eqmd plot`.
 
 use crate::potential::equivariant::{
     file,
@@ -50,6 +50,11 @@ pub enum Command {
     /// Analyse a finished run's trajectory.
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
+    /// Draw a thermo CSV as an SVG, one panel per column against time.
+    ///
+    /// Every numeric column of a run's `thermo.file` (pe, ke, etotal, temp, press, vol,
+    /// ...) gets a panel of its own, against time (or step).
+    Plot(crate::analysis::args::PlotArgs),
     /// Run the molecular-dynamics simulation an input deck (TOML) describes.
     ///
     /// Writes, under --output-dir or else beside the deck: the thermo CSV
@@ -229,6 +234,26 @@ pub enum AnalyzeCommand {
         #[arg(long, default_value_t = 4000.0)]
         max_wavenumber: f64,
     },
+    /// The radial distribution function g(r), total and per species pair.
+    ///
+    /// Of an H5MD or extended-XYZ trajectory, averaged over the selected frames: pairs at
+    /// their minimum image in periodic cells of any shape, normalised by an ideal gas of the
+    /// same density (N_A (N_A - 1) pairs for like species), so g -> 1 at large r. A system
+    /// not periodic along every axis gets the number density around an atom (`rho_*`)
+    /// unless --volume is given. Writes a CSV (`r,g_total,g_A-B,...`) and an SVG.
+    Rdf(crate::analysis::args::RdfArgs),
+    /// The mean square displacement against lag time, total and per species.
+    ///
+    /// Averaged over time origins, periodic jumps unwrapped (each frame's displacement from
+    /// the previous one at its minimum image: no atom may move half a cell between two
+    /// frames). Writes a CSV (`lag_time,msd_total,msd_A,...`) and an SVG.
+    Msd(crate::analysis::args::LagArgs),
+    /// The velocity autocorrelation against lag time, total and per species.
+    ///
+    /// <v(0).v(t)> averaged over time origins, raw (`vacf_*`) and normalised to 1 at lag 0
+    /// (`vacf_norm_*`). Needs velocities: H5MD with "velocity" in h5md.fields, or extended
+    /// XYZ with a `velocities`, `vel` or (ASE's) `momenta` column. Writes a CSV and an SVG.
+    Vacf(crate::analysis::args::LagArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -383,6 +408,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Analyze(AnalyzeCommand::Rdf(args)) => args.run(),
+        Command::Analyze(AnalyzeCommand::Msd(args)) => args.run(false),
+        Command::Analyze(AnalyzeCommand::Vacf(args)) => args.run(true),
+        Command::Plot(args) => args.run(),
         Command::Model(ModelCommand::Show { file: path }) => {
             let model = file::load(&path)?;
             print!("{}", model.shape().describe());

@@ -340,3 +340,24 @@ fn parse_pbc(v: &str) -> Option<[bool; 3]> {
         _ => None,
     }
 }
+
+/// The frames of a file that `choose` picks from the number of frames it is given (0-based
+/// indices, each below that number), in the order it lists them; the frames it skips are
+/// delimited but not parsed, so that every tenth frame of a long trajectory costs a tenth.
+pub fn read_frames_at(
+    path: &Path,
+    choose: impl FnOnce(usize) -> Vec<usize>,
+) -> Result<Vec<Frame>, ExtxyzError> {
+    let (text, name) = read_text(path)?;
+    let lines = content_lines(&text);
+    let spans = frame_spans(&lines, &name)?;
+    (choose(spans.len()).into_iter())
+        .map(|k| {
+            let &(i, n) = spans.get(k).ok_or_else(|| {
+                let msg = format!("frame {k} asked for, but the file has {}", spans.len());
+                err(&name, 0, msg)
+            })?;
+            parse_frame(&lines, i, n, &name)
+        })
+        .collect()
+}

@@ -44,7 +44,8 @@ mod read;
 mod write;
 
 pub use read::{
-    frame_count, read_dipole_series, read_last_frame, read_velocity_series, VelocitySeries,
+    frame_count, read_dipole_series, read_frames, read_last_frame, read_velocity_series, time_unit,
+    VelocitySeries,
 };
 pub use write::H5mdWriter;
 

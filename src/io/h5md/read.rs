@@ -275,3 +275,42 @@ fn read_strings(attr: &hdf5::Attribute) -> hdf5::Result<Vec<String>> {
         _ => read::<FixedAscii<64>>(attr),
     }
 }
+
+/// The frames of an H5MD file that `choose` picks from the number of complete frames it is
+/// given (0-based indices, each below that number), in the order it lists them: positions,
+/// velocities when stored, box, time and species of each, for analyses over a trajectory.
+pub fn read_frames(
+    path: &Path,
+    choose: impl FnOnce(usize) -> Vec<usize>,
+) -> Result<Vec<H5mdFrame>, H5mdError> {
+    let file = open(path)?;
+    let frames = complete_frames(&file);
+    let picked = choose(frames);
+    if let Some(&k) = picked.iter().find(|&&k| k >= frames) {
+        let what = format!("frame {k} asked for, but the file has {frames} complete frames");
+        return Err(H5mdError::Invalid {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    (picked.into_iter())
+        .map(|k| read_frame(&file, k).map_err(|e| hdf5_err(path, e)))
+        .collect()
+}
+
+/// The `unit` attribute of the positions' time (e.g. "ps"), when the file gives one.
+pub fn time_unit(path: &Path) -> Option<String> {
+    let file = open(path).ok()?;
+    let attr = file
+        .dataset("particles/all/position/time")
+        .ok()?
+        .attr("unit")
+        .ok()?;
+    if let Ok(s) = attr.read_scalar::<VarLenAscii>() {
+        return Some(s.to_string());
+    }
+    if let Ok(s) = attr.read_scalar::<VarLenUnicode>() {
+        return Some(s.to_string());
+    }
+    read_strings(&attr).ok()?.into_iter().next()
+}

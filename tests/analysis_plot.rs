@@ -1,0 +1,117 @@
+//! `eqmd plot`: a thermo CSV becomes an SVG with one panel per numeric column against time
+//! (or another column), a `vol` column or any other included, and bad files or options
+//! fail with a message naming them.
+
+mod common;
+
+use std::path::Path;
+
+fn plot(args: &[&str]) -> (bool, String) {
+    let mut all = vec!["plot"];
+    all.extend(args);
+    let out = common::eqmd(&all);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("panicked"), "{text}");
+    (out.status.success(), text)
+}
+
+fn thermo(path: &Path, header: &str) {
+    let columns = header.split(',').count();
+    let mut text = format!("{header}\n");
+    for k in 0..50 {
+        let t = k as f64 * 0.01;
+        let row: Vec<String> = (0..columns)
+            .map(|c| match c {
+                0 => (10 * k).to_string(),
+                1 => format!("{t:e}"),
+                c => format!("{:e}", (t * c as f64).sin() + c as f64),
+            })
+            .collect();
+        text += &(row.join(",") + "\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The panel titles of an SVG written by `eqmd plot`.
+fn titles(svg: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(svg).unwrap();
+    (text.split("<text").skip(1))
+        .filter_map(|t| {
+            let inner = t.split_once('>')?.1.split_once("</text>")?.0;
+            inner
+                .contains(".csv)")
+                .then(|| inner.trim().split(' ').next().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_numeric_column_gets_a_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("run.thermo.csv");
+    thermo(&csv, "step,time,pe,ke,etotal,temp,press");
+    let (ok, text) = plot(&[csv.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let svg = dir.path().join("run.thermo.svg");
+    assert_eq!(titles(&svg), ["pe", "ke", "etotal", "temp", "press"]);
+
+    let npt = dir.path().join("npt.csv");
+    thermo(&npt, "step,time,pe,ke,etotal,temp,press,vol,mux,muy,muz");
+    let out = dir.path().join("figure.svg");
+    let (ok, text) = plot(&[npt.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(ok && text.contains("vol"), "{text}");
+    let t = titles(&out);
+    assert_eq!(
+        t,
+        ["pe", "ke", "etotal", "temp", "press", "vol", "mux", "muy", "muz"]
+    );
+
+    let (ok, text) = plot(&[
+        npt.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--x",
+        "step",
+        "--columns",
+        "vol,temp",
+    ]);
+    assert!(ok, "{text}");
+    assert_eq!(titles(&out), ["vol", "temp"]);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("step"));
+}
+
+#[test]
+fn bad_files_and_options_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    thermo(&csv, "step,time,pe,ke,etotal,temp,press");
+    let p = csv.to_str().unwrap();
+    let (ok, text) = plot(&[p, "-o", p]);
+    assert!(!ok && text.contains("never overwrites an input"), "{text}");
+    let (ok, text) = plot(&[p, "--columns", "vol"]);
+    assert!(
+        !ok && text.contains("no such column") && text.contains("t.csv"),
+        "{text}"
+    );
+    let (ok, text) = plot(&[p, "--x", "wall"]);
+    assert!(!ok && text.contains("--x wall"), "{text}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "step,time,pe\n0,0,1\n10,0.1,oops\n").unwrap();
+    let (ok, text) = plot(&[bad.to_str().unwrap()]);
+    assert!(
+        !ok && text.contains("bad.csv:3") && text.contains("oops"),
+        "{text}"
+    );
+    std::fs::write(&bad, "step,time,pe\n0,0\n").unwrap();
+    let (ok, text) = plot(&[bad.to_str().unwrap()]);
+    assert!(!ok && text.contains("bad.csv:2"), "{text}");
+    std::fs::write(&bad, "").unwrap();
+    let (ok, text) = plot(&[bad.to_str().unwrap()]);
+    assert!(!ok && text.contains("bad.csv"), "{text}");
+    let (ok, text) = plot(&[dir.path().join("none.csv").to_str().unwrap()]);
+    assert!(!ok && text.contains("none.csv"), "{text}");
+}
