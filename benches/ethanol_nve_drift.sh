@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Energy drift of NVE ethanol with the trained network: runs inputs/ethanol_500k_nvt.toml
-# (Langevin, 500 K), then inputs/ethanol_500k_nve.toml from the last frame of its
-# trajectory (positions and velocities), both on a copy of potentials/rmd17-ethanol.h5
-# taken at the start (the file may be rewritten while a training run improves it), and
-# prints the NVE energy drift per ps and per atom from the NVE thermo CSV
-# (step,time,pe,ke,etotal,temp,press).
+# Energy drift of NVE ethanol with the trained network: runs the two-stage
+# inputs/ethanol_500k.toml (Langevin NVT at 500 K, then NVE from exactly that state) on a
+# copy of potentials/rmd17-ethanol.h5 taken at the start (the file may be rewritten while a
+# training run improves it), and prints the NVE energy drift per ps and per atom from the
+# NVE stage's rows of the thermo CSV (step,time,pe,ke,etotal,temp,press).
 #
 #   benches/ethanol_nve_drift.sh [NVT_PS] [NVE_PS] [OUT_DIR]     # default 20 100 out/ethanol_500k
 #   benches/ethanol_nve_drift.sh 2 2                              # a quick check
@@ -33,28 +32,22 @@ steps() { awk -v ps="$1" -v dt="$dt_fs" 'BEGIN { x = ps * 1000 / dt; n = int(x +
     { echo "error: $1 ps is not a whole number of $dt_fs fs steps" >&2; exit 1; }; }
 nvt_steps=$(steps "$nvt_ps")
 nve_steps=$(steps "$nve_ps")
-gcd() { local a=$1 b=$2 r; while ((b)); do r=$((a % b)); a=$b; b=$r; done; echo "$a"; }
-# the NVE run starts from the last frame of the NVT trajectory: write one at its last step
-nvt_every=$(gcd "$nvt_steps" 1000)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cp "$model" "$out/model.h5"
-common=(--quiet --output-dir "$out" --set "potential.model=$out/model.h5"
-    --set "integrator.timestep=$dt_fs fs")
 echo "model: $model (copied to $out/model.h5); NVT $nvt_ps ps ($nvt_steps steps), NVE $nve_ps ps ($nve_steps steps), dt $dt_fs fs, output in $out"
-"$EQMD" run inputs/ethanol_500k_nvt.toml "${common[@]}" \
-    --set "integrator.steps=$nvt_steps" --set "trajectory.every=$nvt_every"
-"$EQMD" run inputs/ethanol_500k_nve.toml "${common[@]}" \
-    --set "integrator.steps=$nve_steps" --set "system.structure=$out/ethanol_500k_nvt.xyz"
+"$EQMD" run inputs/ethanol_500k.toml --quiet --output-dir "$out" \
+    --set "potential.model=$out/model.h5" --set "integrator.timestep=$dt_fs fs" \
+    --set "stage[0].steps=$nvt_steps" --set "stage[1].steps=$nve_steps"
 
-atoms=$(head -n 1 "$out/ethanol_500k_nvt.xyz" | tr -d '[:space:]')
+atoms=$(head -n 1 "$out/ethanol_500k.xyz" | tr -d '[:space:]')
 # NVT: mean temperature over its second half (Langevin counts 3N degrees of freedom)
-awk -F, -v n="$nvt_steps" 'NR > 1 && $1 >= n / 2 { t += $6; k++ }
+awk -F, -v n="$nvt_steps" 'NR > 1 && $1 >= n / 2 && $1 <= n { t += $6; k++ }
     END { if (k) printf "NVT second half: mean T %.1f K over %d rows\n", t / k, k }' \
-    "$out/ethanol_500k_nvt.thermo.csv"
-awk -F, -v atoms="$atoms" '
-NR == 1 { next }
+    "$out/ethanol_500k.thermo.csv"
+awk -F, -v atoms="$atoms" -v n0="$nvt_steps" '
+NR == 1 || $1 < n0 { next }
 { n++; t[n] = $2; e[n] = $5; st += $2; se += $5; temp += $6 }
 END {
     if (n < 3) { print "error: fewer than 3 thermo rows" > "/dev/stderr"; exit 1 }
@@ -70,4 +63,4 @@ END {
     printf "NVE: %d atoms, %.3f ps, %d thermo rows, mean T %.1f K, E_total(0) = %.6f eV\n", atoms, span, n, temp / n, e[1]
     printf "NVE drift (least-squares slope): %+.4e ± %.1e eV/ps = %+.4e ± %.1e eV/ps/atom = %+.4f ± %.4f meV/ps/atom\n", slope, se, slope / atoms, se / atoms, 1000 * slope / atoms, 1000 * se / atoms
     printf "NVE end - start: %+.4e eV = %+.4e eV/ps/atom; RMS about the fit %.3e eV; max |E - E0| %.3e eV\n", e[n] - e[1], (e[n] - e[1]) / span / atoms, rms, dev
-}' "$out/ethanol_500k_nve.thermo.csv"
+}' "$out/ethanol_500k.thermo.csv"

@@ -49,6 +49,11 @@ pub struct Simulation {
     max_displacement: f64,
     /// Positions and velocities before the step under way.
     last_good: (Vec<DVec3>, Vec<DVec3>),
+    /// The cell before the step under way (a barostat changes it).
+    last_good_cell: crate::cell::Cell,
+    /// Whether the run may change the cell (a barostat or a relaxing cell in some stage),
+    /// so that a checkpoint with another cell than the deck's is accepted.
+    cell_free: bool,
 }
 
 /// `dst ← src` for large arrays, in parallel.
@@ -108,7 +113,38 @@ impl Simulation {
             force_limit: f64::INFINITY,
             max_displacement: f64::INFINITY,
             last_good: (Vec::new(), Vec::new()),
+            last_good_cell: crate::cell::Cell::vacuum(),
+            cell_free: false,
         }
+    }
+
+    /// Lets a restart take the checkpoint's cell, for runs whose cell changes.
+    pub fn set_cell_free(&mut self, free: bool) {
+        self.cell_free = free;
+    }
+
+    /// Relaxes positions (and the cell, if asked) by energy minimisation; the forces then
+    /// belong to the relaxed state. `observe` sees every iteration.
+    pub fn minimize(
+        &mut self,
+        settings: &crate::minimize::MinimizeSettings,
+        observe: &mut dyn FnMut(&crate::minimize::Iteration) -> anyhow::Result<()>,
+    ) -> Result<crate::minimize::MinimizeReport, crate::minimize::MinimizeError> {
+        let report = crate::minimize::minimize(
+            &mut self.system,
+            self.potential.as_ref(),
+            &mut self.neighbors,
+            settings,
+            observe,
+        )?;
+        self.forces = report.forces.clone();
+        Ok(report)
+    }
+
+    /// Replaces the integrator (the next stage of a deck), keeping atoms and forces;
+    /// returns the one it replaces.
+    pub fn set_integrator(&mut self, integrator: Box<dyn Integrator>) -> Box<dyn Integrator> {
+        std::mem::replace(&mut self.integrator, integrator)
     }
 
     /// The atoms, their cell and their state now.
@@ -182,9 +218,10 @@ impl Simulation {
     pub fn step(&mut self) -> Result<(), RunError> {
         copy_parallel(&mut self.last_good.0, &self.system.positions);
         copy_parallel(&mut self.last_good.1, &self.system.velocities);
+        self.last_good_cell = self.system.cell;
         let next = self.step + 1;
         self.integrator
-            .initial_integrate(&mut self.system, &self.forces.forces);
+            .initial_integrate(&mut self.system, &self.forces);
         // checked before the list sees the positions: non-finite ones cannot be binned
         if let Err(e) = self.check_motion(next) {
             return Err(self.undo(e));
@@ -194,7 +231,7 @@ impl Simulation {
             return Err(self.undo(e));
         }
         self.integrator
-            .final_integrate(&mut self.system, &self.forces.forces);
+            .final_integrate(&mut self.system, &self.forces);
         if let Err(e) = self.check_velocities(next) {
             return Err(self.undo(e));
         }
@@ -207,6 +244,7 @@ impl Simulation {
     fn undo(&mut self, e: RunError) -> RunError {
         std::mem::swap(&mut self.system.positions, &mut self.last_good.0);
         std::mem::swap(&mut self.system.velocities, &mut self.last_good.1);
+        self.system.cell = self.last_good_cell;
         self.compute_forces();
         e
     }
@@ -304,6 +342,7 @@ impl Simulation {
             temp: self.system.temperature_with_dof(self.degrees_of_freedom()),
             press: self.system.pressure(&self.forces.virial),
             conserved: pe + ke + self.integrator.reservoir_energy(&self.system),
+            volume: self.system.cell.volume(),
             dipole: self.forces.dipole,
         }
     }
@@ -323,6 +362,8 @@ impl Simulation {
             positions: s.positions.clone(),
             velocities: s.velocities.clone(),
             neighbor_reference: self.neighbors.reference_positions().to_vec(),
+            neighbor_cell: self.neighbors.reference_cell(),
+            stage: 0,
             integrator: self.integrator.state(),
             potential_energy: self.forces.energy,
             settings: Vec::new(),
@@ -358,7 +399,8 @@ impl Simulation {
                 join(&s.species_masses)
             ));
         }
-        if c.cell != s.cell.matrix() || c.pbc != s.cell.pbc() {
+        let cell_differs = c.cell != s.cell.matrix();
+        if c.pbc != s.cell.pbc() || (cell_differs && !self.cell_free) {
             return Err(format!(
                 "the checkpoint's cell {:?} (periodic {:?}) differs from the deck's {:?} ({:?})",
                 c.cell.to_cols_array(),
@@ -375,11 +417,15 @@ impl Simulation {
             )
         })?;
         let s = &mut self.system;
+        if cell_differs {
+            s.cell = crate::cell::Cell::from_matrix(c.cell, c.pbc)
+                .map_err(|e| format!("the checkpoint's cell: {e}"))?;
+        }
         s.species = c.species.clone();
         s.positions = c.positions.clone();
         s.velocities = c.velocities.clone();
         self.neighbors
-            .rebuild_from_reference(&self.system, &c.neighbor_reference);
+            .rebuild_from_reference(&self.system, &c.neighbor_reference, c.neighbor_cell);
         self.forces.reset(self.system.len());
         self.potential
             .compute(&self.system, &self.neighbors, &mut self.forces);

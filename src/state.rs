@@ -17,6 +17,8 @@ pub struct Thermo {
     pub press: f64,
     /// Total energy plus the energy the thermostat took: conserved by every integrator.
     pub conserved: f64,
+    /// The cell's volume (0 for a molecule in vacuum).
+    pub volume: f64,
     /// The dipole moment, when the potential predicts one.
     pub dipole: Option<DVec3>,
 }
@@ -37,6 +39,11 @@ pub struct Snapshot {
     pub velocities: Vec<DVec3>,
     /// Positions at the last neighbour-list build.
     pub neighbor_reference: Vec<DVec3>,
+    /// The cell at the last neighbour-list build (it differs from `cell` when a barostat
+    /// has changed the cell since).
+    pub neighbor_cell: DMat3,
+    /// The deck stage the run was in (0 for a single-stage deck).
+    pub stage: u64,
     /// Opaque integrator state (`Integrator::state`).
     pub integrator: Vec<u64>,
     /// Potential energy at these positions, so that a restart under another potential

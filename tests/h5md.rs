@@ -69,6 +69,7 @@ fn thermo(k: usize) -> Thermo {
         temp: 94.0 + x / 7.0,
         press: 12.0 - x,
         conserved: 0.0,
+        volume: 0.0,
         dipole: None,
     }
 }

@@ -73,6 +73,7 @@ fn a_morse_diatomic_with_fixed_charges_absorbs_at_its_harmonic_wavenumber() {
             temp: 0.0,
             press: 0.0,
             conserved: 0.0,
+            volume: 0.0,
             dipole: Some((c - o) * 0.2),
         };
         w.write(0, *t, &s, &[DVec3::ZERO], &thermo).unwrap();

@@ -159,3 +159,64 @@ fn rebuilds_only_after_half_skin_displacement() {
     assert!(list.update(&mut s), "0.21 > skin/2 must rebuild");
     assert_eq!(list.builds(), 2);
 }
+
+/// A list kept across a change of the cell (a barostat's step) must still hold every pair
+/// within the cutoff, with its translations moved to the new cell; a strain the skin cannot
+/// cover must rebuild it.
+#[test]
+fn list_follows_a_deforming_cell() {
+    let h = glam::DMat3::from_cols(
+        DVec3::new(9.0, 0.0, 0.0),
+        DVec3::new(1.5, 8.5, 0.0),
+        DVec3::new(-0.7, 1.1, 9.5),
+    );
+    let cell = Cell::from_matrix(h, [true; 3]).unwrap();
+    let (cutoff, skin) = (2.5, 0.5);
+    let mut kept = 0;
+    for seed in 0..40u64 {
+        let mut s = random_system(cell, 120, 1, 0.9, 0.0, seed);
+        let mut list = NeighborList::new(ListKind::Full, cutoff, skin);
+        list.rebuild(&mut s);
+        // a deformation of up to ±2.5 % per component and jitter of up to 0.1
+        let r = |k: u64| ((seed * 31 + k) as f64 * 0.618_034).fract() * 2.0 - 1.0;
+        let f = glam::DMat3::IDENTITY
+            + glam::DMat3::from_cols_array(&std::array::from_fn(|k| 0.025 * r(k as u64)));
+        s.cell = Cell::from_matrix(f * h, [true; 3]).unwrap();
+        for (i, x) in s.positions.iter_mut().enumerate() {
+            *x = f * *x + DVec3::new(r(9 + i as u64), r(500 + i as u64), r(900 + i as u64)) * 0.1;
+        }
+        if list.update(&mut s) {
+            continue;
+        }
+        kept += 1;
+        let within = brute_force(&s, cutoff);
+        let listed = from_list(&s, &list);
+        assert!(
+            within.is_subset(&listed),
+            "seed {seed}: a pair within the cutoff is missing"
+        );
+        for i in 0..s.len() {
+            for nb in list.neighbors(i) {
+                let n = (s.cell.matrix().inverse() * nb.shift).round();
+                let t = s.cell.translation([n.x as i32, n.y as i32, n.z as i32]);
+                assert!(
+                    (nb.shift - t).length() < 1e-12,
+                    "a translation of the old cell"
+                );
+            }
+        }
+    }
+    assert!(
+        kept >= 10,
+        "only {kept} of 40 small deformations kept the list"
+    );
+    // 30 % strain: the skin cannot cover it
+    let mut s = random_system(cell, 120, 1, 0.9, 0.0, 1);
+    let mut list = NeighborList::new(ListKind::Full, cutoff, skin);
+    list.rebuild(&mut s);
+    s.cell = Cell::from_matrix(h * 0.7, [true; 3]).unwrap();
+    for x in &mut s.positions {
+        *x *= 0.7;
+    }
+    assert!(list.update(&mut s), "a 30 % compression must rebuild");
+}

@@ -8,7 +8,8 @@ mod quantity;
 mod schema;
 
 pub use build::{
-    build_integrator, build_potential, build_system, force_limit, max_displacement, neighbor_skin,
+    build_dynamics, build_integrator, build_potential, build_stages, build_system, force_limit,
+    max_displacement, neighbor_skin, DynamicsSpec, MinimizeStage, Stage, StageKind,
 };
 pub use inputs::input_files;
 pub use quantity::{Dimension, Quantity};
@@ -213,8 +214,43 @@ fn line_of_offset(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// A key part of the form `name[k]`: the name and the index.
+fn index_of(part: &str) -> Result<Option<(&str, usize)>, String> {
+    let Some((name, rest)) = part.split_once('[') else {
+        return Ok(None);
+    };
+    let k = rest
+        .strip_suffix(']')
+        .and_then(|k| k.trim().parse::<usize>().ok())
+        .ok_or_else(|| format!("`{part}` is not of the form name[index]"))?;
+    Ok(Some((name.trim(), k)))
+}
+
+/// Element `k` (a table) of the array of tables `name` in `node`, for `--set`.
+fn element<'a>(
+    node: &'a mut toml::Table,
+    name: &str,
+    k: usize,
+    key: &str,
+) -> Result<&'a mut toml::Table, String> {
+    let Some(toml::Value::Array(items)) = node.get_mut(name) else {
+        return Err(format!("`{name}` in `{key}` is not an array in the deck"));
+    };
+    let len = items.len();
+    match items.get_mut(k) {
+        Some(toml::Value::Table(t)) => Ok(t),
+        Some(_) => Err(format!(
+            "`{name}[{k}]` in `{key}` is not a table; arrays of values are set whole, e.g. \
+             `--set 'potential.pairs=[{{ species = [\"A\", \"A\"], epsilon = 1.0, sigma = 1.0 }}]'`"
+        )),
+        None => Err(format!(
+            "`{name}` has {len} elements: there is no `{name}[{k}]` (counted from 0)"
+        )),
+    }
+}
+
 /// Sets `key.path=value` in the table (the value parsed as TOML, or taken as a string);
-/// returns the key.
+/// `name[k]` reaches into element k of an array of tables. Returns the key.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, String> {
     let (key, raw) = assignment
         .split_once('=')
@@ -224,12 +260,6 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
     let parts: Vec<&str> = key.split('.').map(str::trim).collect();
     if key.is_empty() || parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`--set {assignment}` has an empty key"));
-    }
-    if let Some(part) = parts.iter().find(|p| p.contains('[')) {
-        return Err(format!(
-            "`--set {assignment}`: `{part}` names an array element; arrays are set whole, \
-             e.g. `--set 'potential.pairs=[{{ species = [\"A\", \"A\"], epsilon = 1.0, sigma = 1.0 }}]'`"
-        ));
     }
     let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw).replace('_', "");
     if !digits.is_empty()
@@ -248,13 +278,24 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
         .unwrap_or_else(|| toml::Value::String(raw.to_string()));
     let mut node = table;
     for part in &parts[..parts.len() - 1] {
-        let entry = node
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        node = match entry {
-            toml::Value::Table(t) => t,
-            _ => return Err(format!("`{part}` in `{key}` is not a table")),
+        node = match index_of(part)? {
+            Some((name, k)) => element(node, name, k, key)?,
+            None => {
+                let entry = node
+                    .entry(part.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                match entry {
+                    toml::Value::Table(t) => t,
+                    _ => return Err(format!("`{part}` in `{key}` is not a table")),
+                }
+            }
         };
+    }
+    if index_of(parts[parts.len() - 1])?.is_some() {
+        return Err(format!(
+            "`--set {assignment}`: set a key of the element (e.g. `stage[1].steps=1000`), not \
+             the element itself"
+        ));
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
     Ok(key.to_string())

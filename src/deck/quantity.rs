@@ -23,6 +23,7 @@ pub enum Dimension {
     Temperature,
     Mass,
     Pressure,
+    InversePressure,
     Force,
 }
 
@@ -36,6 +37,7 @@ impl Dimension {
             Dimension::Temperature => "a temperature",
             Dimension::Mass => "a mass",
             Dimension::Pressure => "a pressure",
+            Dimension::InversePressure => "an inverse pressure (a compressibility)",
             Dimension::Force => "a force",
         }
     }
@@ -77,6 +79,12 @@ const UNITS: &[(&str, Dimension, f64)] = &[
     ("Pa", Dimension::Pressure, 1e-5),
     ("MPa", Dimension::Pressure, 10.0),
     ("GPa", Dimension::Pressure, 1e4),
+    ("1/bar", Dimension::InversePressure, 1.0),
+    ("1/kbar", Dimension::InversePressure, 1e-3),
+    ("1/atm", Dimension::InversePressure, 1.0 / 1.013_25),
+    ("1/Pa", Dimension::InversePressure, 1e5),
+    ("1/MPa", Dimension::InversePressure, 0.1),
+    ("1/GPa", Dimension::InversePressure, 1e-4),
 ];
 
 impl Quantity {

@@ -21,8 +21,17 @@ pub struct Deck {
     pub potential: PotentialSection,
     #[serde(default)]
     pub neighbors: NeighborsSection,
-    pub integrator: IntegratorSection,
+    /// Timestep, run length and limits; with `[[stage]]` blocks, the defaults of their
+    /// timestep and limits (the stages give the steps).
+    pub integrator: Option<IntegratorSection>,
     pub thermostat: Option<ThermostatSection>,
+    /// NPT: a barostat beside the thermostat.
+    pub barostat: Option<BarostatSection>,
+    /// An energy minimisation before the dynamics (or instead of it, without `[integrator]`).
+    pub minimize: Option<MinimizeSection>,
+    /// Stages run in order, sharing the system, potential and outputs.
+    #[serde(default, rename = "stage")]
+    pub stages: Vec<StageSection>,
     #[serde(default)]
     pub thermo: ThermoSection,
     pub trajectory: Option<TrajectorySection>,
@@ -73,6 +82,10 @@ pub struct LatticeSection {
     pub repeat: [i64; 3],
     /// One species for all sites, or one per basis site.
     pub species: SpeciesList,
+    /// Displaces every atom by a uniform random amount in [−d, d] along each axis (as
+    /// LAMMPS's `displace_atoms random`), seeded by `system.seed`: a perturbed start for a
+    /// minimisation.
+    pub displace: Option<Quantity>,
 }
 
 /// A species name or a list of them.
@@ -164,9 +177,10 @@ pub struct IntegratorSection {
     /// Only `velocity-verlet` exists; thermostats wrap it.
     #[serde(rename = "type", default)]
     pub kind: IntegratorKind,
-    pub timestep: Quantity,
-    /// The step to run to (a restarted run continues up to it).
-    pub steps: u64,
+    pub timestep: Option<Quantity>,
+    /// The step to run to (a restarted run continues up to it); with stages, each stage
+    /// gives its own steps instead.
+    pub steps: Option<u64>,
     /// Largest force tolerated before the run stops as blown up (e.g. "50 eV/A").
     pub max_force: Option<Quantity>,
     /// Farthest an atom may move in one step before the run stops (e.g. "0.5 A"); default
@@ -204,6 +218,98 @@ pub enum ThermostatSection {
 
 fn default_chain() -> usize {
     3
+}
+
+/// Barostats, tagged by `type`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BarostatSection {
+    /// Martyna–Tobias–Klein (LAMMPS `fix npt`), with the Nosé–Hoover thermostat.
+    Mtk {
+        pressure: Quantity,
+        damping: Quantity,
+        #[serde(default)]
+        couple: CoupleKind,
+    },
+    /// Stochastic cell rescaling (Bernetti & Bussi), isotropic, with any thermostat.
+    CRescale {
+        pressure: Quantity,
+        damping: Quantity,
+        /// Isothermal compressibility (inverse pressure, e.g. "4.5e-5 1/bar").
+        compressibility: Quantity,
+        seed: Option<u64>,
+    },
+}
+
+/// How a barostat couples the cell's axes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoupleKind {
+    #[default]
+    Iso,
+    Aniso,
+}
+
+/// Energy minimisation settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinimizeSection {
+    /// `fire` (default) or `lbfgs`.
+    #[serde(default)]
+    pub algorithm: MinimizeAlgorithm,
+    /// `none` (default), `iso`, `aniso` or `tri`: whether and how the cell relaxes too.
+    #[serde(default)]
+    pub cell: CellRelax,
+    /// Target pressure of a relaxing cell (default 0).
+    pub pressure: Option<Quantity>,
+    /// Converged when no force exceeds this (default 1e-4 eV/Å or 1e-4 ε/σ).
+    pub fmax: Option<Quantity>,
+    /// ...and, with a relaxing cell, no stress component differs from the target by more
+    /// than this (default 0.01 bar or 1e-5 ε/σ³).
+    pub smax: Option<Quantity>,
+    /// Iterations before giving up (default 10,000).
+    pub max_iterations: Option<usize>,
+    /// Largest move of an atom in one iteration (default 0.1 Å or 0.1 σ).
+    pub max_step: Option<Quantity>,
+    /// Iterations between log lines (default 10).
+    pub every: Option<usize>,
+}
+
+/// The minimisation algorithms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MinimizeAlgorithm {
+    #[default]
+    Fire,
+    Lbfgs,
+}
+
+/// Which cell degrees of freedom a minimisation relaxes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CellRelax {
+    #[default]
+    None,
+    Iso,
+    Aniso,
+    Tri,
+}
+
+/// One stage of a multi-stage deck: a minimisation, or dynamics for `steps` steps under
+/// its own thermostat and barostat (none: NVE).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSection {
+    /// A name for logs.
+    pub name: Option<String>,
+    /// Steps of dynamics in this stage.
+    pub steps: Option<u64>,
+    /// Timestep of this stage; default `integrator.timestep`.
+    pub timestep: Option<Quantity>,
+    pub thermostat: Option<ThermostatSection>,
+    pub barostat: Option<BarostatSection>,
+    /// Makes this a minimisation stage.
+    pub minimize: Option<MinimizeSection>,
 }
 
 /// Thermodynamic output.

@@ -2,6 +2,7 @@
 //! exact Ornstein–Uhlenbeck velocity update, half drift, kick. Seeded and reproducible.
 
 use super::{drift, kick, Integrator};
+use crate::potential::ForceOutput;
 use crate::system::System;
 use glam::DVec3;
 use rand::SeedableRng;
@@ -83,15 +84,15 @@ impl Integrator for Langevin {
         ]
     }
 
-    fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
-        kick(system, forces, 0.5 * self.dt);
+    fn initial_integrate(&mut self, system: &mut System, forces: &ForceOutput) {
+        kick(system, &forces.forces, 0.5 * self.dt);
         drift(system, 0.5 * self.dt);
         self.thermalize(system);
         drift(system, 0.5 * self.dt);
     }
 
-    fn final_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
-        kick(system, forces, 0.5 * self.dt);
+    fn final_integrate(&mut self, system: &mut System, forces: &ForceOutput) {
+        kick(system, &forces.forces, 0.5 * self.dt);
     }
 
     fn reservoir_energy(&self, _system: &System) -> f64 {

@@ -1,16 +1,25 @@
 //! Time integration, split the way LAMMPS splits its fixes: `initial_integrate` runs before
 //! forces are computed (half kick, drift, thermostat half steps) and `final_integrate` after
-//! (the second half kick). Velocity Verlet (NVE), Langevin (BAOAB) and a Nosé–Hoover chain
-//! (NVT) share the kick and drift below.
+//! (the second half kick). Velocity Verlet (NVE), Langevin (BAOAB), a Nosé–Hoover chain
+//! (NVT), MTK Nosé–Hoover NPT and the C-rescale barostat around any of the thermostats share
+//! the kick and drift below.
 
+mod barostat;
+mod c_rescale;
+mod chain;
 mod langevin;
+mod mtk;
 mod nose_hoover;
 mod velocities;
 
+pub use barostat::{check_periodic, Coupling};
+pub use c_rescale::{CRescale, CRescaleSettings};
 pub use langevin::Langevin;
+pub use mtk::{Mtk, MtkSettings};
 pub use nose_hoover::NoseHooverChain;
 pub use velocities::maxwell_boltzmann;
 
+use crate::potential::ForceOutput;
 use crate::system::System;
 use glam::DVec3;
 use rayon::prelude::*;
@@ -26,9 +35,13 @@ pub trait Integrator: Send {
     /// that a restart under others is refused.
     fn settings(&self) -> Vec<(&'static str, String)>;
     /// Advances velocities and positions up to the next force evaluation.
-    fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]);
+    fn initial_integrate(&mut self, system: &mut System, forces: &ForceOutput);
     /// Completes the step with the new forces.
-    fn final_integrate(&mut self, system: &mut System, forces: &[DVec3]);
+    fn final_integrate(&mut self, system: &mut System, forces: &ForceOutput);
+    /// True for integrators that change the cell (barostats).
+    fn changes_cell(&self) -> bool {
+        false
+    }
     /// Energy that left the system into the thermostat so far; adding it to the total
     /// energy gives the quantity the integrator conserves (zero for NVE).
     fn reservoir_energy(&self, _system: &System) -> f64 {
@@ -110,12 +123,12 @@ impl Integrator for VelocityVerlet {
         ]
     }
 
-    fn initial_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
-        kick(system, forces, 0.5 * self.dt);
+    fn initial_integrate(&mut self, system: &mut System, forces: &ForceOutput) {
+        kick(system, &forces.forces, 0.5 * self.dt);
         drift(system, self.dt);
     }
 
-    fn final_integrate(&mut self, system: &mut System, forces: &[DVec3]) {
-        kick(system, forces, 0.5 * self.dt);
+    fn final_integrate(&mut self, system: &mut System, forces: &ForceOutput) {
+        kick(system, &forces.forces, 0.5 * self.dt);
     }
 }

@@ -6,8 +6,9 @@
 //! Layout: the magic `EQMDCKPT`, a format version (u32), little-endian fields, and an
 //! FNV-1a checksum of everything before it (the framing of `io::binary`). Version 2 adds,
 //! after version 1's fields, the potential energy and the settings the dynamics depend on,
-//! so that a restart under another deck is refused; version-1 files still read, without
-//! them. Files are written to a temporary name and renamed, so a checkpoint on disk is
+//! so that a restart under another deck is refused; version 3 adds the cell the neighbour
+//! list was built in (a barostat changes the cell between builds) and the deck stage the run
+//! was in. Older files still read, without them. Files are written to a temporary name and renamed, so a checkpoint on disk is
 //! always complete.
 
 use crate::io::binary::{write_atomically, FrameError, Reader, Writer};
@@ -17,7 +18,7 @@ use glam::DMat3;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"EQMDCKPT";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// A checkpoint that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,10 @@ fn encode(c: &Snapshot) -> Vec<u8> {
         w.string(key);
         w.string(value);
     }
+    for v in c.neighbor_cell.to_cols_array() {
+        w.f64(v);
+    }
+    w.u64(c.stage);
     w.seal()
 }
 
@@ -151,11 +156,21 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     } else {
         (f64::NAN, Vec::new())
     };
+    let cell = DMat3::from_cols_array(&cell);
+    let (neighbor_cell, stage) = if version >= 3 {
+        let mut m = [0.0; 9];
+        for c in &mut m {
+            *c = r.f64()?;
+        }
+        (DMat3::from_cols_array(&m), r.u64()?)
+    } else {
+        (cell, 0)
+    };
     Ok(Snapshot {
         step,
         time,
         units,
-        cell: DMat3::from_cols_array(&cell),
+        cell,
         pbc,
         species_names,
         species_masses,
@@ -163,6 +178,8 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
         positions,
         velocities,
         neighbor_reference,
+        neighbor_cell,
+        stage,
         integrator,
         potential_energy,
         settings,
@@ -192,6 +209,8 @@ mod tests {
             ],
             velocities: vec![DVec3::X, DVec3::Y, DVec3::Z],
             neighbor_reference: vec![DVec3::ZERO; 3],
+            neighbor_cell: DMat3::from_cols_array(&[4.1, 0.0, 0.0, 0.5, 4.0, 0.0, 0.1, 0.2, 5.0]),
+            stage: 2,
             integrator: vec![1, u64::MAX, 42],
             potential_energy: -12.5,
             settings: vec![
@@ -218,15 +237,16 @@ mod tests {
         assert!(decode(b"hello")
             .unwrap_err()
             .contains("not an eqmd checkpoint"));
-        let mut v3 = bytes[..bytes.len() - 8].to_vec();
-        v3[8] = 3;
-        let sum = fnv1a(&v3);
-        v3.extend_from_slice(&sum.to_le_bytes());
-        assert!(decode(&v3).unwrap_err().contains("version 3"));
+        let mut v4 = bytes[..bytes.len() - 8].to_vec();
+        v4[8] = 4;
+        let sum = fnv1a(&v4);
+        v4.extend_from_slice(&sum.to_le_bytes());
+        assert!(decode(&v4).unwrap_err().contains("version 4"));
     }
 
-    /// Version-1 files still read: version 2 only appends the energy and the settings, so
-    /// version 1's bytes are version 2's without them. The checksum is that of the file
+    /// Version-1 files still read: versions 2 and 3 only append the energy and the
+    /// settings, then the neighbour list's cell and the stage, so version 1's bytes are
+    /// version 3's without them. The checksum is that of the file
     /// eqmd has always written for this state (488 bytes), which proves the reconstruction.
     #[test]
     fn version_1_files_still_read() {
@@ -243,6 +263,10 @@ mod tests {
             tail.string(k);
             tail.string(v);
         }
+        for v in c.neighbor_cell.to_cols_array() {
+            tail.f64(v);
+        }
+        tail.u64(c.stage);
         let body_end = v2.len() - 8 - tail.0.len();
         assert_eq!(&v2[body_end..v2.len() - 8], &tail.0[..]);
         let mut v1 = v2[..body_end].to_vec();
@@ -254,10 +278,13 @@ mod tests {
         assert_eq!(fnv1a(&v1), 0xa2f9_670b_51f5_adcd);
         let old = decode(&v1).unwrap();
         assert!(old.potential_energy.is_nan() && old.settings.is_empty());
+        assert_eq!((old.neighbor_cell, old.stage), (old.cell, 0));
         assert_eq!(
             Snapshot {
                 potential_energy: c.potential_energy,
                 settings: c.settings.clone(),
+                neighbor_cell: c.neighbor_cell,
+                stage: c.stage,
                 ..old
             },
             c

@@ -1,5 +1,6 @@
-//! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout; with a
-//! potential that predicts a dipole, the CSV also has its components `mux,muy,muz`.
+//! Thermo output: a CSV with LAMMPS thermo names and a readable table on stdout; when the
+//! cell can change (a barostat, a relaxing cell) the CSV has the volume `vol`, and with a
+//! potential that predicts a dipole its components `mux,muy,muz`.
 
 use crate::state::Thermo;
 use std::fs::File;
@@ -10,6 +11,33 @@ use std::path::Path;
 pub const CSV_HEADER: &str = "step,time,pe,ke,etotal,temp,press";
 /// The dipole's columns, after the others when the potential predicts one.
 pub const DIPOLE_COLUMNS: &str = "mux,muy,muz";
+/// The volume's column, after `press` when the cell can change.
+pub const VOLUME_COLUMN: &str = "vol";
+
+/// The optional columns of a thermo CSV.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// The cell's volume (`vol`), for runs whose cell can change.
+    pub volume: bool,
+    /// The dipole moment (`mux,muy,muz`), for potentials that predict one.
+    pub dipole: bool,
+}
+
+impl Columns {
+    /// The CSV header line these columns give.
+    pub fn header(&self) -> String {
+        let mut h = CSV_HEADER.to_string();
+        if self.volume {
+            h += ",";
+            h += VOLUME_COLUMN;
+        }
+        if self.dipole {
+            h += ",";
+            h += DIPOLE_COLUMNS;
+        }
+        h
+    }
+}
 
 /// Writes thermo rows to a CSV file (flushed every row) and optionally to stdout.
 pub struct ThermoLog {
@@ -18,41 +46,42 @@ pub struct ThermoLog {
     rows: usize,
     /// Energies are divided by it: 1 for totals, the atom count for energies per atom.
     divisor: f64,
-    /// Whether rows carry the dipole's columns.
-    dipole: bool,
+    /// The optional columns rows carry.
+    columns: Columns,
 }
 
 impl ThermoLog {
-    /// Creates (truncates) the CSV at `path`, with the dipole's columns if `dipole`; `echo`
-    /// also prints a table on stdout.
-    pub fn create(path: &Path, echo: bool, dipole: bool) -> std::io::Result<ThermoLog> {
+    /// Creates (truncates) the CSV at `path` with the optional `columns`; `echo` also
+    /// prints a table on stdout.
+    pub fn create(path: &Path, echo: bool, columns: Columns) -> std::io::Result<ThermoLog> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
             }
         }
         let mut csv = BufWriter::new(File::create(path)?);
-        if dipole {
-            writeln!(csv, "{CSV_HEADER},{DIPOLE_COLUMNS}")?;
-        } else {
-            writeln!(csv, "{CSV_HEADER}")?;
-        }
+        writeln!(csv, "{}", columns.header())?;
         Ok(ThermoLog {
             csv,
             echo,
             rows: 0,
             divisor: 1.0,
-            dipole,
+            columns,
         })
     }
 
     /// Continues the CSV at `path` for a run restarted at step `upto`: rows written after
     /// it (by a run killed after its last checkpoint) are dropped, then rows are appended
-    /// (with the dipole's columns if `dipole`).
-    pub fn append(path: &Path, echo: bool, upto: u64, dipole: bool) -> std::io::Result<ThermoLog> {
+    /// (with the optional `columns`, which must be the file's).
+    pub fn append(
+        path: &Path,
+        echo: bool,
+        upto: u64,
+        columns: Columns,
+    ) -> std::io::Result<ThermoLog> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.trim().is_empty() {
-            return ThermoLog::create(path, echo, dipole);
+            return ThermoLog::create(path, echo, columns);
         }
         let kept: String = text
             .lines()
@@ -71,7 +100,7 @@ impl ThermoLog {
             std::fs::write(path, kept)?;
         }
         let header = text.lines().next().unwrap_or("");
-        if header.ends_with(DIPOLE_COLUMNS) != dipole {
+        if header.trim() != columns.header() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("its columns `{header}` are not this run's"),
@@ -83,7 +112,7 @@ impl ThermoLog {
             echo,
             rows: 0,
             divisor: 1.0,
-            dipole,
+            columns,
         })
     }
 
@@ -103,7 +132,10 @@ impl ThermoLog {
             "{},{:e},{:e},{:e},{:e},{:e},{:e}",
             t.step, t.time, pe, ke, etotal, t.temp, t.press
         )?;
-        if self.dipole {
+        if self.columns.volume {
+            write!(self.csv, ",{:e}", t.volume)?;
+        }
+        if self.columns.dipole {
             let m = t.dipole.unwrap_or(glam::DVec3::NAN);
             write!(self.csv, ",{:e},{:e},{:e}", m.x, m.y, m.z)?;
         }
@@ -126,9 +158,21 @@ impl ThermoLog {
     }
 }
 
-/// Reads a thermo CSV back into rows (for tests and analysis).
+/// Reads a thermo CSV back into rows (for tests and analysis), by its header's columns.
 pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Thermo>> {
     let text = std::fs::read_to_string(path)?;
+    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| h.trim() == name);
+    let base: Vec<usize> = CSV_HEADER
+        .split(',')
+        .map(|name| {
+            column(name).ok_or_else(|| {
+                anyhow::anyhow!("{}:1: no `{name}` column in the header", path.display())
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let vol = column(VOLUME_COLUMN);
+    let mu = column("mux");
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate().skip(1) {
         let v: Vec<f64> = line
@@ -136,23 +180,26 @@ pub fn read_csv(path: &Path) -> anyhow::Result<Vec<Thermo>> {
             .map(|x| x.trim().parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
-        if v.len() != 7 && v.len() != 10 {
+        if v.len() != header.len() {
             anyhow::bail!(
-                "{}:{}: expected 7 columns (10 with the dipole)",
+                "{}:{}: {} values under a header of {} columns",
                 path.display(),
-                n + 1
+                n + 1,
+                v.len(),
+                header.len()
             );
         }
         rows.push(Thermo {
-            step: v[0] as u64,
-            time: v[1],
-            pe: v[2],
-            ke: v[3],
-            etotal: v[4],
-            temp: v[5],
-            press: v[6],
-            conserved: v[4],
-            dipole: (v.len() == 10).then(|| glam::DVec3::new(v[7], v[8], v[9])),
+            step: v[base[0]] as u64,
+            time: v[base[1]],
+            pe: v[base[2]],
+            ke: v[base[3]],
+            etotal: v[base[4]],
+            temp: v[base[5]],
+            press: v[base[6]],
+            conserved: v[base[4]],
+            volume: vol.map_or(f64::NAN, |k| v[k]),
+            dipole: mu.map(|k| glam::DVec3::new(v[k], v[k + 1], v[k + 2])),
         });
     }
     Ok(rows)

@@ -184,7 +184,7 @@ pub fn minimize(
     };
     let evaluation = outcome.evaluation;
     let forces = objective.finish(&outcome.q, outcome.iterations)?;
-    log::info!(
+    log::debug!(
         "minimisation {} after {} iterations ({} force evaluations): energy {}, max force {:e}, max stress {:e}",
         if outcome.converged { "converged" } else { "did not converge" },
         outcome.iterations,

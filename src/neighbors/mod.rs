@@ -33,6 +33,11 @@ pub struct NeighborList {
     direct_end: Vec<usize>,
     entries: Vec<u32>,
     images: Vec<DVec3>,
+    /// The lattice translations of `images` in cell units (integer triples), so that the
+    /// Cartesian shifts can follow a cell that changes between builds.
+    image_cells: Vec<DVec3>,
+    /// The cell `images` were computed for.
+    images_cell: DMat3,
     image_bits: u32,
     reference_positions: Vec<DVec3>,
     reference_cell: DMat3,
@@ -58,6 +63,8 @@ impl NeighborList {
             direct_end: Vec::new(),
             entries: Vec::new(),
             images: vec![DVec3::ZERO],
+            image_cells: vec![DVec3::ZERO],
+            images_cell: DMat3::ZERO,
             image_bits: 0,
             reference_positions: Vec::new(),
             reference_cell: DMat3::ZERO,
@@ -95,31 +102,67 @@ impl NeighborList {
         self.entries.is_empty()
     }
 
-    /// True if some atom moved more than half the skin since the last build, or the cell
-    /// or atom count changed: the condition under which the list may miss a pair.
+    /// True if the list may miss a pair: the atom count changed, or some atom moved, beyond
+    /// the affine motion of a changing cell, farther than the skin allows. With the cell
+    /// deformed by F = h h_ref⁻¹ since the build, a pair left out (|r_ref| ≥ r_c + skin) is
+    /// now at least (1 − ‖F − I‖)(r_c + skin) − 2 max|x − F x_ref| apart; the list holds
+    /// while that is at least r_c (for a fixed cell: while no atom moved half the skin).
     pub fn needs_rebuild(&self, system: &System) -> bool {
-        if self.builds == 0
-            || self.reference_positions.len() != system.len()
-            || self.reference_cell != system.cell.matrix()
-        {
+        if self.builds == 0 || self.reference_positions.len() != system.len() {
             return true;
         }
-        let limit = 0.25 * self.skin * self.skin;
+        let now = system.cell.matrix();
+        if now == self.reference_cell {
+            let limit = 0.25 * self.skin * self.skin;
+            return self
+                .reference_positions
+                .par_iter()
+                .zip(system.positions.par_iter())
+                .with_min_len(4096)
+                .any(|(a, b)| (*b - *a).length_squared() > limit);
+        }
+        if system.cell.is_vacuum() || self.reference_cell.determinant() == 0.0 {
+            return true;
+        }
+        let f = now * self.reference_cell.inverse();
+        let d = f - DMat3::IDENTITY;
+        let strain =
+            (d.x_axis.length_squared() + d.y_axis.length_squared() + d.z_axis.length_squared())
+                .sqrt();
+        let range = self.cutoff + self.skin;
+        let slack = 0.5 * ((1.0 - strain) * range - self.cutoff);
+        if !slack.is_finite() || slack <= 0.0 {
+            return true;
+        }
+        let limit = slack * slack;
         self.reference_positions
             .par_iter()
             .zip(system.positions.par_iter())
             .with_min_len(4096)
-            .any(|(a, b)| (*b - *a).length_squared() > limit)
+            .any(|(a, b)| (*b - f * *a).length_squared() > limit)
     }
 
     /// Rebuilds the list if needed (wrapping positions into the cell first); returns whether
-    /// it did.
+    /// it did. A list kept across a change of the cell has its lattice translations moved
+    /// to the new cell.
     pub fn update(&mut self, system: &mut System) -> bool {
         if !self.needs_rebuild(system) {
+            self.follow_cell(system);
             return false;
         }
         self.rebuild(system);
         true
+    }
+
+    /// Recomputes the Cartesian lattice translations for the system's cell, if it changed.
+    fn follow_cell(&mut self, system: &System) {
+        let now = system.cell.matrix();
+        if now != self.images_cell {
+            for (shift, n) in self.images.iter_mut().zip(&self.image_cells) {
+                *shift = now * *n;
+            }
+            self.images_cell = now;
+        }
     }
 
     /// Wraps positions into the cell along periodic axes and builds the list from them.
@@ -143,6 +186,8 @@ impl NeighborList {
         self.cutoff = cutoff;
         self.skin = 0.0;
         self.images.clone_from(&parent.images);
+        self.image_cells.clone_from(&parent.image_cells);
+        self.images_cell = parent.images_cell;
         self.image_bits = parent.image_bits;
         self.reference_positions.clear();
         self.reference_cell = parent.reference_cell;
@@ -174,12 +219,29 @@ impl NeighborList {
         &self.reference_positions
     }
 
+    /// The cell the list was last built in (what `needs_rebuild` measures strain from).
+    pub fn reference_cell(&self) -> DMat3 {
+        self.reference_cell
+    }
+
     /// Rebuilds the list exactly as it was built from `reference` (positions of the same
-    /// atoms at the last build), for a restart that must continue bit for bit.
-    pub fn rebuild_from_reference(&mut self, system: &System, reference: &[DVec3]) {
+    /// atoms at the last build) in the cell `reference_cell`, then moves its translations to
+    /// the system's cell: for a restart that must continue bit for bit.
+    pub fn rebuild_from_reference(
+        &mut self,
+        system: &System,
+        reference: &[DVec3],
+        reference_cell: DMat3,
+    ) {
         let mut then = system.clone();
         then.positions = reference.to_vec();
+        if reference_cell != system.cell.matrix() {
+            if let Ok(cell) = crate::cell::Cell::from_matrix(reference_cell, system.cell.pbc()) {
+                then.cell = cell;
+            }
+        }
         self.build(&then);
+        self.follow_cell(system);
     }
 
     /// Neighbours of atom `i` in the same image (no lattice translation): plain indices.
@@ -351,7 +413,14 @@ impl NeighborList {
                 at += total;
             }
         });
+        let inverse = system.cell.matrix().inverse();
+        self.image_cells = if system.cell.is_vacuum() {
+            vec![DVec3::ZERO; images.len()]
+        } else {
+            images.iter().map(|t| (inverse * *t).round()).collect()
+        };
         self.images = images;
+        self.images_cell = system.cell.matrix();
         self.image_bits = image_bits;
         self.reference_positions.clear();
         self.reference_positions

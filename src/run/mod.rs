@@ -2,11 +2,13 @@
 //! SIGINT and SIGTERM finish the current step, flush every file, write a checkpoint and
 //! stop with an error; a blow-up keeps the last good frame and a checkpoint.
 
+mod minimize;
 mod outputs;
 
 pub use outputs::{current_frame, output_path, Outputs};
 
-use crate::deck::{self, LoadedDeck};
+use crate::deck::{self, LoadedDeck, Stage, StageKind};
+use crate::integrate::VelocityVerlet;
 use crate::io::checkpoint;
 use crate::simulation::Simulation;
 use anyhow::Context;
@@ -43,21 +45,76 @@ pub struct RunSummary {
     pub neighbor_builds: usize,
 }
 
-/// Builds the simulation a deck describes.
+/// Builds the simulation a deck describes, under the integrator of its first dynamics
+/// stage (velocity Verlet for a deck that only minimises).
 pub fn prepare(deck: &LoadedDeck) -> anyhow::Result<Simulation> {
+    let (mut sim, stages) = prepare_stages(deck)?;
+    if let Some(integrator) = stages.into_iter().find_map(|s| match s.kind {
+        StageKind::Dynamics { integrator, .. } => Some(integrator),
+        StageKind::Minimize(_) => None,
+    }) {
+        sim.set_integrator(integrator);
+    }
+    Ok(sim)
+}
+
+/// Builds the simulation and the stages a deck describes. The simulation holds a
+/// placeholder integrator until a dynamics stage gives it its own.
+pub fn prepare_stages(deck: &LoadedDeck) -> anyhow::Result<(Simulation, Vec<Stage>)> {
     let system = deck::build_system(deck)?;
     let potential = deck::build_potential(deck, &system)?;
-    let integrator = deck::build_integrator(deck)?;
+    let stages = deck::build_stages(deck)?;
     let skin = deck::neighbor_skin(deck)?;
     check_neighbor_demand(deck, &system, potential.as_ref(), skin)?;
+    let cell_free = stages.iter().any(Stage::changes_cell);
+    if cell_free {
+        crate::integrate::check_periodic(&system).map_err(|m| {
+            let key = if deck.deck.stages.is_empty() {
+                if deck.deck.barostat.is_some() {
+                    "barostat"
+                } else {
+                    "minimize.cell"
+                }
+            } else {
+                "stage"
+            };
+            deck.error(key, m)
+        })?;
+    }
     log::info!(
-        "{} atoms, {} species; potential: {}; integrator: {}",
+        "{} atoms, {} species; potential: {}; {}",
         system.len(),
         system.species_names.len(),
         potential.name(),
-        integrator.name()
+        describe(&stages)
     );
-    Ok(Simulation::new(system, potential, integrator, skin))
+    let dt = stages
+        .iter()
+        .find_map(|s| match &s.kind {
+            StageKind::Dynamics { integrator, .. } => Some(integrator.timestep()),
+            StageKind::Minimize(_) => None,
+        })
+        .unwrap_or(1.0);
+    let mut sim = Simulation::new(system, potential, Box::new(VelocityVerlet::new(dt)), skin);
+    sim.set_cell_free(cell_free);
+    Ok((sim, stages))
+}
+
+/// The stages for the log: their names, and each dynamics stage's integrator.
+fn describe(stages: &[Stage]) -> String {
+    let parts: Vec<String> = stages
+        .iter()
+        .map(|s| match &s.kind {
+            StageKind::Minimize(m) => format!(
+                "{}: minimise ({:?}, cell {:?})",
+                s.name, m.algorithm, m.cell
+            ),
+            StageKind::Dynamics { integrator, end } => {
+                format!("{}: {} to step {end}", s.name, integrator.name())
+            }
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// Refuses, before anything is allocated, a neighbour list that cannot be encoded or would
@@ -108,17 +165,26 @@ fn check_neighbor_demand(
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-/// Runs the deck at `path` to the step the deck names (from a checkpoint if asked).
+/// Runs the deck at `path`, stage by stage, to the step the deck names (from a checkpoint
+/// if asked).
 pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary> {
     let deck = LoadedDeck::<crate::deck::Deck>::load(path, &options.overrides)?;
-    let mut sim = prepare(&deck)?;
+    let (mut sim, stages) = prepare_stages(&deck)?;
     sim.set_force_limit(deck::force_limit(&deck)?);
     sim.set_max_displacement(deck::max_displacement(&deck)?);
-    let settings = dynamics_settings(&sim);
+    let multi = !deck.deck.stages.is_empty();
+    let settings: Vec<Vec<(String, String)>> = stages
+        .iter()
+        .enumerate()
+        .map(|(k, st)| stage_settings(&sim, st, multi.then_some(k)))
+        .collect();
+    let cell_changes = stages.iter().any(Stage::changes_cell);
+    let mut stages: Vec<Option<Stage>> = stages.into_iter().map(Some).collect();
+    let mut first_stage = 0;
     if let Some(file) = &options.restart {
-        restore(&deck, &mut sim, file, &settings)?;
+        first_stage = restore(&deck, &mut sim, file, &mut stages, &settings)?;
     }
-    let deck_name = path.display();
+    let deck_name = path.display().to_string();
     sim.check_forces().with_context(|| {
         format!("{deck_name}: the initial configuration already fails (overlapping atoms?)")
     })?;
@@ -131,46 +197,50 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
         options.echo,
         options.restart.as_deref(),
         &sim,
-        settings,
+        settings[first_stage].clone(),
+        cell_changes,
     )?;
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&interrupted))
             .context("cannot install the signal handlers")?;
     }
-
-    let steps = deck.deck.integrator.steps;
     let first_step = sim.current_step();
-    let bar = progress_bar(options.progress, steps, first_step);
     let start = Instant::now();
     if !restart {
-        outputs.observe(&sim, true, sim.current_step() >= steps)?;
+        outputs.observe(&sim, true, false)?;
     }
-    while sim.current_step() < steps {
-        if let Err(e) = sim.step() {
-            bar.abandon();
-            let file = outputs.save_state(&sim)?;
-            anyhow::bail!(
-                "{deck_name}: {e}: checkpoint of it written to {}",
-                file.display()
-            );
-        }
-        outputs.observe(&sim, false, sim.current_step() == steps)?;
-        bar.inc(1);
-        if interrupted.load(Ordering::Relaxed) {
-            bar.abandon();
-            // only the checkpoint: a frame off the trajectories' cadence would make a
-            // restarted run's files differ from an uninterrupted run's
-            let file = outputs.save_checkpoint(&sim)?;
-            anyhow::bail!(
-                "{deck_name}: interrupted at step {}: files flushed, checkpoint written to {} \
-                 (continue with --restart)",
-                sim.current_step(),
-                file.display()
-            );
+    let ctx = Dynamics {
+        deck_name: &deck_name,
+        progress: options.progress,
+        interrupted: &interrupted,
+    };
+    for k in first_stage..stages.len() {
+        let Some(stage) = stages[k].take() else {
+            continue;
+        };
+        outputs.set_stage(k as u64, settings[k].clone());
+        match stage.kind {
+            StageKind::Minimize(m) => {
+                log::info!("{}: minimisation", stage.name);
+                minimize::run(&mut sim, &m, &interrupted)
+                    .with_context(|| format!("{deck_name}: {}", stage.name))?;
+                outputs.write_now(&sim)?;
+                let next = settings.get(k + 1).unwrap_or(&settings[k]).clone();
+                outputs.set_stage(k as u64 + 1, next);
+                outputs.save_checkpoint(&sim)?;
+            }
+            StageKind::Dynamics { integrator, end } => {
+                if !(restart && k == first_stage) {
+                    sim.set_integrator(integrator);
+                }
+                if sim.current_step() < end {
+                    log::info!("{}: {} to step {end}", stage.name, sim.integrator().name());
+                }
+                run_dynamics(&mut sim, &mut outputs, end, &ctx)?;
+            }
         }
     }
-    bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let atoms = sim.system().len();
     let done = sim.current_step() - first_step;
@@ -193,44 +263,128 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     })
 }
 
-/// Puts `sim` in the state of the checkpoint `file`, refusing one written under other
-/// settings, of another system or potential, or already at the deck's last step.
+/// What a stretch of dynamics reports to.
+struct Dynamics<'a> {
+    deck_name: &'a str,
+    progress: bool,
+    interrupted: &'a AtomicBool,
+}
+
+/// Runs the simulation's integrator up to step `end`, writing what is due; a blow-up or a
+/// signal stops with an error after saving what can be saved.
+fn run_dynamics(
+    sim: &mut Simulation,
+    outputs: &mut Outputs,
+    end: u64,
+    ctx: &Dynamics,
+) -> anyhow::Result<()> {
+    let deck_name = ctx.deck_name;
+    let bar = progress_bar(ctx.progress, end, sim.current_step());
+    while sim.current_step() < end {
+        if let Err(e) = sim.step() {
+            bar.abandon();
+            let file = outputs.save_state(sim)?;
+            anyhow::bail!(
+                "{deck_name}: {e}: checkpoint of it written to {}",
+                file.display()
+            );
+        }
+        outputs.observe(sim, false, sim.current_step() == end)?;
+        bar.inc(1);
+        if ctx.interrupted.load(Ordering::Relaxed) {
+            bar.abandon();
+            // only the checkpoint: a frame off the trajectories' cadence would make a
+            // restarted run's files differ from an uninterrupted run's
+            let file = outputs.save_checkpoint(sim)?;
+            anyhow::bail!(
+                "{deck_name}: interrupted at step {}: files flushed, checkpoint written to {} \
+                 (continue with --restart)",
+                sim.current_step(),
+                file.display()
+            );
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The last step of the deck's dynamics.
+fn last_step(stages: &[Option<Stage>]) -> u64 {
+    stages
+        .iter()
+        .flatten()
+        .filter_map(|s| match &s.kind {
+            StageKind::Dynamics { end, .. } => Some(*end),
+            StageKind::Minimize(_) => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Puts `sim` in the state of the checkpoint `file`, under the integrator of the stage it
+/// was written in, refusing one written under other settings, of another system or
+/// potential, or at the end of the deck's last stage. Returns the stage to continue in.
 fn restore(
     deck: &LoadedDeck,
     sim: &mut Simulation,
     file: &Path,
-    settings: &[(String, String)],
-) -> anyhow::Result<()> {
+    stages: &mut [Option<Stage>],
+    settings: &[Vec<(String, String)>],
+) -> anyhow::Result<usize> {
     let c = checkpoint::read(file)?;
     let refuse = |e: String| anyhow::anyhow!("cannot restart from {}: {e}", file.display());
-    compare_settings(&c.settings, settings).map_err(refuse)?;
-    sim.restore(&c).map_err(refuse)?;
-    let steps = deck.deck.integrator.steps;
-    if c.step >= steps {
+    let k = c.stage as usize;
+    let last = stages.len() - 1;
+    let done_with = |s: &Option<Stage>| match s {
+        Some(Stage {
+            kind: StageKind::Dynamics { end, .. },
+            ..
+        }) => c.step >= *end,
+        _ => false,
+    };
+    if k > last || (k == last && done_with(&stages[k])) {
+        let steps = last_step(stages);
+        let key = if deck.deck.stages.is_empty() {
+            "integrator.steps"
+        } else {
+            "stage"
+        };
         let e = deck.error(
-            "integrator.steps",
+            key,
             format!(
-                "is {steps}: cannot restart from {}, which is already at step {}; nothing \
-                 to run (raise integrator.steps to continue)",
+                "is {steps}: cannot restart from {}, which is already at step {} at the end \
+                 of the deck; nothing to run (raise {key} to continue)",
                 file.display(),
                 c.step
             ),
         );
         return Err(e.into());
     }
+    compare_settings(&c.settings, &settings[k]).map_err(refuse)?;
+    if let Some(Stage {
+        kind: StageKind::Dynamics { integrator, .. },
+        ..
+    }) = &mut stages[k]
+    {
+        let placeholder = Box::new(VelocityVerlet::new(integrator.timestep()));
+        sim.set_integrator(std::mem::replace(integrator, placeholder));
+    }
+    sim.restore(&c).map_err(refuse)?;
     log::info!(
-        "restarting from {} at step {}",
+        "restarting from {} at step {} (stage {})",
         file.display(),
-        sim.current_step()
+        sim.current_step(),
+        k + 1
     );
-    Ok(())
+    Ok(k)
 }
 
-/// What the dynamics depend on besides the system and the potential, keyed as the deck
-/// names them: the units, the neighbour skin (it sets when the list is rebuilt, and so the
-/// summation order) and the integrator's settings (timestep, thermostat and its
-/// parameters). The run length and the limits of a blown-up run are not in it.
-fn dynamics_settings(sim: &Simulation) -> Vec<(String, String)> {
+/// What a stage's dynamics depend on besides the system and the potential, keyed as the
+/// deck names them: the units, the neighbour skin (it sets when the list is rebuilt, and so
+/// the summation order), the integrator's settings (timestep, thermostat, barostat and
+/// their parameters) and, in a multi-stage deck, the stage. The run length and the limits
+/// of a blown-up run are not in it.
+fn stage_settings(sim: &Simulation, stage: &Stage, index: Option<usize>) -> Vec<(String, String)> {
     let mut out = vec![
         ("units".to_string(), sim.system().units.name().to_string()),
         (
@@ -238,13 +392,23 @@ fn dynamics_settings(sim: &Simulation) -> Vec<(String, String)> {
             sim.neighbors().skin().to_string(),
         ),
     ];
-    for (name, value) in sim.integrator().settings() {
-        let key = match name {
-            "timestep" => "integrator.timestep".to_string(),
-            "thermostat" => "thermostat.type".to_string(),
-            other => format!("thermostat.{other}"),
-        };
-        out.push((key, value));
+    if let Some(k) = index {
+        out.push(("stage".to_string(), k.to_string()));
+    }
+    match &stage.kind {
+        StageKind::Minimize(_) => out.push(("stage.kind".to_string(), "minimize".to_string())),
+        StageKind::Dynamics { integrator, .. } => {
+            for (name, value) in integrator.settings() {
+                let key = match name {
+                    "timestep" => "integrator.timestep".to_string(),
+                    "thermostat" => "thermostat.type".to_string(),
+                    "barostat" => "barostat.type".to_string(),
+                    other if other.contains('.') => other.to_string(),
+                    other => format!("thermostat.{other}"),
+                };
+                out.push((key, value));
+            }
+        }
     }
     out
 }

@@ -6,7 +6,7 @@ use crate::io::checkpoint;
 use crate::io::extxyz::{self, ExtxyzWriter, Frame};
 use crate::io::guard::{check_outputs, NamedPath};
 use crate::io::h5md::{H5mdFields, H5mdWriter};
-use crate::io::thermo::ThermoLog;
+use crate::io::thermo::{Columns, ThermoLog};
 use crate::simulation::Simulation;
 use crate::state::Snapshot;
 use anyhow::Context;
@@ -33,6 +33,10 @@ pub fn current_frame(sim: &Simulation) -> Frame {
         .collect();
     frame.set_vector_array("momenta", &momenta);
     frame.set_forces(&sim.forces().forces);
+    if s.cell.pbc() == [true; 3] {
+        // ASE's stress: (1/V) ∂E/∂ε = −W/V, the potential's part, in energy per volume
+        frame.set_stress(sim.forces().virial * (-1.0 / s.cell.volume()));
+    }
     let info = &mut frame.info;
     info.insert(
         "energy".into(),
@@ -137,8 +141,11 @@ pub struct Outputs {
     h5md: Option<(H5mdWriter, u64, PathBuf)>,
     checkpoint_file: PathBuf,
     checkpoint_every: u64,
-    /// The deck's dynamics settings, recorded in every checkpoint.
+    /// The dynamics settings of the stage under way, recorded in every checkpoint.
     settings: Vec<(String, String)>,
+    /// The stage checkpoints record (the one under way, or the next after a finished
+    /// minimisation).
+    stage: u64,
     /// Wall time spent writing, to report what output costs.
     pub seconds: f64,
 }
@@ -159,7 +166,8 @@ pub fn output_path(deck: &LoadedDeck, output_dir: Option<&Path>, file: &str) -> 
 impl Outputs {
     /// Opens the outputs the deck asks for, after checking that none of them is an input,
     /// another output or a special file; `restart` (the checkpoint read) continues
-    /// existing files. Checkpoints record `settings` (the deck's dynamics settings).
+    /// existing files. Checkpoints record `settings` (the deck's dynamics settings); the
+    /// thermo log has a volume column if `cell_changes`.
     pub fn open(
         deck: &LoadedDeck,
         output_dir: Option<&Path>,
@@ -167,6 +175,7 @@ impl Outputs {
         restart: Option<&Path>,
         sim: &Simulation,
         settings: Vec<(String, String)>,
+        cell_changes: bool,
     ) -> anyhow::Result<Outputs> {
         let d = &deck.deck;
         let append = restart.is_some();
@@ -240,11 +249,14 @@ impl Outputs {
         };
         // the thermo log last: a trajectory that cannot be continued leaves it untouched
         let thermo_file = path_of("thermo.file");
-        let dipole = sim.forces().dipole.is_some();
+        let columns = Columns {
+            volume: cell_changes,
+            dipole: sim.forces().dipole.is_some(),
+        };
         let thermo = if append {
-            ThermoLog::append(&thermo_file, echo, sim.current_step(), dipole)
+            ThermoLog::append(&thermo_file, echo, sim.current_step(), columns)
         } else {
-            ThermoLog::create(&thermo_file, echo, dipole)
+            ThermoLog::create(&thermo_file, echo, columns)
         }
         .with_context(|| format!("cannot write thermo file {}", thermo_file.display()))?;
         let units = sim.system().units;
@@ -262,8 +274,37 @@ impl Outputs {
             checkpoint_file: path_of("checkpoint.file"),
             checkpoint_every: d.checkpoint.every,
             settings,
+            stage: 0,
             seconds: 0.0,
         })
+    }
+
+    /// The stage, and its settings, that checkpoints record from now on.
+    pub fn set_stage(&mut self, stage: u64, settings: Vec<(String, String)>) {
+        self.stage = stage;
+        self.settings = settings;
+    }
+
+    /// Writes a thermo row and a frame to every trajectory now, whatever the cadence: the
+    /// structure a minimisation leaves.
+    pub fn write_now(&mut self, sim: &Simulation) -> anyhow::Result<()> {
+        self.thermo.write(&sim.thermo())?;
+        if let Some((w, _, file)) = &mut self.trajectory {
+            w.write(&current_frame(sim))
+                .with_context(|| format!("cannot write trajectory {}", file.display()))?;
+        }
+        if let Some((w, _, _)) = &mut self.h5md {
+            let thermo = sim.thermo();
+            let s = sim.system();
+            w.write(
+                sim.current_step(),
+                sim.time(),
+                s,
+                &sim.forces().forces,
+                &thermo,
+            )?;
+        }
+        Ok(())
     }
 
     /// Writes whatever is due at the current step (`last` forces thermo and checkpoint).
@@ -329,6 +370,7 @@ impl Outputs {
     pub fn save_checkpoint(&self, sim: &Simulation) -> anyhow::Result<PathBuf> {
         let c = Snapshot {
             settings: self.settings.clone(),
+            stage: self.stage,
             ..sim.snapshot()
         };
         checkpoint::write(&c, &self.checkpoint_file).with_context(|| {

@@ -1,16 +1,21 @@
 //! From a checked deck to the objects a run needs, one builder per deck section: the
 //! system ([`system`], refusing overlapping atoms through [`overlap`]), the potential
-//! ([`potential`]), the integrator with its thermostat, the neighbour skin and the force
-//! and displacement limits ([`integrator`]). Every value that can be wrong is checked here
+//! ([`potential`]), the integrator with its thermostat and barostat, the neighbour skin and
+//! the force and displacement limits ([`integrator`]), and the stages a deck runs in order
+//! ([`stages`]). Every value that can be wrong is checked here
 //! with the key it came from.
 
 mod integrator;
 mod overlap;
 mod potential;
+mod stages;
 mod system;
 
-pub use integrator::{build_integrator, force_limit, max_displacement, neighbor_skin};
+pub use integrator::{
+    build_dynamics, build_integrator, force_limit, max_displacement, neighbor_skin, DynamicsSpec,
+};
 pub use potential::build_potential;
+pub use stages::{build_stages, MinimizeStage, Stage, StageKind};
 pub use system::build_system;
 
 use super::quantity::{Dimension, Quantity};

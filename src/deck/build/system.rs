@@ -169,7 +169,23 @@ fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, 
     for (b, r) in sites {
         system.add_atom(kinds[b], r);
     }
+    if let Some(d) = &l.displace {
+        let d =
+            super::non_negative_quantity(deck, "system.lattice.displace", d, Dimension::Length)?;
+        displace(&mut system, d, deck.deck.system.seed);
+    }
     Ok(system)
+}
+
+/// Moves every atom by a uniform random vector in [−d, d]³, then wraps it into the cell.
+fn displace(system: &mut System, d: f64, seed: u64) {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xd15_b1ace);
+    for r in &mut system.positions {
+        let mut u = || d * (2.0 * rng.random::<f64>() - 1.0);
+        *r += glam::DVec3::new(u(), u(), u());
+    }
+    system.wrap_positions();
 }
 
 /// The species of every basis site of the lattice.
