@@ -342,6 +342,18 @@ fn restore(
         }) => c.step >= *end,
         _ => false,
     };
+    if k <= last {
+        compare_settings(&c.settings, &settings[k]).map_err(refuse)?;
+        if let Some(Stage {
+            kind: StageKind::Dynamics { integrator, .. },
+            ..
+        }) = &mut stages[k]
+        {
+            let placeholder = Box::new(VelocityVerlet::new(integrator.timestep()));
+            sim.set_integrator(std::mem::replace(integrator, placeholder));
+        }
+        sim.restore(&c).map_err(refuse)?;
+    }
     if k > last || (k == last && done_with(&stages[k])) {
         let steps = last_step(stages);
         let key = if deck.deck.stages.is_empty() {
@@ -360,16 +372,6 @@ fn restore(
         );
         return Err(e.into());
     }
-    compare_settings(&c.settings, &settings[k]).map_err(refuse)?;
-    if let Some(Stage {
-        kind: StageKind::Dynamics { integrator, .. },
-        ..
-    }) = &mut stages[k]
-    {
-        let placeholder = Box::new(VelocityVerlet::new(integrator.timestep()));
-        sim.set_integrator(std::mem::replace(integrator, placeholder));
-    }
-    sim.restore(&c).map_err(refuse)?;
     log::info!(
         "restarting from {} at step {} (stage {})",
         file.display(),
