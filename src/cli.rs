@@ -55,11 +55,13 @@ pub enum Command {
     /// Every numeric column of a run's `thermo.file` (pe, ke, etotal, temp, press, vol,
     /// ...) gets a panel of its own, against time (or step).
     Plot(crate::analysis::args::PlotArgs),
-    /// Run the molecular-dynamics simulation an input deck (TOML) describes.
+    /// Run the simulation an input deck (TOML) describes: dynamics (NVE, NVT, NPT), a
+    /// minimisation (`[minimize]`, the cell free or not), or `[[stage]]` blocks of both run
+    /// in order on one step clock.
     ///
     /// Writes, under --output-dir or else beside the deck: the thermo CSV
-    /// (step,time,pe,ke,etotal,temp,press, energies per atom in lj units and totals in
-    /// metal units unless `thermo.norm` says; `thermo.file`, default `<deck>.thermo.csv`),
+    /// (step,time,pe,ke,etotal,temp,press, and vol when the cell can change; energies per
+    /// atom in lj units and totals in metal units unless `thermo.norm` says; `thermo.file`, default `<deck>.thermo.csv`),
     /// the checkpoint (`checkpoint.file`, default `<deck>.checkpoint`, at the end, every
     /// `checkpoint.every` steps and on a stop) and, if the deck asks, an extended-XYZ
     /// trajectory (`trajectory.file`) and an H5MD one (`h5md.file`). No output may be the
@@ -69,7 +71,8 @@ pub enum Command {
     Run {
         /// The input deck.
         deck: PathBuf,
-        /// Override a deck value, e.g. `--set integrator.steps=20000` (repeatable).
+        /// Override a deck value, e.g. `--set integrator.steps=20000` or, in a stage,
+        /// `--set stage[1].steps=5000` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
         /// Folder for relative output paths (default: the deck's folder).
@@ -79,10 +82,11 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// Continue from a checkpoint written by an earlier run of this deck, bit for bit,
-        /// up to the deck's `integrator.steps`; thermo and trajectory files are continued
-        /// as an uninterrupted run would have written them. A checkpoint of another system,
-        /// potential, timestep, thermostat or skin, or one already at `integrator.steps`,
-        /// is refused, naming what differs.
+        /// in the stage it was written in, up to the deck's `integrator.steps` (or its last
+        /// stage's end); thermo and trajectory files are continued as an uninterrupted run
+        /// would have written them. A checkpoint of another system, potential, timestep,
+        /// thermostat, barostat or skin, or one already at the end, is refused, naming what
+        /// differs.
         #[arg(long, value_name = "FILE")]
         restart: Option<PathBuf>,
     },

@@ -271,7 +271,7 @@ pub struct MinimizeSection {
     pub max_iterations: Option<usize>,
     /// Largest move of an atom in one iteration (default 0.1 Å or 0.1 σ).
     pub max_step: Option<Quantity>,
-    /// Iterations between log lines (default 10).
+    /// Iterations between log lines (default 1: a line per iteration).
     pub every: Option<usize>,
 }
 

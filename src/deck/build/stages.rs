@@ -228,7 +228,7 @@ fn minimize_stage(
     };
     let max_iterations = m.max_iterations.unwrap_or(10_000);
     positive(deck, &key("max_iterations"), max_iterations as f64)?;
-    let every = m.every.unwrap_or(10);
+    let every = m.every.unwrap_or(1);
     positive(deck, &key("every"), every as f64)?;
     Ok(MinimizeStage {
         algorithm: m.algorithm,
