@@ -9,6 +9,7 @@
 //! makes it robust for potentials that are not smooth everywhere (learned ones).
 
 use super::barostat::dilate;
+use super::rng::{rng_from_state, rng_state, RNG_WORDS};
 use super::Integrator;
 use crate::potential::ForceOutput;
 use crate::system::System;
@@ -131,39 +132,23 @@ impl Integrator for CRescale {
     /// The thermostat's words, then the generator (seed, stream, position) and the work.
     fn state(&self) -> Vec<u64> {
         let mut words = self.inner.state();
-        let seed = self.rng.get_seed();
-        words.extend(
-            seed.chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
-        );
-        let pos = self.rng.get_word_pos();
-        words.extend([
-            self.rng.get_stream(),
-            pos as u64,
-            (pos >> 64) as u64,
-            self.work.to_bits(),
-        ]);
+        words.extend(rng_state(&self.rng));
+        words.push(self.work.to_bits());
         words
     }
 
     fn restore(&mut self, state: &[u64]) -> Result<(), String> {
-        if state.len() < 8 {
+        let own = RNG_WORDS + 1;
+        if state.len() < own {
             return Err(format!(
-                "a C-rescale state has at least 8 words, got {}",
+                "a C-rescale state has at least {own} words, got {}",
                 state.len()
             ));
         }
-        let (inner, own) = state.split_at(state.len() - 8);
+        let (inner, mine) = state.split_at(state.len() - own);
         self.inner.restore(inner)?;
-        let mut seed = [0u8; 32];
-        for (chunk, w) in seed.chunks_exact_mut(8).zip(&own[..4]) {
-            chunk.copy_from_slice(&w.to_le_bytes());
-        }
-        self.rng = ChaCha8Rng::from_seed(seed);
-        self.rng.set_stream(own[4]);
-        self.rng
-            .set_word_pos(u128::from(own[5]) | (u128::from(own[6]) << 64));
-        self.work = f64::from_bits(own[7]);
+        self.rng = rng_from_state(mine[..RNG_WORDS].try_into().expect("7 words"));
+        self.work = f64::from_bits(mine[RNG_WORDS]);
         Ok(())
     }
 }

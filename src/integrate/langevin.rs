@@ -1,6 +1,7 @@
 //! Langevin dynamics with the BAOAB splitting (Leimkuhler & Matthews): kick, half drift,
 //! exact Ornstein–Uhlenbeck velocity update, half drift, kick. Seeded and reproducible.
 
+use super::rng::{rng_from_state, rng_state, RNG_WORDS};
 use super::{drift, kick, Integrator};
 use crate::potential::ForceOutput;
 use crate::system::System;
@@ -101,33 +102,16 @@ impl Integrator for Langevin {
 
     /// Seed (4 words), stream, word position (2 words) and the heat exchanged.
     fn state(&self) -> Vec<u64> {
-        let seed = self.rng.get_seed();
-        let mut words: Vec<u64> = seed
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
-        let pos = self.rng.get_word_pos();
-        words.extend([
-            self.rng.get_stream(),
-            pos as u64,
-            (pos >> 64) as u64,
-            self.heat.to_bits(),
-        ]);
+        let mut words = rng_state(&self.rng).to_vec();
+        words.push(self.heat.to_bits());
         words
     }
 
     fn restore(&mut self, state: &[u64]) -> Result<(), String> {
-        let [s0, s1, s2, s3, stream, lo, hi, heat] = state else {
+        let Some((heat, rng)) = state.split_last().filter(|_| state.len() == RNG_WORDS + 1) else {
             return Err(format!("a Langevin state has 8 words, got {}", state.len()));
         };
-        let mut seed = [0u8; 32];
-        for (chunk, w) in seed.chunks_exact_mut(8).zip([s0, s1, s2, s3]) {
-            chunk.copy_from_slice(&w.to_le_bytes());
-        }
-        self.rng = ChaCha8Rng::from_seed(seed);
-        self.rng.set_stream(*stream);
-        self.rng
-            .set_word_pos(u128::from(*lo) | (u128::from(*hi) << 64));
+        self.rng = rng_from_state(rng.try_into().expect("7 words"));
         self.heat = f64::from_bits(*heat);
         Ok(())
     }

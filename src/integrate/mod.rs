@@ -10,6 +10,7 @@ mod chain;
 mod langevin;
 mod mtk;
 mod nose_hoover;
+mod rng;
 mod velocities;
 
 pub use barostat::{check_periodic, Coupling};
