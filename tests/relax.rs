@@ -112,6 +112,7 @@ fn relaxed_copper_matches_lammps_run_here() {
     let dir = tempfile::tempdir().unwrap();
     let input = root().join("benches/lammps/in.eam.relax");
     let pot = root().join("potentials/Cu_u3.eam");
+    // LAMMPS prints its RESULT line on the screen (stdout); no log file is wanted
     let out = std::process::Command::new("lmp")
         .current_dir(dir.path())
         .args([
@@ -122,30 +123,10 @@ fn relaxed_copper_matches_lammps_run_here() {
             pot.to_str().unwrap(),
             "-log",
             "none",
-            "-screen",
-            "none",
         ])
         .output()
         .unwrap();
-    // with -screen none the print goes to the log; run again to stdout if needed
-    let text = if String::from_utf8_lossy(&out.stdout).contains("RESULT") {
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    } else {
-        let out = std::process::Command::new("lmp")
-            .current_dir(dir.path())
-            .args([
-                "-in",
-                input.to_str().unwrap(),
-                "-var",
-                "pot",
-                pot.to_str().unwrap(),
-                "-log",
-                "none",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = text
         .lines()
         .find(|l| l.starts_with("RESULT"))
