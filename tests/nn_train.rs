@@ -5,74 +5,11 @@
 mod common;
 
 use common::eqmd;
+use common::train::{csv_without_times, data, deck, run};
 use eqmd::potential::equivariant::file;
 use eqmd::train::state::model_path;
 use eqmd::train::trainer::Training;
-use std::path::{Path, PathBuf};
-
-fn data() -> String {
-    format!(
-        "{}/inputs/data/rmd17-ethanol.xyz",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-/// A small training deck in `dir` (12 frames to train, 4 to validate, a tiny model).
-fn deck(dir: &Path, extra: &str) -> PathBuf {
-    let text = format!(
-        r#"version = 1
-[data]
-file = "{}"
-train = 12
-validation = 4
-seed = 3
-
-[model]
-lmax = 1
-channels = 4
-layers = 2
-cutoff = 4.0
-radial_basis = 6
-radial_hidden = [8]
-seed = 2
-
-[optimizer]
-kind = "amsgrad"
-learning_rate = 0.01
-batch = 4
-epochs = 4
-ema = 0.9
-seed = 5
-
-[output]
-model = "model.h5"
-{extra}"#,
-        data()
-    );
-    let path = dir.join("train.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn run(deck: &Path, overrides: &[&str], resume: bool) -> eqmd::train::trainer::Outcome {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    Training::load(deck, &o)
-        .unwrap()
-        .run(resume, false)
-        .unwrap()
-}
-
-fn csv_without_times(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut f: Vec<&str> = l.split(',').collect();
-            f.remove(2); // seconds
-            f.join(",")
-        })
-        .collect()
-}
+use std::path::Path;
 
 #[test]
 fn training_lowers_the_loss_and_writes_its_outputs() {

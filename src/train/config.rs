@@ -21,6 +21,8 @@ pub struct TrainDeck {
     pub optimizer: OptimizerSection,
     #[serde(default)]
     pub schedule: ScheduleSection,
+    /// MACE's stage two, if the deck has one.
+    pub stage_two: Option<StageTwoSection>,
     pub output: OutputSection,
 }
 
@@ -215,6 +217,11 @@ pub struct OptimizerSection {
     /// Stop when the validation loss has not improved for this many epochs (0: never).
     #[serde(default)]
     pub early_stopping: usize,
+    /// L2 weight decay λ (λθ added to the gradient, as torch's Adam does) on the maps that
+    /// mix channels after the convolution and in the product basis, as MACE decays them;
+    /// never on the embedding, the radial MLP or the readouts (0: none).
+    #[serde(default)]
+    pub weight_decay: f64,
     /// Seed of the frame order.
     #[serde(default)]
     pub seed: u64,
@@ -231,6 +238,7 @@ impl Default for OptimizerSection {
             clip: clip(),
             ema: ema(),
             early_stopping: 0,
+            weight_decay: 0.0,
             seed: 0,
         }
     }
@@ -327,6 +335,48 @@ fn patience() -> usize {
 }
 fn min_lr() -> f64 {
     1e-5
+}
+
+/// MACE's stage two: from a fraction `start` of the budget on (of `optimizer.epochs`, or of
+/// `optimizer.max_minutes` if that comes first) the loss takes other weights, typically the
+/// energy raised, and the rate is held at `learning_rate`; the best model is chosen anew under
+/// the new loss. Weights not given keep their `[loss]` values.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageTwoSection {
+    #[serde(default = "stage_two_start")]
+    pub start: f64,
+    #[serde(default = "stage_two_rate")]
+    pub learning_rate: f64,
+    pub energy: Option<f64>,
+    pub forces: Option<f64>,
+    pub stress: Option<f64>,
+    pub dipole: Option<f64>,
+}
+fn stage_two_start() -> f64 {
+    0.8
+}
+fn stage_two_rate() -> f64 {
+    1e-3
+}
+
+impl StageTwoSection {
+    /// Whether stage two has begun after `epochs` epochs and `elapsed` seconds of training.
+    pub fn due(&self, epochs: usize, elapsed: f64, opt: &OptimizerSection) -> bool {
+        let by_epochs = epochs as f64 >= self.start * opt.epochs as f64;
+        let by_time = opt.max_minutes > 0.0 && elapsed >= self.start * 60.0 * opt.max_minutes;
+        by_epochs || by_time
+    }
+
+    /// The loss weights of stage two, those not given taken from stage one's `base`.
+    pub fn loss(&self, base: &LossSection) -> LossSection {
+        LossSection {
+            energy: self.energy.unwrap_or(base.energy),
+            forces: self.forces.unwrap_or(base.forces),
+            stress: self.stress.unwrap_or(base.stress),
+            dipole: self.dipole.unwrap_or(base.dipole),
+        }
+    }
 }
 
 /// Where the results go.

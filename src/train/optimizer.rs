@@ -1,6 +1,8 @@
 //! Adam (and AMSGrad) with gradient-norm clipping, an exponential moving average of the
 //! weights, and the learning-rate schedules.
 
+use std::ops::Range;
+
 /// Adam's state: first and second moments (and AMSGrad's running maximum).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
@@ -59,6 +61,19 @@ pub fn clip_norm(grad: &mut [f64], max: f64) -> f64 {
         grad.iter_mut().for_each(|g| *g *= f);
     }
     norm
+}
+
+/// Adds λθ to the gradient over `ranges` of the weights: L2 decay coupled to the gradient,
+/// as torch's Adam applies `weight_decay`, after clipping.
+pub fn weight_decay(grad: &mut [f64], theta: &[f64], ranges: &[Range<usize>], lambda: f64) {
+    if lambda == 0.0 {
+        return;
+    }
+    for r in ranges {
+        for (g, x) in grad[r.clone()].iter_mut().zip(&theta[r.clone()]) {
+            *g += lambda * x;
+        }
+    }
 }
 
 /// θ̄ ← d θ̄ + (1 − d) θ, with the decay warmed up as min(d, (1 + t)/(10 + t)) so the first

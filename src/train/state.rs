@@ -11,7 +11,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"EQMDTRN1";
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 
 /// Everything besides the model that the next epoch depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +31,8 @@ pub struct TrainState {
     pub epochs_since_best: usize,
     /// Seconds of training so far.
     pub elapsed: f64,
+    /// Whether stage two has begun (format 2; format-1 files had none).
+    pub stage_two: bool,
 }
 
 /// Where the model of a checkpoint lives.
@@ -42,8 +44,13 @@ pub fn model_path(checkpoint: &Path) -> PathBuf {
 
 impl TrainState {
     fn encode(&self) -> Vec<u8> {
+        self.encode_as(VERSION)
+    }
+
+    /// The bytes of format `version` (1 lacks the stage-two flag).
+    fn encode_as(&self, version: u64) -> Vec<u8> {
         let mut w = Writer::framed(MAGIC);
-        w.u64(VERSION);
+        w.u64(version);
         w.u64(self.epoch as u64);
         w.f64(self.learning_rate);
         w.f64s(&self.weights);
@@ -94,6 +101,9 @@ impl TrainState {
         w.u64(self.best_epoch as u64);
         w.u64(self.epochs_since_best as u64);
         w.f64(self.elapsed);
+        if version >= 2 {
+            w.u64(u64::from(self.stage_two));
+        }
         w.seal()
     }
 
@@ -103,7 +113,7 @@ impl TrainState {
             FrameError::Checksum => "checksum mismatch (damaged file)".to_string(),
         })?;
         let version = r.u64()?;
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(format!("format version {version} is not supported"));
         }
         let epoch = r.u64()? as usize;
@@ -153,6 +163,7 @@ impl TrainState {
             best_epoch: r.u64()? as usize,
             epochs_since_best: r.u64()? as usize,
             elapsed: r.f64()?,
+            stage_two: version >= 2 && r.u64()? != 0,
         };
         if !(state.elapsed >= 0.0 && state.elapsed.is_finite() && state.learning_rate > 0.0) {
             return Err("time or learning rate out of range".into());
@@ -188,5 +199,49 @@ impl TrainState {
         );
         model.set_trainable(&state.weights);
         Ok((state, model))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> TrainState {
+        let mut adam = Adam::new(2, true);
+        adam.step = 7;
+        adam.m = vec![0.1, -0.2];
+        TrainState {
+            epoch: 3,
+            learning_rate: 1e-3,
+            weights: vec![1.0, 2.0],
+            average: vec![1.5, 2.5],
+            adam,
+            schedule: Schedule::CosineTime {
+                initial: 0.01,
+                min: 1e-6,
+                seconds: 60.0,
+            },
+            best_validation: 0.25,
+            best_epoch: 2,
+            epochs_since_best: 1,
+            elapsed: 12.5,
+            stage_two: true,
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_format_one_reads_as_stage_one() {
+        let s = state();
+        assert_eq!(TrainState::decode(&s.encode()).unwrap(), s);
+        let old = TrainState::decode(&s.encode_as(1)).unwrap();
+        assert_eq!(
+            old,
+            TrainState {
+                stage_two: false,
+                ..s.clone()
+            }
+        );
+        let err = TrainState::decode(&s.encode_as(3)).unwrap_err();
+        assert!(err.contains("version 3"), "{err}");
     }
 }

@@ -2,14 +2,16 @@
 //! the loss, a moving average of the weights that is what gets validated and saved, the
 //! learning-rate schedule, early stopping, a checkpoint after every epoch.
 
-use super::config::{OptimizerKind, ScheduleKind, ScheduleSpan, TrainDeck};
+use super::config::{
+    LossSection, OptimizerKind, ScheduleKind, ScheduleSpan, StageTwoSection, TrainDeck,
+};
 use super::data::{
     augment_seed, average_neighbors, energy_shift, force_rms, frame_rotation, load_samples,
     rotate_sample, species_of, split,
 };
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
-use super::optimizer::{clip_norm, update_average, Adam, Schedule};
+use super::optimizer::{clip_norm, update_average, weight_decay, Adam, Schedule};
 use super::state::{model_path, TrainState};
 use crate::deck::{DeckError, LoadedDeck};
 use crate::io::guard::{self, NamedPath};
@@ -17,7 +19,7 @@ use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::parameters::ParameterLayout;
-use crate::potential::equivariant::shape::Hyper;
+use crate::potential::equivariant::shape::{BlockKind, Hyper};
 use crate::potential::Scratch;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,6 +30,16 @@ use rayon::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The loss weights of a deck's loss section.
+fn loss_weights(l: &LossSection) -> LossWeights {
+    LossWeights {
+        energy: l.energy,
+        forces: l.forces,
+        stress: l.stress,
+        dipole: l.dipole,
+    }
+}
 
 /// What a finished training reports.
 #[derive(Clone, Debug)]
@@ -156,6 +168,13 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             "a dipole head needs loss.dipole > 0 to be trained",
         ));
     }
+    if d.optimizer.weight_decay < 0.0 || !d.optimizer.weight_decay.is_finite() {
+        let msg = format!("must be zero or positive, got {}", d.optimizer.weight_decay);
+        return Err(deck.error("optimizer.weight_decay", msg));
+    }
+    if let Some(two) = &d.stage_two {
+        check_stage_two(deck, two)?;
+    }
     if !(0.0..1.0).contains(&d.optimizer.ema) {
         return Err(deck.error("optimizer.ema", "must be in [0, 1)"));
     }
@@ -178,6 +197,37 @@ fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             "schedule.min",
             "must be positive and at most the learning rate",
         ));
+    }
+    Ok(())
+}
+
+/// Stage two's keys: a start inside the budget, a positive rate, weights ≥ 0 and a loss
+/// that still has a term.
+fn check_stage_two(deck: &LoadedDeck<TrainDeck>, two: &StageTwoSection) -> Result<(), DeckError> {
+    if !(two.start > 0.0 && two.start < 1.0) {
+        let msg = format!(
+            "must be a fraction of the budget in (0, 1), got {}",
+            two.start
+        );
+        return Err(deck.error("stage_two.start", msg));
+    }
+    if !(two.learning_rate > 0.0 && two.learning_rate.is_finite()) {
+        let msg = format!("must be positive, got {}", two.learning_rate);
+        return Err(deck.error("stage_two.learning_rate", msg));
+    }
+    for (key, v) in [
+        ("stage_two.energy", two.energy),
+        ("stage_two.forces", two.forces),
+        ("stage_two.stress", two.stress),
+        ("stage_two.dipole", two.dipole),
+    ] {
+        if let Some(v) = v.filter(|v| *v < 0.0 || !v.is_finite()) {
+            return Err(deck.error(key, format!("must be zero or positive, got {v}")));
+        }
+    }
+    let l = two.loss(&deck.deck.loss);
+    if l.energy + l.forces + l.stress + l.dipole == 0.0 {
+        return Err(deck.error("stage_two", "every loss weight of stage two is zero"));
     }
     Ok(())
 }
@@ -273,14 +323,17 @@ impl Training {
         Ok(model)
     }
 
-    fn weights(&self) -> LossWeights {
-        let l = &self.deck.deck.loss;
-        LossWeights {
-            energy: l.energy,
-            forces: l.forces,
-            stress: l.stress,
-            dipole: l.dipole,
+    /// The loss weights of stage one, or of stage two once it has begun.
+    fn weights_of(&self, stage_two: bool) -> LossWeights {
+        let d = &self.deck.deck;
+        match (&d.stage_two, stage_two) {
+            (Some(s), true) => loss_weights(&s.loss(&d.loss)),
+            _ => loss_weights(&d.loss),
         }
+    }
+
+    fn weights(&self) -> LossWeights {
+        self.weights_of(false)
     }
 
     /// Path of an output, resolved against the deck, defaulting to the model path with
@@ -336,11 +389,15 @@ impl Training {
 
     /// Errors of `model` on `samples`, frames in parallel.
     pub fn evaluate(&self, model: &Model, samples: &[Sample]) -> Summary {
+        self.evaluate_with(model, samples, &self.weights())
+    }
+
+    /// Errors of `model` on `samples` with the loss weights `w`.
+    fn evaluate_with(&self, model: &Model, samples: &[Sample], w: &LossWeights) -> Summary {
         let ev = Evaluator::new(model);
-        let w = self.weights();
         let errors: Vec<FrameErrors> = samples
             .par_iter()
-            .map(|s| frame_errors(&ev, model, s, &w))
+            .map(|s| frame_errors(&ev, model, s, w))
             .collect();
         Summary::of(&errors)
     }
@@ -399,6 +456,7 @@ impl Training {
                 best_epoch: 0,
                 epochs_since_best: 0,
                 elapsed: 0.0,
+                stage_two: false,
             };
             (state, model)
         };
@@ -427,7 +485,7 @@ impl Training {
         let layout = ParameterLayout::of(&model);
         let ev = Evaluator::new(&model);
         let scratch = Scratch::default();
-        let w = self.weights();
+        let decayed = model.trainable_ranges(BlockKind::decays);
         let mut theta = model.trainable();
         let mut csv = open_csv(&metrics, resume.then_some(state.epoch))
             .with_context(|| format!("cannot write {}", metrics.display()))?;
@@ -471,6 +529,20 @@ impl Training {
                 );
                 break;
             }
+            if let Some(two) = d.stage_two.as_ref().filter(|_| !state.stage_two) {
+                if two.due(state.epoch, state.elapsed, opt) {
+                    log::info!(
+                        "stage two from epoch {}: learning rate {:e}, the best model chosen anew",
+                        state.epoch + 1,
+                        two.learning_rate
+                    );
+                    state.stage_two = true;
+                    state.learning_rate = two.learning_rate;
+                    state.best_validation = f64::INFINITY;
+                    state.epochs_since_best = 0;
+                }
+            }
+            let w = self.weights_of(state.stage_two);
             let epoch = state.epoch + 1;
             let mut order: Vec<usize> = (0..self.train.len()).collect();
             order.shuffle(&mut ChaCha8Rng::seed_from_u64(
@@ -509,6 +581,7 @@ impl Training {
                     norm.is_finite(),
                     "epoch {epoch}: the gradient is not finite (learning rate too large?)"
                 );
+                weight_decay(&mut grad, &theta, &decayed, opt.weight_decay);
                 state.adam.update(&mut theta, &grad, state.learning_rate);
                 model.set_trainable(&theta);
                 state.weights.copy_from_slice(&theta);
@@ -520,7 +593,7 @@ impl Training {
             }
             averaged.set_trainable(&state.average);
             let train = Summary::of(&train_errors);
-            let val = self.evaluate(&averaged, &self.validation);
+            let val = self.evaluate_with(&averaged, &self.validation, &w);
             state.elapsed = before + start.elapsed().as_secs_f64();
             writeln!(
                 csv,
@@ -548,10 +621,10 @@ impl Training {
             } else {
                 state.epochs_since_best += 1;
             }
-            state.learning_rate =
-                state
-                    .schedule
-                    .next(state.learning_rate, epoch, state.elapsed, val.loss);
+            if !state.stage_two {
+                state.learning_rate =
+                    (state.schedule).next(state.learning_rate, epoch, state.elapsed, val.loss);
+            }
             state.epoch = epoch;
             state.save(&model, &checkpoint)?;
             bar.set_position(epoch as u64);
@@ -575,7 +648,11 @@ impl Training {
         let best = match best {
             Some(b) => b,
             // resumed after the best epoch: the model saved then
-            None => self.evaluate(&file::load(&out_model)?, &self.validation),
+            None => self.evaluate_with(
+                &file::load(&out_model)?,
+                &self.validation,
+                &self.weights_of(state.stage_two),
+            ),
         };
         Ok(Outcome {
             epochs: state.epoch,

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod train;
+
 use eqmd::cell::Cell;
 use eqmd::io::extxyz::{self, Frame, InfoValue};
 use eqmd::potential::equivariant::model::Hyper;

@@ -5,6 +5,7 @@
 
 use super::model::Model;
 use super::shape::BlockKind;
+use std::ops::Range;
 
 /// Offsets of one layer's blocks in the flat vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +111,19 @@ impl Model {
                     .copied()
             })
             .collect()
+    }
+
+    /// The ranges of the flat vector of trainable weights whose blocks satisfy `keep`.
+    pub fn trainable_ranges(&self, keep: impl Fn(&BlockKind) -> bool) -> Vec<Range<usize>> {
+        let mut at = 0;
+        let mut ranges = Vec::new();
+        for b in self.shape().blocks().iter().filter(|b| b.trainable()) {
+            if keep(&b.kind) {
+                ranges.push(at..at + b.size());
+            }
+            at += b.size();
+        }
+        ranges
     }
 
     /// Sets the trainable weights from one vector (as [`Model::trainable`] gives it).

@@ -295,6 +295,21 @@ pub enum BlockKind {
     Shift,
 }
 
+impl BlockKind {
+    /// Whether MACE decays it: the maps that mix channels after the convolution, in the
+    /// product basis and in the self-connection (not the embedding, the maps before the
+    /// convolution, the radial MLP or the readouts).
+    pub fn decays(&self) -> bool {
+        matches!(
+            self,
+            BlockKind::Down { .. }
+                | BlockKind::Product { .. }
+                | BlockKind::Mix { .. }
+                | BlockKind::SelfConnection { .. }
+        )
+    }
+}
+
 /// One weight array: which it is, its dataset name in the model file, its shape.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {
