@@ -92,9 +92,11 @@ pub enum Command {
     },
     /// Fit an equivariant network to reference energies, forces and stress (extended XYZ)
     /// as a training deck (TOML) describes: seeded train/validation split, Adam with exact
-    /// gradients, moving-average weights, learning-rate schedule, early stopping. Writes the
-    /// best model (by validation loss), a CSV of metrics per epoch and a checkpoint after
-    /// every epoch. Set RUST_LOG=info for a line per epoch.
+    /// gradients, moving-average weights, learning-rate schedule (plateau, or cosine over the
+    /// epochs or the time limit), weight decay (`optimizer.weight_decay`), MACE's stage two
+    /// (`[stage_two]`: other loss weights and a held rate for the end of the budget), early
+    /// stopping. Writes the best model (by validation loss), a CSV of metrics per epoch and a
+    /// checkpoint after every epoch. Set RUST_LOG=info for a line per epoch.
     Train {
         /// The training deck.
         deck: PathBuf,

@@ -1,10 +1,11 @@
 //! `eqmd train` and `eqmd learning-curve`: fitting the equivariant network to reference
 //! energies, forces and stress. The training deck
-//! ([`config`]), the data and its statistics ([`data`]), the loss and its exact gradient
+//! ([`config`], checked by `check`), the data and its statistics ([`data`]), the loss and its exact gradient
 //! ([`loss`]), the optimiser ([`optimizer`]), the metrics ([`metrics`]), the checkpoint
 //! ([`state`]) and the loop ([`trainer`]); learning curves over training-set sizes
 //! with their CSV and figure ([`curves`]); the symmetry study of dipole heads ([`study`]).
 
+mod check;
 pub mod config;
 pub mod curves;
 pub mod data;
