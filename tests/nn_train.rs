@@ -5,7 +5,7 @@
 mod common;
 
 use common::eqmd;
-use common::train::{csv_without_times, data, deck, run};
+use common::train::{csv_without_times, data, deck, load_error, run};
 use eqmd::potential::equivariant::file;
 use eqmd::train::state::model_path;
 use eqmd::train::trainer::Training;
@@ -107,12 +107,8 @@ fn bad_training_decks_name_file_line_and_key() {
         ("[loss]\nstress = -1.0\n", "loss.stress", "zero or positive"),
     ];
     for (extra, key, message) in cases {
-        let d = deck(dir.path(), extra);
-        let err = Training::load(&d, &[])
-            .err()
-            .expect("must fail")
-            .to_string();
-        assert!(err.contains("train.toml:"), "{err}");
+        let err = load_error(&deck(dir.path(), extra), &[]);
+        assert!(err.contains("train.toml:"), "the line: {err}");
         assert!(err.contains(key) && err.contains(message), "{err}");
     }
     let d = deck(dir.path(), "");

@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::train::{csv_without_times, deck, run};
+use common::train::{csv_without_times, deck, load_error, run};
 use eqmd::potential::equivariant::file;
 use eqmd::potential::equivariant::model::Model;
 use eqmd::potential::equivariant::shape::BlockKind;
 use eqmd::train::config::{LossSection, OptimizerSection, StageTwoSection};
-use eqmd::train::trainer::Training;
 use std::path::Path;
 
 const STAGE_TWO: &str = "[stage_two]\nstart = 0.5\nlearning_rate = 2e-3\nenergy = 1e6\n";
@@ -218,21 +217,13 @@ fn bad_recipe_values_name_the_key() {
         ),
     ];
     for (extra, key, message) in cases {
-        let d = deck(dir.path(), extra);
-        let err = Training::load(&d, &[])
-            .err()
-            .expect("must fail")
-            .to_string();
-        assert!(err.contains("train.toml:"), "{err}");
+        let err = load_error(&deck(dir.path(), extra), &[]);
+        assert!(err.contains("train.toml:"), "the line: {err}");
         assert!(err.contains(key) && err.contains(message), "{err}");
     }
     let d = deck(dir.path(), "");
     for v in ["-1e-7", "nan"] {
-        let set = format!("optimizer.weight_decay={v}");
-        let err = Training::load(&d, &[set])
-            .err()
-            .expect("must fail")
-            .to_string();
+        let err = load_error(&d, &[format!("optimizer.weight_decay={v}")]);
         assert!(err.contains("optimizer.weight_decay"), "{v}: {err}");
     }
 }

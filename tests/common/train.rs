@@ -69,3 +69,14 @@ pub fn csv_without_times(path: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The error of loading `deck` with `--set` overrides, which must fail; it must name the
+/// deck's file.
+pub fn load_error(deck: &Path, overrides: &[String]) -> String {
+    let err = Training::load(deck, overrides)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(err.contains("train.toml"), "{err}");
+    err
+}
