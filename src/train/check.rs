@@ -1,6 +1,6 @@
-//! The checks of a training deck before anything is loaded: values in range, keys that need
-//! each other, and a `model.init` file of the deck's shape; each error names the file, line
-//! and key.
+//! The checks of a training deck before anything is loaded (values in range, keys that need
+//! each other; each error names the file, line and key), and how a `model.init` file's
+//! shape differs from the deck's.
 
 use super::config::{ScheduleKind, ScheduleSpan, StageTwoSection, TrainDeck};
 use crate::deck::{DeckError, LoadedDeck};
@@ -57,6 +57,8 @@ pub(super) fn shape_differences(file: &Hyper, deck: &Hyper) -> Vec<String> {
         .collect()
 }
 
+/// Every key of the deck in range and consistent with the others; the first error found,
+/// located in the deck's file.
 pub(super) fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
     let d = &deck.deck;
     let positive = [
