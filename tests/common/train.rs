@@ -1,5 +1,6 @@
 //! A small training deck on the rMD17 ethanol frames, and running it.
 
+use eqmd::potential::equivariant::file;
 use eqmd::train::trainer::{Outcome, Training};
 use std::path::{Path, PathBuf};
 
@@ -79,4 +80,21 @@ pub fn load_error(deck: &Path, overrides: &[String]) -> String {
         .to_string();
     assert!(err.contains("train.toml"), "{err}");
     err
+}
+
+/// Two runs of the small deck, in `a` and `b`, ended with the same model, the same
+/// checkpoint model and the same metrics (but for the seconds).
+pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
+    for f in ["model.h5", "model.ckpt.h5"] {
+        let (ma, mb) = (
+            file::load(&a.join(f)).unwrap(),
+            file::load(&b.join(f)).unwrap(),
+        );
+        assert_eq!(ma, mb, "{f} differs: {what}");
+    }
+    assert_eq!(
+        csv_without_times(&a.join("model.csv")),
+        csv_without_times(&b.join("model.csv")),
+        "metrics differ: {what}"
+    );
 }
