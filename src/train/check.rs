@@ -84,6 +84,7 @@ pub(super) fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
         ("loss.dipole", d.loss.dipole),
         ("optimizer.clip", d.optimizer.clip),
         ("optimizer.max_minutes", d.optimizer.max_minutes),
+        ("optimizer.weight_decay", d.optimizer.weight_decay),
     ] {
         if v < 0.0 || !v.is_finite() {
             return Err(deck.error(key, format!("must be zero or positive, got {v}")));
@@ -104,10 +105,6 @@ pub(super) fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             "model.dipole",
             "a dipole head needs loss.dipole > 0 to be trained",
         ));
-    }
-    if d.optimizer.weight_decay < 0.0 || !d.optimizer.weight_decay.is_finite() {
-        let msg = format!("must be zero or positive, got {}", d.optimizer.weight_decay);
-        return Err(deck.error("optimizer.weight_decay", msg));
     }
     if let Some(two) = &d.stage_two {
         check_stage_two(deck, two)?;

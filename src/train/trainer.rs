@@ -170,10 +170,6 @@ impl Training {
         }
     }
 
-    fn weights(&self) -> LossWeights {
-        self.weights_of(false)
-    }
-
     /// Path of an output, resolved against the deck, defaulting to the model path with
     /// another extension.
     fn output(&self, given: &Option<String>, ext: &str) -> PathBuf {
@@ -227,7 +223,7 @@ impl Training {
 
     /// Errors of `model` on `samples`, frames in parallel.
     pub fn evaluate(&self, model: &Model, samples: &[Sample]) -> Summary {
-        self.evaluate_with(model, samples, &self.weights())
+        self.evaluate_with(model, samples, &self.weights_of(false))
     }
 
     /// Errors of `model` on `samples` with the loss weights `w`.
