@@ -1,15 +1,13 @@
 //! The reverse pass: from the total energy back to every edge vector (∂E/∂r_e, for forces
-//! and the virial; [`Evaluator::backward`]) and, for training, to every weight (∂E/∂θ;
-//! [`Evaluator::backward_weights`]). Both entry points run the same steps, one helper per
-//! stage of the forward pass taken in reverse (readout, gate and linear maps,
-//! convolution, radial MLP, linear map per degree); the weight gradients of each stage are
-//! helpers of their own. Written over [`Real`], so the pass to the weights in dual numbers
-//! gives the weight gradient of a directional derivative.
+//! and the virial; [`Evaluator::backward`]), one helper per stage of the forward pass taken
+//! in reverse (readout, gate and linear maps, convolution, radial MLP, linear map per
+//! degree). The pass to the weights ([`Evaluator::backward_weights`], in
+//! [`super::reverse_weights`]) runs the same steps. Written over [`Real`], so that pass in
+//! dual numbers gives the weight gradient of a directional derivative.
 
 use super::dense::{self, Block};
 use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
-use super::parameters::{LayerOffsets, ParameterLayout};
 use super::readout::Readouts;
 use super::scalar::Real;
 use super::shape::LayerShape;
@@ -20,12 +18,12 @@ use rayon::prelude::*;
 /// What the gate and linear maps give back: ∂E/∂(pre-gate outputs), ∂E/∂messages and
 /// ∂E/∂(input features) through the self-connection; with a product basis, ∂E/∂B and
 /// ∂E/∂A on the way (empty without).
-struct UpdateGrad<T> {
-    pre_gate: Vec<T>,
-    message: Vec<T>,
-    input: Vec<T>,
-    product_out: Vec<T>,
-    product_in: Vec<T>,
+pub(super) struct UpdateGrad<T> {
+    pub(super) pre_gate: Vec<T>,
+    pub(super) message: Vec<T>,
+    pub(super) input: Vec<T>,
+    pub(super) product_out: Vec<T>,
+    pub(super) product_in: Vec<T>,
 }
 
 impl Evaluator {
@@ -114,61 +112,8 @@ impl Evaluator {
         (grad_sh, grad_basis)
     }
 
-    /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the total energy of
-    /// a forward pass that kept what the weights need (`forward_with(.., true)`), plus
-    /// Σ s·h over the last features h when `last_seed` gives s (one value per feature: the
-    /// dipole head's share of a loss).
-    pub fn backward_weights<T: Real>(
-        &self,
-        model: &Model,
-        graph: &Graph,
-        tape: &Tape<T>,
-        at: &ParameterLayout,
-        g: &mut [T],
-        last_seed: Option<&[T]>,
-    ) {
-        let c = self.shape.hyper.channels;
-        let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
-        let mut grad = self.last_readout_seed(model, &readouts);
-        if let Some(s) = last_seed {
-            for (a, &b) in grad.iter_mut().zip(s) {
-                *a += b;
-            }
-        }
-        let fout = c * self.shape.n_sh;
-        readouts.weight_grad(&tape.last, fout, &mut g[at.readout..at.readout + c]);
-        for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
-            let (ls, off) = (&self.shape.layers[t], &at.layers[t]);
-            let mut u = self.update_backward(layer, ls, graph, lt, &grad);
-            self.update_weight_grad(ls, graph, lt, &u, off, g);
-            let radial_w = T::radial_output(&lt.radial);
-            let grad_w = self.convolve_backward_weights(ls, graph, &tape.sh, &lt.up, &u.message);
-            let grad_up =
-                self.convolve_backward_features(ls, graph, &tape.sh, radial_w, &u.message);
-            let grad_w_bond = bond_sums(graph, &grad_w, ls.radial_outputs());
-            let gw = &mut g[off.radial..off.radial + layer.radial.parameter_count()];
-            T::radial_backward(&layer.radial, &lt.radial, &grad_w_bond, None, Some(gw));
-            self.up_weight_grad(ls, lt, &grad_up, off, g);
-            self.up_backward(layer, ls, &grad_up, &mut u.input);
-            grad = u.input;
-            // layer t − 1's readout, of the features that are layer t's input
-            if let Some(p) = t.checked_sub(1) {
-                if let Some(o) = at.layers[p].readout {
-                    readouts.weight_grad(&lt.input, ls.input.size(), &mut g[o..o + c]);
-                }
-                readouts.seed(&model.layers[p].readout, ls.input.size(), &mut grad);
-            }
-        }
-        for i in 0..graph.atoms() {
-            let s = graph.species[i];
-            for ch in 0..c {
-                g[at.embedding + s * c + ch] += grad[i * c + ch];
-            }
-        }
-    }
-
     /// ∂E/∂(last features) from the model's readout: only the scalars are read out.
-    fn last_readout_seed<T: Real>(&self, model: &Model, readouts: &Readouts) -> Vec<T> {
+    pub(super) fn last_readout_seed<T: Real>(&self, model: &Model, readouts: &Readouts) -> Vec<T> {
         let fout = self.shape.hyper.channels * self.shape.n_sh;
         let mut grad = vec![T::from(0.0); readouts.atoms() * fout];
         readouts.seed(&model.readout, fout, &mut grad);
@@ -178,7 +123,7 @@ impl Evaluator {
     /// 4'. From ∂E/∂(output features) of every atom: through the gate to the pre-gate
     /// outputs, then through the linear maps per path to the messages and through the
     /// self-connection to the input features.
-    fn update_backward<T: Real>(
+    pub(super) fn update_backward<T: Real>(
         &self,
         layer: &Layer,
         ls: &LayerShape,
@@ -293,99 +238,6 @@ impl Evaluator {
             });
     }
 
-    /// ∂E/∂(product-basis weights) of every atom and ∂E/∂(its maps to the outputs).
-    fn product_weight_grad<T: Real>(
-        &self,
-        (ls, lt, u): (&LayerShape, &LayerTape<T>, &UpdateGrad<T>),
-        graph: &Graph,
-        off: &LayerOffsets,
-        g: &mut [T],
-    ) {
-        let (Some(ps), Some(pt)) = (&ls.product, &lt.product) else {
-            return;
-        };
-        let (c, size, gl, n) = (
-            ls.input.channels,
-            ps.irreps.size(),
-            ls.gated.size(),
-            graph.atoms(),
-        );
-        for (i, &s) in graph.species.iter().enumerate() {
-            let range = i * size..(i + 1) * size;
-            let (a, gb) = (&pt.a[range.clone()], &u.product_out[range]);
-            let y = &pt.pairs[i * ps.pair_len..(i + 1) * ps.pair_len];
-            let o = off.product[s];
-            ps.weight_grad(&self.cg, (a, y), gb, &mut g[o..o + ps.paths.len() * c]);
-        }
-        for (l, &o) in off.mix.iter().enumerate() {
-            let rows = ls.gated_rows(l);
-            let bo = Block::new(ls.gated.offset(l), gl, n);
-            let bb = Block::new(ps.irreps.offset(l), size, n);
-            let gw = &mut g[o..o + rows * c];
-            let norm = self.shape.channel_norm;
-            dense::weight_grad(gw, (rows, c), dim(l), (&u.pre_gate, bo), (&pt.b, bb), norm);
-        }
-    }
-
-    /// ∂E/∂(linear maps per path), ∂E/∂(self-connections) and the product basis's weight
-    /// gradients, from what the update's reverse pass gave back.
-    fn update_weight_grad<T: Real>(
-        &self,
-        ls: &LayerShape,
-        graph: &Graph,
-        lt: &LayerTape<T>,
-        u: &UpdateGrad<T>,
-        off: &LayerOffsets,
-        g: &mut [T],
-    ) {
-        let (c, n) = (ls.input.channels, graph.atoms());
-        let (fin, gl, len) = (ls.input.size(), ls.gated.size(), ls.message_len);
-        // the linear maps per path lead to the pre-gate outputs, or to A of the product basis
-        let (into, into_len) = match &ls.product {
-            Some(ps) => (&u.product_in, ps.irreps.size()),
-            None => (&u.pre_gate, gl),
-        };
-        let offset = |l: usize| match &ls.product {
-            Some(ps) => ps.irreps.offset(l),
-            None => ls.gated.offset(l),
-        };
-        for (p, ins) in ls.instructions.iter().enumerate() {
-            let (l3, d3) = (ins.path.l3, dim(ins.path.l3));
-            let rows = ins.weight_shape[0];
-            let gw = &mut g[off.down[p]..off.down[p] + rows * c];
-            let (bi, bm) = (
-                Block::new(offset(l3), into_len, n),
-                Block::new(ins.message, len, n),
-            );
-            dense::weight_grad(
-                gw,
-                (rows, c),
-                d3,
-                (into, bi),
-                (&lt.message, bm),
-                ins.path_weight,
-            );
-        }
-        self.product_weight_grad((ls, lt, u), graph, off, g);
-        let norm = self.shape.channel_norm;
-        for (s, i0, run) in dense::species_runs(&graph.species) {
-            for (l, &o) in off.self_connection[s].iter().enumerate() {
-                let rows = ls.self_connection[l][0];
-                let bo = Block::new(ls.gated.offset(l), gl, n).atoms_from(i0, run);
-                let bx = Block::new(ls.input.offset(l), fin, n).atoms_from(i0, run);
-                let gw = &mut g[o..o + rows * c];
-                dense::weight_grad(
-                    gw,
-                    (rows, c),
-                    dim(l),
-                    (&u.pre_gate, bo),
-                    (&lt.input, bx),
-                    norm,
-                );
-            }
-        }
-    }
-
     /// 3'a, towards positions: ∂E/∂w_e per edge (returned) and ∂E/∂Y_e per edge (added into
     /// `grad_sh`), each atom over its own edges. `inputs` are the spherical harmonics, the
     /// up-projected features and the radial weights of the forward pass.
@@ -439,52 +291,9 @@ impl Evaluator {
         grad_w
     }
 
-    /// 3'a, towards the weights: ∂E/∂w_e per edge, each atom over its own edges.
-    fn convolve_backward_weights<T: Real>(
-        &self,
-        ls: &LayerShape,
-        graph: &Graph,
-        sh: &[T],
-        up: &[T],
-        grad_message: &[T],
-    ) -> Vec<T> {
-        let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
-        let n_w = ls.radial_outputs();
-        let norm = self.shape.message_norm;
-        let mut grad_w = vec![T::from(0.0); graph.vector.len() * n_w];
-        let edge_chunks = split_rows_by_atom(graph, &mut grad_w, n_w);
-        edge_chunks.into_par_iter().for_each(|(i, gw_i)| {
-            let gm = &grad_message[i * ls.message_len..(i + 1) * ls.message_len];
-            for (k, e) in graph.edges(i).enumerate() {
-                let j = graph.neighbor[e];
-                let y = &sh[e * n_sh..(e + 1) * n_sh];
-                let hu = &up[j * fin..(j + 1) * fin];
-                let gw = &mut gw_i[k * n_w..(k + 1) * n_w];
-                for (p, ins) in ls.instructions.iter().enumerate() {
-                    let path = ins.path;
-                    let cg = self.coupling(path.l1, path.l2, path.l3);
-                    let x = &hu[ls.input.offset(path.l1)..];
-                    let o2 = path.l2 * path.l2;
-                    let gmp = &gm[ins.message..ins.message + c * dim(path.l3)];
-                    let gwp = &mut gw[p * c..(p + 1) * c];
-                    for &(i1, i2, i3, v) in &cg.nonzero {
-                        let yv = y[o2 + i2 as usize];
-                        let xs = &x[i1 as usize * c..(i1 as usize + 1) * c];
-                        let gs = &gmp[i3 as usize * c..(i3 as usize + 1) * c];
-                        let f = norm * v;
-                        for ((gwc, &xc), &gc) in gwp.iter_mut().zip(xs).zip(gs) {
-                            *gwc += xc * gc * f * yv;
-                        }
-                    }
-                }
-            }
-        });
-        grad_w
-    }
-
     /// 3'b. ∂E/∂(up-projected features) of every atom j, gathered over j's own edges (the
     /// reverse of each edge that carried j's features, Y_l(−r̂) = (−1)^l Y_l(r̂)).
-    fn convolve_backward_features<T: Real>(
+    pub(super) fn convolve_backward_features<T: Real>(
         &self,
         ls: &LayerShape,
         graph: &Graph,
@@ -524,34 +333,9 @@ impl Evaluator {
         grad_up
     }
 
-    /// ∂E/∂(linear maps per degree), from ∂E/∂(up-projected features).
-    fn up_weight_grad<T: Real>(
-        &self,
-        ls: &LayerShape,
-        lt: &LayerTape<T>,
-        grad_up: &[T],
-        off: &LayerOffsets,
-        g: &mut [T],
-    ) {
-        let (c, fin) = (ls.input.channels, ls.input.size());
-        let n = grad_up.len() / fin;
-        for (l, &o) in off.up.iter().enumerate() {
-            let b = Block::new(ls.input.offset(l), fin, n);
-            let norm = self.shape.channel_norm;
-            dense::weight_grad(
-                &mut g[o..o + c * c],
-                (c, c),
-                dim(l),
-                (grad_up, b),
-                (&lt.input, b),
-                norm,
-            );
-        }
-    }
-
     /// 1'. Through the linear map per degree: ∂E/∂(input features) gains what the
     /// up-projected features received.
-    fn up_backward<T: Real>(
+    pub(super) fn up_backward<T: Real>(
         &self,
         layer: &Layer,
         ls: &LayerShape,
@@ -597,7 +381,7 @@ fn gate_backward<T: Real>(ls: &LayerShape, o: &[T], gout: &[T], go: &mut [T]) {
 }
 
 /// 2'. ∂E/∂(radial weights) per bond: the sum over its two edges.
-fn bond_sums<T: Real>(graph: &Graph, grad_w: &[T], n_w: usize) -> Vec<T> {
+pub(super) fn bond_sums<T: Real>(graph: &Graph, grad_w: &[T], n_w: usize) -> Vec<T> {
     let mut grad_w_bond = vec![T::from(0.0); graph.bond_edges.len() * n_w];
     grad_w_bond
         .par_chunks_mut(n_w)
@@ -629,7 +413,7 @@ fn split_by_atom<'a, T>(
 }
 
 /// Per-atom mutable views of a per-edge array (`a` values per edge).
-fn split_rows_by_atom<'a, T>(
+pub(super) fn split_rows_by_atom<'a, T>(
     graph: &Graph,
     mut x: &'a mut [T],
     a: usize,
