@@ -85,6 +85,62 @@ fn every_numeric_column_gets_a_panel() {
 }
 
 #[test]
+fn a_training_log_with_empty_cells_is_drawn_against_its_first_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("metrics.csv");
+    let mut text =
+        "epoch,learning_rate,seconds,val_force_mae,val_stress_rmse,val_dipole\n".to_string();
+    for k in 1..=20 {
+        // the dipole column has values in some rows only; the stress column in none
+        let dipole = if k % 2 == 0 {
+            format!("{}", 0.1 / k as f64)
+        } else {
+            String::new()
+        };
+        text += &format!(
+            "{k},{},{},{},,{dipole}\n",
+            1e-3 / k as f64,
+            10.0 * k as f64,
+            5.0 / k as f64
+        );
+    }
+    std::fs::write(&csv, text).unwrap();
+    let (ok, text) = plot(&[csv.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("val_stress_rmse has no finite value"),
+        "{text}"
+    );
+    let svg = dir.path().join("metrics.svg");
+    let t = titles(&svg);
+    assert_eq!(
+        t,
+        ["learning_rate", "seconds", "val_force_mae", "val_dipole"]
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("epoch"));
+
+    let out = dir.path().join("by-time.svg");
+    let (ok, text) = plot(&[
+        csv.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--x",
+        "seconds",
+        "--columns",
+        "val_force_mae",
+    ]);
+    assert!(ok, "{text}");
+    assert_eq!(titles(&out), ["val_force_mae"]);
+    // a cell that is neither empty nor a number is still an error
+    std::fs::write(&csv, "epoch,loss\n1,0.5\n2, x \n").unwrap();
+    let (ok, text) = plot(&[csv.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(
+        !ok && text.contains("metrics.csv:3") && text.contains("\"x\""),
+        "{text}"
+    );
+}
+
+#[test]
 fn bad_files_and_options_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("t.csv");

@@ -51,12 +51,15 @@ pub struct LagArgs {
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// The thermo CSV of a run (header `step,time,pe,ke,etotal,temp,press`, and any other
-    /// numeric columns such as `vol` or `mux,muy,muz`).
+    /// numeric columns such as `vol` or `mux,muy,muz`), or any CSV of numbers under a
+    /// header, such as the metrics of `eqmd train` (empty cells are missing values; a
+    /// column without any value is not drawn).
     pub thermo: PathBuf,
     /// The SVG to write (default: the CSV's name with `.svg`).
     #[arg(short, long, value_name = "SVG")]
     pub output: Option<PathBuf>,
-    /// The column of the horizontal axis (default `time`, else `step`).
+    /// The column of the horizontal axis (default `time`, else `step`, else the first
+    /// column: `epoch` in a training log; `--x seconds` draws it against training time).
     #[arg(long, value_name = "COLUMN")]
     pub x: Option<String>,
     /// The columns to draw, one panel each, comma-separated (default: every numeric

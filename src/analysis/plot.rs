@@ -1,5 +1,6 @@
 //! SVG figures of the analyses: curves on one chart ([`line_chart`]), and the thermo log of
-//! a run as one panel per column against time or step ([`thermo`], `eqmd plot`).
+//! a run (or any CSV of numbers, such as a training log) as one panel per column against
+//! time or step ([`thermo`], `eqmd plot`).
 
 use crate::io::guard::{check_outputs, NamedPath};
 use anyhow::{anyhow, bail, Context};
@@ -117,8 +118,9 @@ pub struct Table {
     pub columns: Vec<Vec<f64>>,
 }
 
-/// Reads a CSV whose first line names the columns and whose other lines are numbers (a
-/// thermo log); errors name the file and the line.
+/// Reads a CSV whose first line names the columns and whose other lines are numbers or
+/// empty cells, read as missing values (a thermo log, a training log); errors name the file
+/// and the line.
 pub fn read_table(path: &Path) -> anyhow::Result<Table> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -149,6 +151,11 @@ pub fn read_table(path: &Path) -> anyhow::Result<Table> {
             );
         }
         for ((column, v), name) in columns.iter_mut().zip(values).zip(&names) {
+            // an empty cell is a missing value (a training log's stress or dipole columns)
+            if v.is_empty() {
+                column.push(f64::NAN);
+                continue;
+            }
             let x = v.parse::<f64>().map_err(|_| {
                 anyhow!(
                     "{}:{}: column {name}: {v:?} is not a number",
