@@ -127,29 +127,31 @@ impl Cell {
         if !self.is_periodic() {
             return r;
         }
+        // whole lattice vectors counted in f64, so that an atom any number of cells away
+        // (beyond what an i32 holds) still comes home
         let s = self.fractional(r);
-        let mut n = [0i32; 3];
+        let mut n = DVec3::ZERO;
         for k in 0..3 {
             if self.pbc[k] {
-                n[k] = s[k].floor() as i32;
+                n[k] = s[k].floor();
             }
         }
-        if n == [0, 0, 0] {
+        if n == DVec3::ZERO {
             return r;
         }
-        let wrapped = r - self.translation(n);
+        let wrapped = r - self.matrix * n;
         // rounding can leave a coordinate a hair outside [0, 1): one more step fixes it
         let s = self.fractional(wrapped);
-        let mut m = [0i32; 3];
+        let mut m = DVec3::ZERO;
         for k in 0..3 {
             if self.pbc[k] && !(0.0..1.0).contains(&s[k]) {
-                m[k] = s[k].floor() as i32;
+                m[k] = s[k].floor();
             }
         }
-        if m == [0, 0, 0] {
+        if m == DVec3::ZERO {
             wrapped
         } else {
-            wrapped - self.translation(m)
+            wrapped - self.matrix * m
         }
     }
 
@@ -205,6 +207,18 @@ mod tests {
         }
         let m = cell.minimum_image(DVec3::new(3.9, 0.1, 0.0));
         assert!((m - DVec3::new(-0.1, 0.1, 0.0)).length() < 1e-12);
+    }
+
+    #[test]
+    fn wrap_brings_home_an_atom_any_number_of_cells_away() {
+        let cell = Cell::orthorhombic(DVec3::splat(10.0));
+        // 2^33 cells along x: beyond what an i32 counts
+        let far = DVec3::new(4.8 + 10.0 * 2f64.powi(33), -3.0e11 + 2.5, 1.0);
+        let w = cell.wrap(far);
+        let s = cell.fractional(w);
+        assert!(s.min_element() >= 0.0 && s.max_element() < 1.0, "{w}");
+        assert!((w.x - 4.8).abs() < 1e-4 && (w.y - 2.5).abs() < 1e-3, "{w}");
+        assert_eq!(w.z, 1.0);
     }
 
     #[test]

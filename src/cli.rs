@@ -316,6 +316,10 @@ pub enum ModelCommand {
         /// Output model file (HDF5).
         #[arg(short, long)]
         output: PathBuf,
+        /// Replace the output if it exists (otherwise an existing file is refused, so that
+        /// no model is lost by accident).
+        #[arg(long)]
+        force: bool,
     },
     /// Print a model's hyper-parameters and parameter count.
     Show {
@@ -372,6 +376,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             energy_scale,
             seed,
             output,
+            force,
         }) => {
             let hyper = Hyper {
                 species,
@@ -387,7 +392,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 layer_readouts,
                 dipole,
             };
-            let model = tools::init(hyper, seed, energy_scale, &output)?;
+            let model = tools::init(hyper, seed, energy_scale, &output, force)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());
             Ok(())
         }

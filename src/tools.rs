@@ -3,8 +3,9 @@
 //! measuring a model's errors on reference data.
 
 use crate::io::extxyz;
+use crate::io::guard::{check_outputs, NamedPath};
 use crate::io::structure::Atoms;
-use crate::neighbors::NeighborList;
+use crate::neighbors::{refusal, NeighborList};
 use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::{Hyper, Model};
 use crate::potential::equivariant::network::Evaluator;
@@ -15,7 +16,21 @@ use std::path::Path;
 use std::time::Instant;
 
 /// Writes a model with random weights (tests, benchmarks, a starting point for training).
-pub fn init(hyper: Hyper, seed: u64, energy_scale: f64, output: &Path) -> anyhow::Result<Model> {
+/// `output` may not be a folder or special file, nor an existing file unless `force`.
+pub fn init(
+    hyper: Hyper,
+    seed: u64,
+    energy_scale: f64,
+    output: &Path,
+    force: bool,
+) -> anyhow::Result<Model> {
+    check_outputs(&[NamedPath::new("--output", output)], &[], &[])
+        .map_err(|r| anyhow::anyhow!("{}: {}", r.key, r.message))?;
+    anyhow::ensure!(
+        force || !output.exists(),
+        "--output: {} exists; give --force to replace it",
+        output.display()
+    );
     anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
     anyhow::ensure!(hyper.layers > 0, "layers must be positive");
     hyper.validate()?;
@@ -45,6 +60,13 @@ pub fn benchmark(model: Model, structure: &Path, repeat: usize) -> anyhow::Resul
         .to_system(Units::Metal, structure)
         .map_err(anyhow::Error::msg)?;
     let net = Equivariant::new(model, &system.species_names).map_err(anyhow::Error::msg)?;
+    if let Some(why) = refusal(&system, net.cutoff(), net.list_kind()) {
+        anyhow::bail!(
+            "{}: the neighbour list for the model's cutoff {} {why}",
+            structure.display(),
+            net.cutoff()
+        );
+    }
     let mut list = NeighborList::new(net.list_kind(), net.cutoff(), 0.0);
     list.rebuild(&mut system);
     let edges = net.graph(&system, &list).vector.len();

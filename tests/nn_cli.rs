@@ -183,6 +183,49 @@ fn init_refuses_impossible_shapes() {
     }
 }
 
+/// `eqmd model init` writes only where a file may go: never over a folder or a special file
+/// (here a named pipe), and over an existing model only when given --force.
+#[test]
+fn init_never_replaces_what_it_should_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = |out: &std::path::Path, force: bool| {
+        let mut args = vec!["model", "init", "--species", "H", "--channels", "2"];
+        args.extend(["--layers", "1", "-o", out.to_str().unwrap()]);
+        if force {
+            args.push("--force");
+        }
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{err}");
+        (out.status.success(), err)
+    };
+    let model = dir.path().join("m.h5");
+    assert!(init(&model, false).0);
+    let before = std::fs::read(&model).unwrap();
+    let (ok, err) = init(&model, false);
+    assert!(
+        !ok && err.contains("exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        before,
+        "the model was touched"
+    );
+    assert!(init(&model, true).0, "--force replaces it");
+
+    let (ok, err) = init(dir.path(), true);
+    assert!(!ok && err.contains("a folder"), "{err}");
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let (ok, err) = init(&fifo, true);
+        assert!(!ok && err.contains("special file"), "{err}");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(!kind.is_file(), "the pipe was replaced by a file");
+    }
+}
+
 /// `eqmd eval MODEL --deck TRAINING.toml` reports the deck's training and validation frames
 /// apart: its validation figures are those of `eqmd eval` on exactly the frames the deck's
 /// seeded split holds out, and the two parts together make the whole file.

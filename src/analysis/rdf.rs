@@ -16,7 +16,7 @@
 //! `InterRDF(norm="density")` divided by N_A), which is g_AB(r) times the mean density of B.
 
 use super::trajectory::Trajectory;
-use crate::neighbors::{demand, ListKind, NeighborList};
+use crate::neighbors::{refusal, ListKind, NeighborList};
 use crate::system::System;
 use crate::units::Units;
 use glam::DVec3;
@@ -233,17 +233,8 @@ fn frame_counts(
     system.positions = positions.to_vec();
     system.velocities = vec![DVec3::ZERO; positions.len()];
     system.species = t.species.clone();
-    let d = demand(&system, r_max, ListKind::Half);
-    if !d.encodable(system.len()) {
-        return Err(format!("--r-max {r_max} reaches too many periodic images"));
-    }
-    if let Some(free) = crate::neighbors::available_memory() {
-        if d.bytes > 0.8 * free {
-            return Err(format!(
-                "the pairs within --r-max {r_max} need about {:.1} GB, more than is available",
-                d.bytes / 1e9
-            ));
-        }
+    if let Some(why) = refusal(&system, r_max, ListKind::Half) {
+        return Err(format!("the pairs within --r-max {r_max}: the list {why}"));
     }
     let mut list = NeighborList::new(ListKind::Half, r_max, 0.0);
     list.rebuild(&mut system);

@@ -68,6 +68,32 @@ impl Demand {
     }
 }
 
+/// Why a `kind` list of reach `range` cannot be built on `system`, or None when it can: its
+/// atom and image indices do not fit in an entry, or it would need more memory than the
+/// machine has available. Every builder of a list from input asks this first, so that no
+/// request, however large, allocates or panics on the way to a refusal.
+pub fn refusal(system: &System, range: f64, kind: ListKind) -> Option<String> {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let d = demand(system, range, kind);
+    if !d.encodable(system.len()) {
+        return Some(format!(
+            "reaches {:.3e} periodic images of the cell, too many to index beside {} atoms",
+            d.images,
+            system.len()
+        ));
+    }
+    let available = available_memory()?;
+    (d.bytes > available).then(|| {
+        format!(
+            "would need about {:.1} GiB ({:.3e} pairs, {:.3e} images); {:.1} GiB are available",
+            d.bytes / GIB,
+            d.entries,
+            d.images,
+            available / GIB
+        )
+    })
+}
+
 /// Bytes of memory this machine has available (`MemAvailable`), if it says.
 pub fn available_memory() -> Option<f64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;

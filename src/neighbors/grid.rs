@@ -81,6 +81,9 @@ impl BinGrid {
             cell.perpendicular_widths()
         };
         let n_atoms = system.len().max(1) as f64;
+        // no more bins along an axis than a few per atom, however large the cell or small
+        // the range (a few atoms in a huge periodic box, or atoms spread far in vacuum)
+        let cap = (4.0 * n_atoms).cbrt().ceil().max(1.0) * 4.0;
         let mut count = [1i64; 3];
         let mut width = [1.0; 3];
         let mut origin = [0.0; 3];
@@ -90,7 +93,7 @@ impl BinGrid {
             // fractional distance that a Cartesian distance `range` can span along k
             let span = range / widths[k];
             if periodic[k] {
-                let nb = ((BINS_PER_RANGE / span).floor() as i64).max(1);
+                let nb = (BINS_PER_RANGE / span).floor().min(cap).max(1.0) as i64;
                 count[k] = nb;
                 width[k] = 1.0 / nb as f64;
             } else {
@@ -103,8 +106,6 @@ impl BinGrid {
                     });
                 let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) };
                 let extent = (hi - lo).max(0.0);
-                // no more bins than a few per atom, however far atoms spread
-                let cap = (4.0 * n_atoms).cbrt().ceil().max(1.0) * 4.0;
                 let nb = ((extent * BINS_PER_RANGE / span).floor() + 1.0).min(cap);
                 count[k] = nb as i64;
                 width[k] = (extent / nb).max(span / BINS_PER_RANGE);

@@ -6,7 +6,7 @@
 mod demand;
 mod grid;
 
-pub use demand::{available_memory, demand, Demand};
+pub use demand::{available_memory, demand, refusal, Demand};
 
 use crate::system::System;
 use glam::{DMat3, DVec3};

@@ -126,44 +126,21 @@ fn check_neighbor_demand(
     skin: f64,
 ) -> anyhow::Result<()> {
     let cutoff = potential.cutoff();
-    let d = crate::neighbors::demand(system, cutoff + skin, potential.list_kind());
-    let available = crate::neighbors::available_memory();
-    let why = if !d.encodable(system.len()) {
-        Some(format!(
-            "reaches {:.3e} periodic images of the cell, too many to index beside {} atoms",
-            d.images,
-            system.len()
-        ))
-    } else {
-        available.filter(|&a| d.bytes > a).map(|a| {
-            format!(
-                "would need about {:.1} GiB ({:.3e} pairs, {:.3e} images); {:.1} GiB are available",
-                d.bytes / GIB,
-                d.entries,
-                d.images,
-                a / GIB
-            )
-        })
+    let Some(why) = crate::neighbors::refusal(system, cutoff + skin, potential.list_kind()) else {
+        return Ok(());
     };
-    match why {
-        None => Ok(()),
-        Some(why) => {
-            let key = if skin > cutoff {
-                "neighbors.skin"
-            } else {
-                "potential.cutoff"
-            };
-            let msg = format!(
-                "the neighbour list for cutoff {} + skin {} {why}",
-                crate::potential::short_number(cutoff),
-                crate::potential::short_number(skin)
-            );
-            Err(deck.error(key, msg).into())
-        }
-    }
+    let key = if skin > cutoff {
+        "neighbors.skin"
+    } else {
+        "potential.cutoff"
+    };
+    let msg = format!(
+        "the neighbour list for cutoff {} + skin {} {why}",
+        crate::potential::short_number(cutoff),
+        crate::potential::short_number(skin)
+    );
+    Err(deck.error(key, msg).into())
 }
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Runs the deck at `path`, stage by stage, to the step the deck names (from a checkpoint
 /// if asked).

@@ -5,7 +5,7 @@
 use super::loss::{DipoleLabel, Sample};
 use crate::io::extxyz;
 use crate::io::structure::Atoms;
-use crate::neighbors::{ListKind, NeighborList};
+use crate::neighbors::{refusal, ListKind, NeighborList};
 use crate::potential::equivariant::potential::build_graph;
 use crate::units::Units;
 use anyhow::Context;
@@ -159,6 +159,9 @@ fn samples_of(
                     })
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            if let Some(why) = refusal(&system, cutoff, ListKind::Full) {
+                anyhow::bail!("{}: the neighbour list for cutoff {cutoff} {why}", which());
+            }
             let mut list = NeighborList::new(ListKind::Full, cutoff, 0.0);
             list.rebuild(&mut system);
             let graph = build_graph(&system, &list, &map, cutoff);

@@ -5,7 +5,7 @@
 use super::non_negative_quantity;
 use crate::deck::quantity::Dimension;
 use crate::deck::{DeckError, LoadedDeck};
-use crate::neighbors::{ListKind, NeighborList};
+use crate::neighbors::{refusal, ListKind, NeighborList};
 use crate::system::System;
 use crate::units::Units;
 use rayon::prelude::*;
@@ -19,10 +19,11 @@ fn default_min_distance(units: Units) -> f64 {
 }
 
 /// The closest pair of atoms in `system` nearer than `limit` (periodic images included):
-/// the two indices (the lower first) and their distance. O(N) through a cell list.
-fn closest_pair(system: &System, limit: f64) -> Option<(usize, usize, f64)> {
+/// the two indices (the lower first) and their distance. O(N) through a cell list; an
+/// error says why that list cannot be built.
+fn closest_pair(system: &System, limit: f64) -> Result<Option<(usize, usize, f64)>, String> {
     if limit <= 0.0 || system.len() < 2 {
-        return None;
+        return Ok(None);
     }
     // bins no smaller than the mean spacing, so that a small limit in a large periodic box
     // does not ask for more bins than there are atoms
@@ -33,11 +34,15 @@ fn closest_pair(system: &System, limit: f64) -> Option<(usize, usize, f64)> {
     } else {
         (volume / system.len() as f64).cbrt()
     };
+    let range = limit.max(spacing);
+    if let Some(why) = refusal(system, range, ListKind::Half) {
+        return Err(why);
+    }
     let mut wrapped = system.clone();
-    let mut list = NeighborList::new(ListKind::Half, limit.max(spacing), 0.0);
+    let mut list = NeighborList::new(ListKind::Half, range, 0.0);
     list.rebuild(&mut wrapped);
     let r = &wrapped.positions;
-    (0..wrapped.len())
+    let pair = (0..wrapped.len())
         .into_par_iter()
         .flat_map_iter(|i| {
             list.neighbors(i).map(move |n| {
@@ -46,7 +51,8 @@ fn closest_pair(system: &System, limit: f64) -> Option<(usize, usize, f64)> {
             })
         })
         .filter(|&(_, _, d)| d < limit)
-        .min_by(|a, b| a.2.total_cmp(&b.2).then((a.0, a.1).cmp(&(b.0, b.1))))
+        .min_by(|a, b| a.2.total_cmp(&b.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    Ok(pair)
 }
 
 /// Refuses a starting system with two atoms closer than `system.min_distance`, naming both
@@ -62,14 +68,27 @@ pub fn check_min_distance(
         Some(d) => non_negative_quantity(deck, "system.min_distance", d, Dimension::Length)?,
         None => default_min_distance(units),
     };
-    let Some((i, j, d)) = closest_pair(system, limit) else {
-        return Ok(());
-    };
-    let name = |k: usize| &system.species_names[system.species[k]];
     let length = match units {
         Units::Lj => "σ",
         Units::Metal => "Å",
     };
+    let found = closest_pair(system, limit).map_err(|why| {
+        let at = match &deck.deck.system.min_distance {
+            Some(_) => "system.min_distance",
+            None => key,
+        };
+        deck.error(
+            at,
+            format!(
+                "atoms closer than system.min_distance = {limit} {length} cannot be looked \
+                 for in {origin}: the neighbour list {why}"
+            ),
+        )
+    })?;
+    let Some((i, j, d)) = found else {
+        return Ok(());
+    };
+    let name = |k: usize| &system.species_names[system.species[k]];
     Err(deck.error(
         key,
         format!(

@@ -3,6 +3,7 @@
 
 use super::overlap::check_min_distance;
 use super::{non_negative_quantity, positive, positive_quantity, species_of};
+use crate::cell::Cell;
 use crate::deck::quantity::Dimension;
 use crate::deck::schema::{LatticeSection, SpeciesList, SystemSection};
 use crate::deck::{DeckError, LoadedDeck};
@@ -157,6 +158,18 @@ fn system_from_lattice(deck: &LoadedDeck, l: &LatticeSection) -> Result<System, 
         return Err(deck.error(
             "system.lattice.repeat",
             format!("these repeats give {atoms} atoms; eqmd handles at most {MAX_ATOMS}"),
+        ));
+    }
+    // the box must be a cell: a constant from a huge density, or a tiny one, is not
+    let lengths = glam::DVec3::new(repeat[0] as f64, repeat[1] as f64, repeat[2] as f64) * a;
+    if let Err(e) = Cell::from_matrix(glam::DMat3::from_diagonal(lengths), [true; 3]) {
+        let key = match l.a {
+            Some(_) => "system.lattice.a",
+            None => "system.lattice.density",
+        };
+        return Err(deck.error(
+            key,
+            format!("the lattice constant {a:e} gives a box of {lengths} that is no cell: {e}"),
         ));
     }
     let (cell, sites) = lattice::build(l.kind, a, repeat);
