@@ -82,6 +82,33 @@ fn resumed_training_ends_where_an_uninterrupted_one_does() {
     );
 }
 
+/// `--resume` continues the run that made the checkpoint: a deck changed to another model
+/// shape or another split of the frames is refused by name, a longer run is not.
+#[test]
+fn a_resume_with_another_shape_or_split_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = deck(dir.path(), "");
+    run(&d, &["optimizer.epochs=1"], false);
+    let resume_error = |set: &[&str]| {
+        let o: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let t = Training::load(&d, &o).unwrap();
+        t.run(true, false).expect_err("must fail").to_string()
+    };
+    let err = resume_error(&["model.channels=8"]);
+    assert!(
+        err.contains("train.toml") && err.contains("channels 4 (deck: 8)"),
+        "{err}"
+    );
+    for set in ["data.seed=4", "data.train=11", "data.validation=3"] {
+        let err = resume_error(&[set]);
+        assert!(
+            err.contains("train.toml") && err.contains("other frames"),
+            "{set}: {err}"
+        );
+    }
+    assert_eq!(run(&d, &["optimizer.epochs=2"], true).epochs, 2);
+}
+
 #[test]
 fn bad_training_decks_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();

@@ -315,6 +315,24 @@ pub fn average_neighbors(samples: &[&Sample]) -> f64 {
     edges as f64 / atoms.max(1) as f64
 }
 
+/// A fingerprint of a split: the energies and forces of its training frames, then of its
+/// validation frames, in order (FNV-1a over their bits). A checkpoint keeps it, so that a
+/// resume on another file, seed or split is refused rather than mixing two runs.
+pub fn fingerprint(train: &[Sample], validation: &[Sample]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut eat = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3);
+    for part in [train, validation] {
+        eat(part.len() as u64);
+        for s in part {
+            eat(s.energy.to_bits());
+            for f in &s.forces {
+                f.to_array().iter().for_each(|c| eat(c.to_bits()));
+            }
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! `eqmd train DECK --resume` continues exactly where the run stopped. Two files: the model
 //! (`<checkpoint>.h5`, the usual model format) and the state (`<checkpoint>`: magic
 //! `EQMDTRN1`, version, little-endian fields, FNV-1a checksum), each written atomically.
+//! Format 3 adds a fingerprint of the frames trained on; formats 1 and 2 still read.
 
 use super::optimizer::{Adam, Schedule};
 use crate::io::binary::{write_atomically, FrameError, Reader, Writer};
@@ -11,7 +12,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"EQMDTRN1";
-const VERSION: u64 = 2;
+const VERSION: u64 = 3;
 
 /// Everything besides the model that the next epoch depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +34,9 @@ pub struct TrainState {
     pub elapsed: f64,
     /// Whether stage two has begun (format 2; format-1 files had none).
     pub stage_two: bool,
+    /// A fingerprint of the training and validation frames the run was made on (format 3;
+    /// older files had none), so that a resume on another split is refused.
+    pub data: Option<u64>,
 }
 
 /// Where the model of a checkpoint lives.
@@ -104,6 +108,10 @@ impl TrainState {
         if version >= 2 {
             w.u64(u64::from(self.stage_two));
         }
+        if version >= 3 {
+            w.u64(u64::from(self.data.is_some()));
+            w.u64(self.data.unwrap_or(0));
+        }
         w.seal()
     }
 
@@ -152,7 +160,7 @@ impl TrainState {
             },
             k => return Err(format!("unknown schedule kind {k}")),
         };
-        let state = TrainState {
+        let mut state = TrainState {
             epoch,
             learning_rate,
             weights,
@@ -164,7 +172,13 @@ impl TrainState {
             epochs_since_best: r.u64()? as usize,
             elapsed: r.f64()?,
             stage_two: version >= 2 && r.u64()? != 0,
+            data: None,
         };
+        if version >= 3 {
+            let known = r.u64()? != 0;
+            let fingerprint = r.u64()?;
+            state.data = known.then_some(fingerprint);
+        }
         if !(state.elapsed >= 0.0 && state.elapsed.is_finite() && state.learning_rate > 0.0) {
             return Err("time or learning rate out of range".into());
         }
@@ -226,22 +240,30 @@ mod tests {
             epochs_since_best: 1,
             elapsed: 12.5,
             stage_two: true,
+            data: Some(0x1234_5678_9abc_def0),
         }
     }
 
     #[test]
-    fn state_round_trips_and_format_one_reads_as_stage_one() {
+    fn state_round_trips_and_older_formats_read_without_what_they_lacked() {
         let s = state();
         assert_eq!(TrainState::decode(&s.encode()).unwrap(), s);
-        let old = TrainState::decode(&s.encode_as(1)).unwrap();
+        let none = TrainState {
+            data: None,
+            ..s.clone()
+        };
+        assert_eq!(TrainState::decode(&none.encode()).unwrap(), none);
+        let two = TrainState::decode(&s.encode_as(2)).unwrap();
+        assert_eq!(two, none);
+        let one = TrainState::decode(&s.encode_as(1)).unwrap();
         assert_eq!(
-            old,
+            one,
             TrainState {
                 stage_two: false,
-                ..s.clone()
+                ..none
             }
         );
-        let err = TrainState::decode(&s.encode_as(3)).unwrap_err();
-        assert!(err.contains("version 3"), "{err}");
+        let err = TrainState::decode(&s.encode_as(4)).unwrap_err();
+        assert!(err.contains("version 4"), "{err}");
     }
 }

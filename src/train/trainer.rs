@@ -5,8 +5,8 @@
 use super::check::{check, shape_differences};
 use super::config::{LossSection, OptimizerKind, ScheduleKind, ScheduleSpan, TrainDeck};
 use super::data::{
-    augment_seed, average_neighbors, energy_shift, force_rms, frame_rotation, load_samples,
-    rotate_sample, species_of, split,
+    augment_seed, average_neighbors, energy_shift, fingerprint, force_rms, frame_rotation,
+    load_samples, rotate_sample, species_of, split,
 };
 use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
@@ -161,6 +161,39 @@ impl Training {
         Ok(model)
     }
 
+    /// Refuses a checkpoint made on another model shape or another split of the frames
+    /// than the deck's: resuming continues one run exactly, it never mixes two.
+    fn check_resume(
+        &self,
+        checkpoint: &Path,
+        state: &TrainState,
+        model: &Model,
+        data: u64,
+    ) -> anyhow::Result<()> {
+        let m = &self.deck.deck.model;
+        let deck = m.hyper(self.species.clone(), model.hyper.avg_neighbors);
+        let differ = shape_differences(&model.hyper, &deck);
+        if !differ.is_empty() {
+            let msg = format!(
+                "the checkpoint {} holds a model of another shape than the deck's ({}): \
+                 --resume continues the run that made it, with the same [model]",
+                checkpoint.display(),
+                differ.join(", ")
+            );
+            return Err(self.deck.error("model", msg).into());
+        }
+        if state.data.is_some_and(|d| d != data) {
+            let msg = format!(
+                "the checkpoint {} was trained on other frames than the deck's split (the \
+                 file, data.train, data.validation or data.seed changed): --resume continues \
+                 the run that made it, on the same frames",
+                checkpoint.display()
+            );
+            return Err(self.deck.error("data", msg).into());
+        }
+        Ok(())
+    }
+
     /// The loss weights of stage one, or of stage two once it has begun.
     fn weights_of(&self, stage_two: bool) -> LossWeights {
         let d = &self.deck.deck;
@@ -244,15 +277,10 @@ impl Training {
         let checkpoint = self.output(&d.output.checkpoint, "ckpt");
         let metrics = self.output(&d.output.metrics, "csv");
         self.check_outputs(&out_model, &metrics, &checkpoint, resume)?;
+        let data = fingerprint(&self.train, &self.validation);
         let (mut state, mut model) = if resume {
             let (state, model) = TrainState::load(&checkpoint)?;
-            anyhow::ensure!(
-                model.hyper.species == self.species,
-                "checkpoint {}: species {:?} differ from the deck's {:?}",
-                checkpoint.display(),
-                model.hyper.species,
-                self.species
-            );
+            self.check_resume(&checkpoint, &state, &model, data)?;
             (state, model)
         } else {
             let model = self.initial_model()?;
@@ -291,6 +319,7 @@ impl Training {
                 epochs_since_best: 0,
                 elapsed: 0.0,
                 stage_two: false,
+                data: Some(data),
             };
             (state, model)
         };
