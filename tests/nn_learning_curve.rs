@@ -307,3 +307,32 @@ fn a_csv_without_the_correlation_column_reads_as_order_one() {
     );
     assert_eq!(rows[0].val_force_mae, 21.7);
 }
+
+/// The curve's CSV and figure never overwrite its inputs: an output that is (through a
+/// symbolic link) the base deck, or a folder, is refused before any training.
+#[test]
+fn outputs_that_are_inputs_or_folders_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = decks(dir.path(), TINY);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let base = dir.path().join("base.toml");
+    let before = std::fs::read(&base).unwrap();
+    std::os::unix::fs::symlink(&base, out.join("learning-curves.csv")).unwrap();
+    let err = match LearningCurve::load(&deck, &[]) {
+        Ok(_) => panic!("an output linked to the base deck was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("curve.toml") && err.contains("output") && err.contains("base"),
+        "{err}"
+    );
+    std::fs::remove_file(out.join("learning-curves.csv")).unwrap();
+    std::fs::create_dir(out.join("learning-curves.svg")).unwrap();
+    let err = match LearningCurve::load(&deck, &[]) {
+        Ok(_) => panic!("a folder as the figure was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("a folder"), "{err}");
+    assert_eq!(std::fs::read(&base).unwrap(), before);
+}

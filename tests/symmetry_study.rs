@@ -228,3 +228,27 @@ fn bad_study_decks_are_refused_with_the_key() {
         "{err}"
     );
 }
+
+/// The study's CSV never overwrites its inputs: an output that is (through a symbolic link)
+/// the base deck is refused before any training, and the base deck is left as it was.
+#[test]
+fn an_output_linked_to_the_base_deck_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_deck(dir.path(), "");
+    let before = std::fs::read(&base).unwrap();
+    let study = dir.path().join("study");
+    std::fs::create_dir_all(&study).unwrap();
+    std::os::unix::fs::symlink(&base, study.join("symmetry-study.csv")).unwrap();
+    let out = eqmd(&[
+        "symmetry-study",
+        study_deck(dir.path(), "").to_str().unwrap(),
+        "-q",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("study.toml") && err.contains("never overwrites an input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&base).unwrap(), before);
+}

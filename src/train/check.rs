@@ -1,10 +1,60 @@
 //! The checks of a training deck before anything is loaded (values in range, keys that need
-//! each other; each error names the file, line and key), and how a `model.init` file's
-//! shape differs from the deck's.
+//! each other; each error names the file, line and key), how a `model.init` file's shape
+//! differs from the deck's, and the outputs of a study over training runs.
 
 use super::config::{ScheduleKind, ScheduleSpan, StageTwoSection, TrainDeck};
 use crate::deck::{DeckError, LoadedDeck};
+use crate::io::guard::{check_outputs, NamedPath};
 use crate::potential::equivariant::shape::Hyper;
+use std::path::Path;
+
+/// Refuses outputs of a study deck (a learning curve, a symmetry study) that are folders or
+/// special files or that would overwrite its inputs: the study deck, its base training deck
+/// and the files that deck reads. Errors are located at the study deck's `output`.
+pub fn study_outputs<D: crate::deck::Versioned>(
+    study: &LoadedDeck<D>,
+    base: &LoadedDeck<TrainDeck>,
+    outputs: &[&Path],
+) -> Result<(), DeckError> {
+    let t = &base.deck;
+    let mut inputs = vec![
+        NamedPath::new("the deck", &study.path),
+        NamedPath::new("base", &base.path),
+        NamedPath::new("data.file of the base deck", base.resolve(&t.data.file)),
+    ];
+    if let Some(v) = &t.data.validation_file {
+        inputs.push(NamedPath::new(
+            "data.validation_file of the base deck",
+            base.resolve(v),
+        ));
+    }
+    if let Some(i) = &t.model.init {
+        inputs.push(NamedPath::new(
+            "model.init of the base deck",
+            base.resolve(i),
+        ));
+    }
+    let outputs: Vec<NamedPath> = outputs
+        .iter()
+        .map(|p| NamedPath::new("output", p))
+        .collect();
+    check_outputs(&outputs, &inputs, &[]).map_err(|r| study.error("output", r.message))
+}
+
+/// Refuses a redrawn figure `svg` that is a folder or special file, the study deck or the
+/// CSV it is drawn from.
+pub fn replot_output<D: crate::deck::Versioned>(
+    study: &LoadedDeck<D>,
+    svg: &Path,
+    csv: &Path,
+) -> Result<(), DeckError> {
+    let inputs = [
+        NamedPath::new("the deck", &study.path),
+        NamedPath::new("the CSV", csv),
+    ];
+    check_outputs(&[NamedPath::new("output", svg)], &inputs, &[])
+        .map_err(|r| study.error("output", r.message))
+}
 
 /// The keys whose values differ between a model file's shape and a deck's (the average
 /// neighbour count aside), as "key file (deck value)".

@@ -165,6 +165,7 @@ impl LearningCurve {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
+        super::check::study_outputs(&deck, &train, &[&csv_path(&deck), &svg_path(&deck)])?;
         Ok(LearningCurve {
             deck,
             base: train,
@@ -274,6 +275,7 @@ pub fn svg_path(deck: &LoadedDeck<CurveDeck>) -> PathBuf {
 pub fn replot(path: &Path, overrides: &[String]) -> anyhow::Result<PathBuf> {
     let deck = load_deck(path, overrides)?;
     let svg = svg_path(&deck);
+    super::check::replot_output(&deck, &svg, &csv_path(&deck))?;
     plot::plot_csv(&csv_path(&deck), &svg)?;
     Ok(svg)
 }

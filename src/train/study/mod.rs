@@ -135,6 +135,9 @@ impl SymmetryStudy {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
+        let dir = deck.resolve(&deck.deck.output);
+        let outputs = [dir.join(CSV_NAME), dir.join(SVG_NAME)];
+        super::check::study_outputs(&deck, &train, &[&outputs[0], &outputs[1]])?;
         Ok(SymmetryStudy {
             deck,
             base: train,
@@ -299,6 +302,7 @@ pub fn replot(path: &Path, overrides: &[String]) -> anyhow::Result<PathBuf> {
     let deck = load_deck(path, overrides)?;
     let dir = deck.resolve(&deck.deck.output);
     let svg = dir.join(SVG_NAME);
+    super::check::replot_output(&deck, &svg, &dir.join(CSV_NAME))?;
     let rows = read_csv(&dir.join(CSV_NAME))?;
     plot::draw(&rows, &svg)?;
     Ok(svg)
