@@ -176,6 +176,42 @@ fn copper_cluster_in_vacuum_matches_the_direct_sum() {
     assert_eq!(out.forces[5], DVec3::ZERO, "the lone atom feels no force");
 }
 
+/// Header lines are read as LAMMPS reads them: their first words, the rest ignored, the
+/// tables from the next line on. Extra words (a comment, a lattice) change nothing; a line
+/// with too few is an error, as is a setfl count that its element names do not match.
+#[test]
+fn header_lines_are_read_by_their_first_words_as_lammps_does() {
+    let good = std::fs::read_to_string(fixture("eam/Cu_u3.eam")).unwrap();
+    let reference = parse_funcfl(&good, "Cu_u3.eam").unwrap();
+    let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+    lines[1] = "   29     63.550".into();
+    lines[2] = format!("{} 7 8 # two words too many", lines[2]);
+    let extra = parse_funcfl(&lines.join("\n"), "extra.eam").unwrap();
+    assert_eq!(extra, reference);
+    lines[2] = "  500  5.0100200400801306e-04  500  1.0000000000000009e-02".into();
+    let e = parse_funcfl(&lines.join("\n"), "short.eam")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cutoff"), "{e}");
+
+    let alloy = std::fs::read_to_string(fixture("eam/CuNi.eam.alloy")).unwrap();
+    let reference = parse_setfl(&alloy, "CuNi.eam.alloy").unwrap();
+    let mut lines: Vec<String> = alloy.lines().map(str::to_string).collect();
+    lines[4] = format!("{} extra words", lines[4]);
+    let extra = parse_setfl(&lines.join("\n"), "extra.eam.alloy").unwrap();
+    assert_eq!(extra, reference);
+    for count in ["1000000000 Ni Cu", "3 Ni Cu", "1 Ni Cu"] {
+        lines[3] = count.into();
+        let e = parse_setfl(&lines.join("\n"), "n.eam.alloy")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("n.eam.alloy:4:") && e.contains("element names"),
+            "{count}: {e}"
+        );
+    }
+}
+
 #[test]
 fn malformed_potential_files_name_the_line() {
     let good = std::fs::read_to_string(fixture("eam/Cu_u3.eam")).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// One element of a `funcfl` file: embedding F(ρ), effective charge Z(r) and density ρ(r)
 /// on their grids.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Funcfl {
     pub atomic_number: f64,
     pub mass: f64,
@@ -21,7 +21,7 @@ pub struct Funcfl {
 }
 
 /// One element of a `setfl` file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetflElement {
     pub name: String,
     pub atomic_number: f64,
@@ -31,7 +31,7 @@ pub struct SetflElement {
 }
 
 /// A `setfl` file: elements on shared grids and r·φ(r) for every element pair.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Setfl {
     pub nrho: usize,
     pub drho: f64,
@@ -136,6 +136,29 @@ impl<'a> Tokens<'a> {
         Ok(v)
     }
 
+    /// Skips what is left of the line of the last token read: a header line says what it
+    /// must in its first words, and LAMMPS ignores the rest (a lattice constant and type,
+    /// a trailing comment), so the tables always start on the next line.
+    fn end_line(&mut self) {
+        let Some(line) = self.next.checked_sub(1).map(|k| self.tokens[k].0) else {
+            return;
+        };
+        while self.tokens.get(self.next).is_some_and(|t| t.0 == line) {
+            self.next += 1;
+        }
+    }
+
+    /// The words left on the line of the last token read.
+    fn rest_of_line(&self) -> usize {
+        let Some(line) = self.next.checked_sub(1).map(|k| self.tokens[k].0) else {
+            return 0;
+        };
+        self.tokens[self.next..]
+            .iter()
+            .take_while(|t| t.0 == line)
+            .count()
+    }
+
     fn numbers(&mut self, n: usize, what: &str) -> Result<Vec<f64>, EamFileError> {
         (0..n)
             .map(|k| self.number(&format!("{what} value {}", k + 1)))
@@ -153,23 +176,25 @@ fn read(path: &Path) -> Result<String, EamFileError> {
 
 /// Grid header shared by both formats: nrho drho nr dr cutoff.
 fn grid(t: &mut Tokens) -> Result<(usize, f64, usize, f64, f64), EamFileError> {
-    Ok((
+    let grid = (
         t.count("nrho")?,
         t.positive("drho")?,
         t.count("nr")?,
         t.positive("dr")?,
         t.positive("cutoff")?,
-    ))
+    );
+    t.end_line();
+    Ok(grid)
 }
 
-/// Parses a `funcfl` file: a comment line, `Z mass a lattice`, the grid, then F(ρ), Z(r)
-/// and ρ(r).
+/// Parses a `funcfl` file: a comment line, `Z mass [a lattice]`, the grid, then F(ρ), Z(r)
+/// and ρ(r). As LAMMPS reads them, the two header lines need only their first words (two,
+/// then five); the rest of each is ignored.
 pub fn parse_funcfl(text: &str, file: &str) -> Result<Funcfl, EamFileError> {
     let mut t = Tokens::new(file, text, 1);
     let atomic_number = t.number("atomic number")?;
     let mass = t.positive("mass")?;
-    t.number("lattice constant")?;
-    t.word("lattice type")?;
+    t.end_line();
     let (nrho, drho, nr, dr, cutoff) = grid(&mut t)?;
     let frho = t.numbers(nrho, "F(rho)")?;
     let zr = t.numbers(nr, "Z(r)")?;
@@ -194,7 +219,8 @@ pub fn read_funcfl(path: &Path) -> Result<Funcfl, EamFileError> {
 }
 
 /// Parses a `setfl` file: three comment lines, `N el1 .. elN`, the grid, per element
-/// `Z mass a lattice` with F(ρ) and ρ(r), then r·φ(r) for every pair i ≥ j.
+/// `Z mass [a lattice]` with F(ρ) and ρ(r), then r·φ(r) for every pair i ≥ j. Header lines
+/// are read as LAMMPS reads them: their first words, the rest ignored.
 pub fn parse_setfl(text: &str, file: &str) -> Result<Setfl, EamFileError> {
     let mut t = Tokens::new(file, text, 3);
     let (line, count) = t.word("the number of elements")?;
@@ -202,6 +228,14 @@ pub fn parse_setfl(text: &str, file: &str) -> Result<Setfl, EamFileError> {
         Ok(n) if n >= 1 => n,
         _ => return Err(t.error(line, format!("`{count}` is not a number of elements"))),
     };
+    // as in LAMMPS, the line holds the count and exactly that many names
+    let given = t.rest_of_line();
+    if given != n {
+        return Err(t.error(
+            line,
+            format!("{n} elements, but {given} element names follow on the line"),
+        ));
+    }
     let mut names = Vec::with_capacity(n);
     for k in 0..n {
         let (_, name) = t.word(&format!("element name {}", k + 1))?;
@@ -212,8 +246,8 @@ pub fn parse_setfl(text: &str, file: &str) -> Result<Setfl, EamFileError> {
     for name in names {
         let atomic_number = t.number(&format!("{name}: atomic number"))?;
         let mass = t.positive(&format!("{name}: mass"))?;
-        t.number(&format!("{name}: lattice constant"))?;
-        t.word(&format!("{name}: lattice type"))?;
+        // the lattice constant and type that follow are not used
+        t.end_line();
         let frho = t.numbers(nrho, &format!("{name}: F(rho)"))?;
         let rhor = t.numbers(nr, &format!("{name}: rho(r)"))?;
         elements.push(SetflElement {
@@ -224,7 +258,7 @@ pub fn parse_setfl(text: &str, file: &str) -> Result<Setfl, EamFileError> {
             rhor,
         });
     }
-    let mut z2r = Vec::with_capacity(n * (n + 1) / 2);
+    let mut z2r = Vec::new();
     for i in 0..n {
         for j in 0..=i {
             let what = format!("r*phi(r) of {}-{}", elements[i].name, elements[j].name);
