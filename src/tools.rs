@@ -115,7 +115,9 @@ pub fn evaluate_errors(model: &Model, data: &Path, rotate: Option<u64>) -> anyho
         None => load_samples(data, species, cutoff)?,
         Some(seed) => load_rotated_samples(data, species, cutoff, seed)?,
     };
-    Ok(errors_on(model, &samples))
+    errors_on(model, &samples, |k| {
+        format!("{} frame {}", data.display(), k + 1)
+    })
 }
 
 /// The errors of `model` on the training and on the validation frames of a training deck's
@@ -133,11 +135,23 @@ pub fn evaluate_split(model: &Model, deck: &Path) -> anyhow::Result<(Errors, Err
         species,
         cutoff
     );
-    let train = errors_on(model, &training.train);
-    Ok((train, errors_on(model, &training.validation)))
+    let at = |part: &'static str| {
+        move |k: usize| format!("{}: {part} frame {} of the split", deck.display(), k + 1)
+    };
+    let train = errors_on(model, &training.train, at("training"))?;
+    Ok((
+        train,
+        errors_on(model, &training.validation, at("validation"))?,
+    ))
 }
 
-fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
+/// The errors of `model` on `samples`; a prediction that is not finite is an error naming
+/// the frame (`which` says where frame k is), not a NaN in the report.
+fn errors_on(
+    model: &Model,
+    samples: &[crate::train::loss::Sample],
+    which: impl Fn(usize) -> String,
+) -> anyhow::Result<Errors> {
     use crate::train::{loss, metrics::Summary};
     use rayon::prelude::*;
     let ev = Evaluator::new(model);
@@ -151,8 +165,21 @@ fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
         .par_iter()
         .map(|s| loss::frame_errors(&ev, model, s, &no_loss))
         .collect();
+    let finite = |e: &loss::FrameErrors| {
+        e.energy_error.is_finite()
+            && e.force_abs.is_finite()
+            && e.force_sq.is_finite()
+            && e.dipole_error.is_none_or(|d| d.is_finite())
+    };
+    if let Some(k) = errors.iter().position(|e| !finite(e)) {
+        anyhow::bail!(
+            "{}: the model predicts a non-finite energy, force or dipole (do its scale or \
+             weights overflow?)",
+            which(k)
+        );
+    }
     let s = Summary::of(&errors);
-    Errors {
+    Ok(Errors {
         n_frames: s.frames,
         energy_mae_mev: s.energy_mae_mev,
         energy_mae_mev_per_atom: s.energy_mae_mev_per_atom,
@@ -160,7 +187,7 @@ fn errors_on(model: &Model, samples: &[crate::train::loss::Sample]) -> Errors {
         force_mae_mev_per_angstrom: s.force_mae,
         force_rmse_mev_per_angstrom: s.force_rmse,
         dipole: s.dipole,
-    }
+    })
 }
 
 /// e·Å in Debye.

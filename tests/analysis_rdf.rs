@@ -554,3 +554,32 @@ fn agrees_with_mdanalysis_interrdf_on_h5md() {
     // float32 positions in MDAnalysis: at most a few of ~40,000 distances change bins
     assert!(moved <= 10, "{stdout}");
 }
+
+/// A species with one atom has no like pairs: its g is undefined, so its column is left out
+/// (with a warning) rather than written as NaN, and asking for it by name is an error.
+#[test]
+fn a_lone_atom_of_a_species_gives_no_column_of_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lone.xyz");
+    let cell = DMat3::from_diagonal(DVec3::splat(12.0));
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let symbols: Vec<String> = (0..8)
+        .map(|i| if i == 0 { "B" } else { "A" }.to_string())
+        .collect();
+    let frames: Vec<Frame> = (0..4)
+        .map(|k| {
+            let r = (0..8)
+                .map(|_| cell * DVec3::new(rng.random(), rng.random(), rng.random()))
+                .collect();
+            frame(cell, &symbols, r, k as f64)
+        })
+        .collect();
+    write_file(&path, &frames).unwrap();
+    let (ok, text) = analyze(&[path.to_str().unwrap(), "--bins", "20"]);
+    assert!(ok && text.contains("B-B: too few atoms"), "{text}");
+    let (names, g) = read_csv(&dir.path().join("lone.rdf.csv"));
+    assert_eq!(names, ["r", "g_total", "g_B-A", "g_A-A"], "{names:?}");
+    assert!(g.values().flatten().all(|v| v.is_finite()));
+    let (ok, text) = analyze(&[path.to_str().unwrap(), "--pairs", "B-B"]);
+    assert!(!ok && text.contains("--pairs B-B: too few atoms"), "{text}");
+}

@@ -157,6 +157,23 @@ fn eval_reports_errors_against_reference_frames() {
     let rmse = 1e3 * (f.iter().map(|v| v.length_squared()).sum::<f64>() / 27.0).sqrt();
     assert!((value("force_mae_mev_per_angstrom") - mae).abs() < 1e-9 * mae);
     assert!((value("force_rmse_mev_per_angstrom") - rmse).abs() < 1e-9 * rmse);
+
+    // shifts that overflow the summed energy: an error naming the frame, not inf or NaN
+    model.shift = vec![1e308; 3];
+    let path = dir.path().join("overflow.h5");
+    eqmd::potential::equivariant::file::save(&model, &path).unwrap();
+    let out = eqmd(&["eval", path.to_str().unwrap(), data, "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("ethanol.xyz frame 1") && err.contains("non-finite"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no figures: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Shapes no model can have are refused by `eqmd model init` with the hyper-parameter

@@ -112,11 +112,14 @@ pub fn rdf(t: &Trajectory, options: &RdfOptions) -> Result<Rdf, String> {
         let (na, nb) = (n_of[a] as f64, n_of[b] as f64);
         let like = a == b;
         if like && na < 2.0 || na * nb == 0.0 {
-            log::warn!(
-                "{}-{}: too few atoms for a pair: its column is NaN",
-                t.species_names[a],
-                t.species_names[b]
-            );
+            // no pair of that kind exists: g is undefined, and no column of NaN is written
+            let name = format!("{}-{}", t.species_names[a], t.species_names[b]);
+            let why = format!("{name}: too few atoms for a pair ({na} and {nb})");
+            if options.pairs.is_some() {
+                return Err(format!("--pairs {why}"));
+            }
+            log::warn!("{why}: its column is left out");
+            continue;
         }
         let values = match (normalised, like) {
             (true, true) => column(&at, na * (na - 1.0) / 2.0, na),
