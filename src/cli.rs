@@ -205,9 +205,9 @@ pub enum Command {
         /// An extended-XYZ structure (its last frame is used).
         #[arg(long)]
         structure: PathBuf,
-        /// Timed calls after one warm-up call (at least 1).
+        /// Timed calls after one warm-up call (1 to 1,000,000).
         #[arg(long, default_value_t = 20,
-              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
         repeat: usize,
         /// Print JSON (`median_us_per_call`, `atoms`, ...) instead of a table.
         #[arg(long)]

@@ -10,6 +10,7 @@ use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::{Hyper, Model};
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::potential::Equivariant;
+use crate::potential::equivariant::shape::Shape;
 use crate::potential::{ForceOutput, Potential};
 use crate::units::Units;
 use std::path::Path;
@@ -33,7 +34,7 @@ pub fn init(
     );
     anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
     anyhow::ensure!(hyper.layers > 0, "layers must be positive");
-    hyper.validate()?;
+    Shape::new(hyper.clone())?;
     let mut model = Model::random(hyper, seed);
     for s in &mut model.scale {
         *s = energy_scale;

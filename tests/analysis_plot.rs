@@ -165,6 +165,10 @@ fn bad_files_and_options_are_errors() {
     std::fs::write(&bad, "step,time,pe\n0,0\n").unwrap();
     let (ok, text) = plot(&[bad.to_str().unwrap()]);
     assert!(!ok && text.contains("bad.csv:2"), "{text}");
+    // values whose span overflows: refused, not an endless search for ticks
+    std::fs::write(&bad, "step,time,pe\n0,0,1e308\n1,1,-1e308\n").unwrap();
+    let (ok, text) = plot(&[bad.to_str().unwrap()]);
+    assert!(!ok && text.contains("span more than"), "{text}");
     std::fs::write(&bad, "").unwrap();
     let (ok, text) = plot(&[bad.to_str().unwrap()]);
     assert!(!ok && text.contains("bad.csv"), "{text}");

@@ -201,3 +201,60 @@ fn a_model_cutoff_of_1e300_is_refused_by_eval_and_benchmark() {
         );
     }
 }
+
+/// Counts that would ask for gigabytes (a thermostat chain, rdf bins, benchmark calls) are
+/// refused by name before anything is allocated.
+#[test]
+fn absurd_counts_are_refused_by_name() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let deck = format!("{root}/inputs/argon_nvt.toml");
+    let (ok, err) = run(
+        Path::new(&deck),
+        dir.path(),
+        &["thermostat.chain=1000000000"],
+    );
+    assert!(
+        !ok && err.contains("thermostat.chain") && err.contains("at most"),
+        "{err}"
+    );
+    let xyz = dir.path().join("ar.xyz");
+    two_atoms(&xyz, "20", "1 1 1", "4.8 1 1");
+    let model = format!("{root}/potentials/random-cu-l1.h5");
+    for args in [
+        vec![
+            "analyze",
+            "rdf",
+            xyz.to_str().unwrap(),
+            "--bins",
+            "1000000000",
+        ],
+        vec![
+            "analyze",
+            "rdf",
+            xyz.to_str().unwrap(),
+            "--bins",
+            "18446744073709551615",
+        ],
+        vec![
+            "benchmark",
+            "--model",
+            &model,
+            "--structure",
+            xyz.to_str().unwrap(),
+            "--repeat",
+            "18446744073709551615",
+        ],
+    ] {
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("--bins") || err.contains("--repeat"),
+            "{args:?}: {err}"
+        );
+    }
+}

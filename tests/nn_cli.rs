@@ -186,6 +186,7 @@ fn init_refuses_impossible_shapes() {
     for (flag, value, says) in [
         ("--radial-hidden", "0", "radial_hidden (width) is 0"),
         ("--channels", "100000", "channels is 100000"),
+        ("--channels", "65536", "weights, more than"),
         ("--lmax", "4", "lmax is 4, expected at most 3"),
         ("--cutoff=-1", "", "cutoff is -1"),
     ] {

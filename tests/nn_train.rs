@@ -140,6 +140,11 @@ fn bad_training_decks_name_file_line_and_key() {
         ),
         ("optimizer.kind=\"sgd\"", "optimizer.kind", "amsgrad"),
         ("model.lmax=4", "model.lmax", "at most 3"),
+        (
+            "model.channels=65536",
+            "model.channels",
+            "weights, more than",
+        ),
         ("data.validation=0", "data.validation", "positive"),
     ] {
         let err = Training::load(&d, &[set.to_string()])

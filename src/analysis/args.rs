@@ -16,8 +16,9 @@ pub struct RdfArgs {
     /// of the box around the atoms.
     #[arg(long, value_name = "R")]
     pub r_max: Option<f64>,
-    /// Number of bins between 0 and --r-max.
-    #[arg(long, default_value_t = 200)]
+    /// Number of bins between 0 and --r-max (1 to 1,000,000).
+    #[arg(long, default_value_t = 200,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub bins: usize,
     /// Species pairs to report beside the total, comma-separated (e.g. `Cu-Cu,Cu-Ni`).
     /// Default: every pair.

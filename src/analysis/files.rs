@@ -27,6 +27,10 @@ pub fn ir(
     max_lag: f64,
     max_wavenumber: f64,
 ) -> anyhow::Result<IrOutput> {
+    anyhow::ensure!(
+        max_wavenumber.is_finite() && max_wavenumber > 0.0,
+        "--max-wavenumber {max_wavenumber}: must be a positive wavenumber (cm⁻¹)"
+    );
     let svg = output.with_extension("svg");
     let outputs = [
         NamedPath::new("--output", output),

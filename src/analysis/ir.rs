@@ -27,6 +27,7 @@ pub struct Spectrum {
 /// autocorrelation lags up to `max_lag` (ps; at most half the series).
 pub fn ir_spectrum(times: &[f64], dipoles: &[DVec3], max_lag: f64) -> Result<Spectrum, String> {
     let dt = check_times(times, dipoles.len())?;
+    check_lag(max_lag, dt)?;
     if let Some(k) = dipoles.iter().position(|m| !m.is_finite()) {
         return Err(format!("the dipole of frame {} is not finite", k + 1));
     }
@@ -48,6 +49,7 @@ pub fn vdos(
     max_lag: f64,
 ) -> Result<Spectrum, String> {
     let dt = check_times(times, velocities.len())?;
+    check_lag(max_lag, dt)?;
     if let Some(k) = velocities.iter().position(|v| v.len() != masses.len()) {
         return Err(format!(
             "frame {} has {} velocities for {} atoms",
@@ -66,6 +68,17 @@ pub fn vdos(
         .map(|(i, &m)| (m, velocities.iter().map(|v| v[i]).collect()))
         .collect();
     Ok(spectrum_of(&channels, dt, max_lag))
+}
+
+/// A largest lag that spans at least two samples `dt` apart: a spectrum needs them.
+fn check_lag(max_lag: f64, dt: f64) -> Result<(), String> {
+    if !(max_lag.is_finite() && max_lag >= 2.0 * dt) {
+        return Err(format!(
+            "--max-lag {max_lag}: must be a time of at least two samples ({} ps)",
+            2.0 * dt
+        ));
+    }
+    Ok(())
 }
 
 /// The spacing of `times` (ps), checked: as many as `frames`, at least 8, evenly spaced.
@@ -149,6 +162,19 @@ pub fn peaks(s: &Spectrum, threshold: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lag_shorter_than_two_samples_is_refused() {
+        let times: Vec<f64> = (0..16).map(|i| i as f64 * 0.001).collect();
+        let dipoles: Vec<DVec3> = (0..16).map(|i| DVec3::X * (i as f64).sin()).collect();
+        for lag in [f64::NAN, 0.0, 1e-300, -1.0, f64::INFINITY, 0.0015] {
+            let e = ir_spectrum(&times, &dipoles, lag).unwrap_err();
+            assert!(e.contains("--max-lag"), "{lag}: {e}");
+        }
+        assert!(ir_spectrum(&times, &dipoles, 0.004).is_ok());
+        let v = vec![vec![DVec3::X]; 16];
+        assert!(vdos(&times, &v, &[1.0], f64::NAN).is_err());
+    }
 
     /// Two oscillating charges: the peaks land at their frequencies.
     #[test]

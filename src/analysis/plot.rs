@@ -62,6 +62,15 @@ pub fn draw_curves(
     let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e}");
     let xs = range(curves.iter().flat_map(|c| c.x.iter().copied()));
     let ys = range(curves.iter().flat_map(|c| c.y.iter().copied()));
+    // an axis wider than a float spans cannot be divided into ticks
+    for (axis, r) in [(labels.x, &xs), (labels.y, &ys)] {
+        if !(r.end - r.start).is_finite() {
+            bail!(
+                "{}: the values of {axis} span more than a number can hold",
+                labels.title
+            );
+        }
+    }
     // enough decimals to tell the labels of the axis apart
     let decimals = (2.0 - (ys.end - ys.start).log10().floor()).clamp(0.0, 10.0) as usize;
     let mut chart = ChartBuilder::on(area)

@@ -4,7 +4,7 @@
 
 use crate::deck::Versioned;
 use crate::potential::equivariant::model::{DipoleHead, Hyper};
-use crate::potential::equivariant::shape::ShapeError;
+use crate::potential::equivariant::shape::{Shape, ShapeError};
 use serde::Deserialize;
 
 /// A whole training deck.
@@ -133,16 +133,17 @@ impl ModelSection {
         self.dipole.as_deref().map(DipoleHead::parse).transpose()
     }
 
-    /// The hyper-parameters this section describes, for `species` (embedding order) and
-    /// the average neighbour count measured on the data.
     /// Checks the shape this section describes by the rules every model follows
-    /// ([`Hyper::validate`]); the neighbour count comes from the data later, and so do the
-    /// species unless the section lists them.
+    /// ([`Shape::new`]: each hyper-parameter in range, the weights within bounds); the
+    /// neighbour count comes from the data later, and so do the species unless the section
+    /// lists them.
     pub fn check_shape(&self) -> Result<(), ShapeError> {
         let species = self.species.clone().unwrap_or_else(|| vec!["X".into()]);
-        self.hyper(species, 1.0).validate()
+        Shape::new(self.hyper(species, 1.0)).map(|_| ())
     }
 
+    /// The hyper-parameters this section describes, for `species` (embedding order) and
+    /// the average neighbour count measured on the data.
     pub fn hyper(&self, species: Vec<String>, avg_neighbors: f64) -> Hyper {
         Hyper {
             species,

@@ -18,7 +18,7 @@ use crate::potential::equivariant::file;
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::parameters::ParameterLayout;
-use crate::potential::equivariant::shape::BlockKind;
+use crate::potential::equivariant::shape::{BlockKind, Shape};
 use crate::potential::Scratch;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -153,6 +153,13 @@ impl Training {
                 return Err(self.deck.error("model.init", msg).into());
             }
             return Ok(model);
+        }
+        // with the data's species the weights may pass the bound a deck alone could not tell
+        if let Err(e) = Shape::new(hyper.clone()) {
+            return Err(self
+                .deck
+                .error(&format!("model.{}", e.key()), e.to_string())
+                .into());
         }
         let mut model = Model::random(hyper, m.seed);
         let scale = force_rms(&train);

@@ -204,11 +204,19 @@ fn thermostat_target(
     Ok((t, tau))
 }
 
-/// A Nosé–Hoover chain's length, at least 1.
+/// The longest Nosé–Hoover chain a deck may ask for (LAMMPS uses 3; a chain is a few
+/// numbers per link, stored per step in the checkpoint).
+const MAX_CHAIN: usize = 1000;
+
+/// A Nosé–Hoover chain's length, 1 to [`MAX_CHAIN`].
 fn chain_length(deck: &LoadedDeck, prefix: &str, chain: usize) -> Result<usize, DeckError> {
+    let key = format!("{prefix}thermostat.chain");
     if chain < 1 {
-        let key = format!("{prefix}thermostat.chain");
         return Err(deck.error(&key, "the chain needs at least 1 thermostat"));
+    }
+    if chain > MAX_CHAIN {
+        let msg = format!("a chain of {chain} thermostats: at most {MAX_CHAIN}");
+        return Err(deck.error(&key, msg));
     }
     Ok(chain)
 }

@@ -105,6 +105,10 @@ pub struct Path {
 /// and allocations sane whatever a file or a command line asks for.
 pub const MAX_SIZE: usize = 1 << 16;
 
+/// The most weights a model may have (1 GiB of them; the largest published MACE models have
+/// a few million), so that no shape asks for more memory than a machine has.
+pub const MAX_WEIGHTS: usize = 1 << 27;
+
 /// Hyper-parameters that do not make a model: which one (as the model file and the
 /// training deck name it) and why.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -346,7 +350,21 @@ impl Shape {
     /// The shape that `hyper` describes, after [`Hyper::validate`].
     pub fn new(hyper: Hyper) -> Result<Shape, ShapeError> {
         hyper.validate()?;
-        Ok(Shape::of_valid(hyper))
+        let shape = Shape::of_valid(hyper);
+        // counted before any weight is allocated: a shape within every bound above can
+        // still ask for terabytes (65536 channels)
+        let weights: usize = shape.blocks().iter().map(|b| b.size()).sum();
+        if weights > MAX_WEIGHTS {
+            fault(
+                "channels",
+                format!(
+                    "is {}: with the rest of the shape that makes {weights} weights, more than \
+                     the {MAX_WEIGHTS} a model may have",
+                    shape.hyper.channels
+                ),
+            )?;
+        }
+        Ok(shape)
     }
 
     fn of_valid(hyper: Hyper) -> Shape {
