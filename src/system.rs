@@ -5,6 +5,10 @@ use crate::cell::Cell;
 use crate::units::Units;
 use glam::{DMat3, DVec3};
 
+/// Most atoms a system may hold (the neighbour list packs indices into 27 bits); readers
+/// refuse files that declare more before reading them.
+pub const MAX_ATOMS: usize = 1 << 27;
+
 /// Atoms in a cell: the state that integrators advance and potentials read.
 #[derive(Clone, Debug)]
 pub struct System {

@@ -550,6 +550,87 @@ fn non_finite_positions_and_velocities_are_refused() {
     }
 }
 
+/// Sizes a file declares are checked before anything is read: a species index of 2^31 − 1
+/// without names, a species array of another length than the atoms, and a position array
+/// declared with two billion atoms (stored as nothing) are refused, not allocated.
+#[test]
+fn declared_sizes_are_checked_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        let mut s = system(Units::Metal);
+        let mut w = H5mdWriter::create(&path, &s, ALL).unwrap();
+        let f = frame(&mut s, 0);
+        let t = thermo(0);
+        w.write(t.step, t.time, &s, &f, &t).unwrap();
+        drop(w);
+        path
+    };
+    let replace_species = |path: &Path, values: &[i32]| {
+        let file = hdf5::File::open_rw(path).unwrap();
+        let all = file.group("particles/all").unwrap();
+        all.unlink("species").unwrap();
+        all.new_dataset_builder()
+            .with_data(values)
+            .create("species")
+            .unwrap();
+    };
+    let path = write("index.h5");
+    replace_species(&path, &[0, i32::MAX, 0, 1, 0]);
+    let e = read_last_frame(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("index.h5") && e.contains("without a `names`"),
+        "{e}"
+    );
+    let path = write("length.h5");
+    replace_species(&path, &[0, 1]);
+    let e = read_last_frame(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("length.h5") && e.contains("2 values for 5 atoms"),
+        "{e}"
+    );
+
+    let path = write("huge.h5");
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let pos = file.group("particles/all/position").unwrap();
+        pos.unlink("value").unwrap();
+        pos.new_dataset::<f64>()
+            .chunk((1, 1024, 3))
+            .shape((1, 2_000_000_000, 3))
+            .create("value")
+            .unwrap();
+    }
+    let e = read_last_frame(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("huge.h5") && e.contains("declares 2000000000 atoms"),
+        "{e}"
+    );
+
+    // a series read whole: a dipole series declared with 10^11 values of nothing
+    let path = write("series.h5");
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let g = file.create_group("observables/dipole").unwrap();
+        let n = 100_000_000_000usize;
+        for (name, shape) in [("time", vec![n]), ("value", vec![n, 3])] {
+            let chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
+            g.new_dataset::<f64>()
+                .chunk(chunk)
+                .shape(shape)
+                .create(name)
+                .unwrap();
+        }
+    }
+    let e = eqmd::io::h5md::read_dipole_series(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("series.h5") && e.contains("more than the memory available"),
+        "{e}"
+    );
+}
+
 const MDA_CHECK: &str = r#"
 import sys
 import numpy as np

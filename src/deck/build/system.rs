@@ -10,10 +10,7 @@ use crate::deck::{DeckError, LoadedDeck};
 use crate::integrate::maxwell_boltzmann;
 use crate::io::structure::{self, default_mass, Atoms};
 use crate::lattice;
-use crate::system::System;
-
-/// Most atoms a system may hold (the neighbour list packs indices into 27 bits).
-const MAX_ATOMS: usize = 1 << 27;
+use crate::system::{System, MAX_ATOMS};
 
 /// Builds the system: atoms from a file or a lattice (no two closer than
 /// `system.min_distance`), masses, initial velocities.

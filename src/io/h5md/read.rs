@@ -3,10 +3,15 @@
 //! (positions, velocities, box, species) for a run to restart from.
 
 use super::{bad, hdf5_err, not_h5md, H5mdError, H5mdFrame, PARTICLE_ELEMENTS};
+use crate::system::MAX_ATOMS;
 use glam::{DMat3, DVec3};
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{File, Group, Hyperslab, SliceOrIndex};
 use std::path::Path;
+
+/// The largest species index read without a `names` attribute (each index up to it gets a
+/// name, so a stray 2^31 would ask for gigabytes).
+const MAX_UNNAMED_SPECIES: i32 = 65535;
 
 /// Opens an H5MD file read-only (without locking, so a live run's file opens too).
 pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
@@ -69,8 +74,8 @@ pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H
         )
     })?;
     let read = || -> hdf5::Result<(Vec<f64>, Vec<glam::DVec3>)> {
-        let times: Vec<f64> = group.dataset("time")?.read_raw()?;
-        let values: Vec<f64> = group.dataset("value")?.read_raw()?;
+        let times: Vec<f64> = read_all(&group.dataset("time")?)?;
+        let values: Vec<f64> = read_all(&group.dataset("value")?)?;
         let n = times.len().min(values.len() / 3);
         let vectors = values[..3 * n]
             .chunks_exact(3)
@@ -93,14 +98,14 @@ pub fn read_velocity_series(path: &Path) -> Result<VelocitySeries, H5mdError> {
         ));
     };
     let read = || -> hdf5::Result<VelocitySeries> {
-        let times: Vec<f64> = group.dataset("time")?.read_raw()?;
+        let times: Vec<f64> = read_all(&group.dataset("time")?)?;
         let value = group.dataset("value")?;
         let shape = value.shape();
         if shape.len() != 3 || shape[2] != 3 {
             return Err(bad(format!("velocity/value has shape {shape:?}")));
         }
         let atoms = shape[1];
-        let flat: Vec<f64> = value.read_raw()?;
+        let flat: Vec<f64> = read_all(&value)?;
         let n = frames.min(times.len()).min(flat.len() / (3 * atoms.max(1)));
         let velocities = (0..n)
             .map(|k| {
@@ -183,11 +188,24 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
 
     let (species, species_names) = match all.dataset("species") {
         Ok(d) => {
+            // one index per atom, checked before anything is read
+            if d.size() != n {
+                let what = format!("species holds {} values for {n} atoms", d.size());
+                return Err(bad(what));
+            }
             let idx = d.read_raw::<i32>()?;
             let names = match d.attr("names") {
                 Ok(a) => read_strings(&a)?,
                 Err(_) => {
+                    // without names the indices are the names (types, atomic numbers)
                     let m = idx.iter().copied().max().unwrap_or(0).max(0);
+                    if m > MAX_UNNAMED_SPECIES {
+                        let what = format!(
+                            "species index {m} without a `names` attribute (at most \
+                             {MAX_UNNAMED_SPECIES} without names)"
+                        );
+                        return Err(bad(what));
+                    }
                     (0..=m).map(|i| i.to_string()).collect()
                 }
             };
@@ -258,9 +276,35 @@ fn read_rows(g: &Group, k: usize) -> hdf5::Result<Vec<DVec3>> {
     if shape.len() != 3 || shape[2] != 3 {
         return Err(bad(format!("{}/value has shape {shape:?}", g.name())));
     }
+    if shape[1] > MAX_ATOMS {
+        let what = format!(
+            "{}/value declares {} atoms, more than {MAX_ATOMS}",
+            g.name(),
+            shape[1]
+        );
+        return Err(bad(what));
+    }
     let a = value.read_slice_2d::<f64, _>(edge_selection(3, k))?;
     let flat: Vec<f64> = a.iter().copied().collect();
     Ok(flat.chunks_exact(3).map(DVec3::from_slice).collect())
+}
+
+/// A whole dataset, after checking that what it declares fits in the memory available: a
+/// file can declare billions of values it never stored (they read as fill values).
+fn read_all<T: hdf5::H5Type>(d: &hdf5::Dataset) -> hdf5::Result<Vec<T>> {
+    let bytes = d.size() as f64 * std::mem::size_of::<T>() as f64;
+    if let Some(available) = crate::neighbors::available_memory() {
+        if bytes > available {
+            let what = format!(
+                "{} declares {} values ({:.1} GiB), more than the memory available",
+                d.name(),
+                d.size(),
+                bytes / (1u64 << 30) as f64
+            );
+            return Err(bad(what));
+        }
+    }
+    d.read_raw()
 }
 
 /// A string array attribute of any HDF5 string type (fixed or variable length).
