@@ -361,6 +361,18 @@ fn errors_name_the_right_line() {
     assert_error("1\npbc=\"T T\"\nH 0 0 0\n", 2, "pbc");
     // Huge declared count must not allocate or panic.
     assert_error("99999999999999999\nc\n", 3, "truncated");
+    // vectors eqmd reads in another shape would be left unread: atoms at rest, no forces
+    for (prop, says) in [
+        ("velocities:R:1", "velocities must be velocities:R:3"),
+        ("velocities:I:3", "velocities must be velocities:R:3"),
+        ("forces:R:2", "forces must be forces:R:3"),
+        ("momenta:S:3", "momenta must be momenta:R:3"),
+    ] {
+        let cols = prop.rsplit(':').next().unwrap().parse::<usize>().unwrap();
+        let values = vec!["1"; cols].join(" ");
+        let text = format!("1\nProperties=species:S:1:pos:R:3:{prop}\nH 0 0 0 {values}\n");
+        assert_error(&text, 2, says);
+    }
 }
 
 #[test]

@@ -33,6 +33,9 @@ impl ArrayValue {
 /// silently take the atom out of every interaction, so the reader refuses it.
 const MUST_BE_FINITE: [&str; 3] = ["pos", "velocities", "momenta"];
 
+/// Per-atom properties read as vectors: each must be three real columns.
+const VECTORS: [&str; 3] = ["velocities", "momenta", "forces"];
+
 /// Whether a token that parsed as a real number is finite.
 fn is_finite(tok: &str) -> bool {
     tok.parse::<f64>().is_ok_and(f64::is_finite)
@@ -214,6 +217,14 @@ fn parse_properties(spec: &str) -> Result<Vec<(String, ArrayValue)>, String> {
             _ => true,
         };
         ensure!(ok, "{spec}: need pos:R:3 and species:S:1");
+        // vectors per atom that eqmd reads: another shape would be silently left unread
+        if VECTORS.contains(&name) {
+            let vector = matches!(col, ArrayValue::Float { ncols: 3, .. });
+            ensure!(
+                vector,
+                "{spec}: {name} must be {name}:R:3, got {name}:{ty}:{n}"
+            );
+        }
         props.push((name.to_string(), col));
     }
     let has = |name: &str| props.iter().any(|(p, _)| p == name);
