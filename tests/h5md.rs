@@ -631,6 +631,52 @@ fn declared_sizes_are_checked_before_reading() {
     );
 }
 
+/// A structure read from H5MD is in the deck's units: a file eqmd wrote in metal units is
+/// refused by an LJ deck (and the reverse), and positions in another length unit (nm) by a
+/// metal deck, rather than read as numbers in the wrong unit.
+#[test]
+fn a_structure_in_other_units_is_refused() {
+    use eqmd::io::structure::check_units;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, units: Units| {
+        let path = dir.path().join(name);
+        let mut s = system(units);
+        let mut w = H5mdWriter::create(&path, &s, ALL).unwrap();
+        let f = frame(&mut s, 0);
+        let t = thermo(0);
+        w.write(t.step, t.time, &s, &f, &t).unwrap();
+        drop(w);
+        path
+    };
+    let metal = write("metal.h5", Units::Metal);
+    assert!(check_units(&metal, Units::Metal).is_ok());
+    let e = check_units(&metal, Units::Lj).unwrap_err();
+    assert!(
+        e.contains("metal.h5") && e.contains("written in metal units"),
+        "{e}"
+    );
+    let lj = write("lj.h5", Units::Lj);
+    assert!(check_units(&lj, Units::Lj).is_ok());
+    let e = check_units(&lj, Units::Metal).unwrap_err();
+    assert!(e.contains("written in lj units"), "{e}");
+    // another tool's file: no unit system, positions in nm
+    {
+        let file = hdf5::File::open_rw(&metal).unwrap();
+        file.unlink("parameters").unwrap();
+        let value = file.dataset("particles/all/position/value").unwrap();
+        value.delete_attr("unit").unwrap();
+        let nm: hdf5::types::VarLenUnicode = "nm".parse().unwrap();
+        value
+            .new_attr::<hdf5::types::VarLenUnicode>()
+            .create("unit")
+            .unwrap()
+            .write_scalar(&nm)
+            .unwrap();
+    }
+    let e = check_units(&metal, Units::Metal).unwrap_err();
+    assert!(e.contains("positions in nm"), "{e}");
+}
+
 const MDA_CHECK: &str = r#"
 import sys
 import numpy as np

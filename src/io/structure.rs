@@ -40,6 +40,33 @@ pub fn is_h5md(path: &Path) -> bool {
         .is_some_and(|e| e == "h5" || e == "h5md" || e == "hdf5")
 }
 
+/// Refuses an H5MD file whose units are not `units`: written by eqmd in another unit
+/// system (`parameters/units`), or with positions in a length unit other than the one
+/// `units` reads (Å in metal units; none in LJ units). Extended XYZ carries no units.
+pub fn check_units(path: &Path, units: Units) -> Result<(), String> {
+    if !is_h5md(path) {
+        return Ok(());
+    }
+    let file = path.display();
+    let (system, position) = h5md::units(path).map_err(|e| e.to_string())?;
+    if let Some(u) = system.filter(|u| u != units.name()) {
+        return Err(format!(
+            "{file} was written in {u} units, the deck is in {} units",
+            units.name()
+        ));
+    }
+    let angstrom = ["Angstrom", "angstrom", "A", "Å", "Ang"];
+    match (units, position) {
+        (Units::Metal, Some(u)) if !angstrom.contains(&u.as_str()) => Err(format!(
+            "{file}: positions in {u}; metal units read them in Angstrom"
+        )),
+        (Units::Lj, Some(u)) => Err(format!(
+            "{file}: positions in {u}, but LJ units have no length unit"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The last frame of an extended-XYZ or H5MD file (told apart by [`is_h5md`]).
 pub fn read_last_frame(path: &Path) -> Result<Atoms, String> {
     if is_h5md(path) {

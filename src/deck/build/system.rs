@@ -115,7 +115,8 @@ fn system_from_file(deck: &LoadedDeck, file: &str) -> Result<(System, Atoms), De
             format!("structure file {} does not exist", path.display()),
         ));
     }
-    structure::read_last_frame(&path)
+    structure::check_units(&path, deck.deck.units)
+        .and_then(|()| structure::read_last_frame(&path))
         .and_then(|atoms| Ok((atoms.to_system(deck.deck.units, &path)?, atoms)))
         .map_err(|e| deck.error("system.structure", e))
 }

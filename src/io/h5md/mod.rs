@@ -45,7 +45,7 @@ mod write;
 
 pub use read::{
     frame_count, read_dipole_series, read_frames, read_last_frame, read_velocity_series, time_unit,
-    VelocitySeries,
+    units, VelocitySeries,
 };
 pub use write::H5mdWriter;
 

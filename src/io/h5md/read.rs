@@ -345,16 +345,30 @@ pub fn read_frames(
 /// The `unit` attribute of the positions' time (e.g. "ps"), when the file gives one.
 pub fn time_unit(path: &Path) -> Option<String> {
     let file = open(path).ok()?;
-    let attr = file
-        .dataset("particles/all/position/time")
-        .ok()?
-        .attr("unit")
-        .ok()?;
+    let dataset = file.dataset("particles/all/position/time").ok()?;
+    string_attr(&dataset.attr("unit").ok()?)
+}
+
+/// What a file says of its units: the unit system eqmd wrote it in (`parameters/units`,
+/// "metal" or "lj") and the `unit` attribute of its positions (e.g. "Angstrom", "nm").
+pub fn units(path: &Path) -> Result<(Option<String>, Option<String>), H5mdError> {
+    let file = open(path)?;
+    let system = (file.group("parameters").ok())
+        .and_then(|g| g.attr("units").ok())
+        .and_then(|a| string_attr(&a));
+    let position = (file.dataset("particles/all/position/value").ok())
+        .and_then(|d| d.attr("unit").ok())
+        .and_then(|a| string_attr(&a));
+    Ok((system, position))
+}
+
+/// A string attribute, scalar or the first of an array, of any HDF5 string type.
+fn string_attr(attr: &hdf5::Attribute) -> Option<String> {
     if let Ok(s) = attr.read_scalar::<VarLenAscii>() {
         return Some(s.to_string());
     }
     if let Ok(s) = attr.read_scalar::<VarLenUnicode>() {
         return Some(s.to_string());
     }
-    read_strings(&attr).ok()?.into_iter().next()
+    read_strings(attr).ok()?.into_iter().next()
 }
