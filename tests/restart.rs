@@ -318,6 +318,48 @@ fn a_restart_refuses_a_foreign_extxyz_trajectory() {
     assert_eq!(std::fs::read(&ours).unwrap(), foreign);
 }
 
+/// A thermo log cut in the middle of its last row (a kill while it was written) loses that
+/// row on restart: the restarted log equals an uninterrupted run's, byte for byte.
+#[test]
+fn a_thermo_row_cut_short_is_dropped_on_restart() {
+    let whole = tempfile::tempdir().unwrap();
+    let out = run_lj_small(
+        whole.path().to_str().unwrap(),
+        &["--set", "integrator.steps=40"],
+    );
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run_lj_small(d, &["--set", "integrator.steps=20"]);
+    assert!(out.status.success());
+    let ckpt = checkpoint_of(dir.path(), "lj_small");
+    let at_20 = std::fs::read(&ckpt).unwrap();
+    let log = dir.path().join("lj_small.thermo.csv");
+    let text = std::fs::read_to_string(&log).unwrap();
+    // the row of step 20 cut inside its last number: no newline, and one cut a cell short
+    for cut in [text.len() - 3, text.rfind(',').unwrap()] {
+        std::fs::write(&ckpt, &at_20).unwrap();
+        std::fs::write(&log, &text[..cut]).unwrap();
+        let args = [
+            "--set",
+            "integrator.steps=40",
+            "--restart",
+            ckpt.to_str().unwrap(),
+        ];
+        let out = run_lj_small(d, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            std::fs::read_to_string(whole.path().join("lj_small.thermo.csv")).unwrap(),
+            "cut at {cut}"
+        );
+    }
+}
+
 #[test]
 fn sigint_leaves_a_checkpoint_that_restarts() {
     interrupt("-INT");

@@ -48,6 +48,8 @@ pub struct ThermoLog {
     divisor: f64,
     /// The optional columns rows carry.
     columns: Columns,
+    /// The step of the last row in the file (None: no row yet).
+    last_step: Option<u64>,
 }
 
 impl ThermoLog {
@@ -67,12 +69,14 @@ impl ThermoLog {
             rows: 0,
             divisor: 1.0,
             columns,
+            last_step: None,
         })
     }
 
     /// Continues the CSV at `path` for a run restarted at step `upto`: rows written after
-    /// it (by a run killed after its last checkpoint) are dropped, then rows are appended
-    /// (with the optional `columns`, which must be the file's).
+    /// it (by a run killed after its last checkpoint) and rows cut short (by a kill in the
+    /// middle of a row) are dropped, then rows are appended (with the optional `columns`,
+    /// which must be the file's).
     pub fn append(
         path: &Path,
         echo: bool,
@@ -83,19 +87,32 @@ impl ThermoLog {
         if text.trim().is_empty() {
             return ThermoLog::create(path, echo, columns);
         }
-        let kept: String = text
+        let width = text.lines().next().unwrap_or("").split(',').count();
+        // a last line without its newline was cut short, whatever it holds
+        let whole = match text.rfind('\n') {
+            Some(end) if !text.ends_with('\n') => &text[..=end],
+            _ => text.as_str(),
+        };
+        let kept: String = whole
             .lines()
             .enumerate()
             .filter(|(n, line)| {
+                let complete = || {
+                    let cells: Vec<&str> = line.split(',').collect();
+                    cells.len() == width && cells.iter().all(|c| !c.trim().is_empty())
+                };
                 *n == 0
                     || line
                         .split(',')
                         .next()
                         .and_then(|s| s.trim().parse::<u64>().ok())
-                        .is_some_and(|step| step <= upto)
+                        .is_some_and(|step| step <= upto && complete())
             })
             .map(|(_, line)| format!("{line}\n"))
             .collect();
+        let last_step = (kept.lines().skip(1).last())
+            .and_then(|l| l.split(',').next())
+            .and_then(|s| s.trim().parse::<u64>().ok());
         if kept.len() != text.len() {
             std::fs::write(path, kept)?;
         }
@@ -113,7 +130,13 @@ impl ThermoLog {
             rows: 0,
             divisor: 1.0,
             columns,
+            last_step,
         })
+    }
+
+    /// The step of the last row in the file, if it has one.
+    pub fn last_step(&self) -> Option<u64> {
+        self.last_step
     }
 
     /// Writes energies per atom of a system of `atoms` atoms (LAMMPS's `norm yes`)
@@ -141,6 +164,7 @@ impl ThermoLog {
         }
         writeln!(self.csv)?;
         self.csv.flush()?;
+        self.last_step = Some(t.step);
         if self.echo {
             if self.rows % 20 == 0 {
                 println!(

@@ -184,7 +184,9 @@ pub fn run_deck(path: &Path, options: &RunOptions) -> anyhow::Result<RunSummary>
     }
     let first_step = sim.current_step();
     let start = Instant::now();
-    if !restart {
+    if restart {
+        outputs.restore_thermo_row(&sim)?;
+    } else {
         outputs.observe(&sim, true, false)?;
     }
     let ctx = Dynamics {

@@ -285,6 +285,18 @@ impl Outputs {
         self.settings = settings;
     }
 
+    /// At a restart, writes the thermo row of the restart step if it is due and the log
+    /// lost it (a row cut short by a kill is dropped): the log then reads as an
+    /// uninterrupted run's.
+    pub fn restore_thermo_row(&mut self, sim: &Simulation) -> anyhow::Result<()> {
+        let step = sim.current_step();
+        let lost = self.thermo.last_step().is_none_or(|last| last < step);
+        if lost && step % self.thermo_every == 0 {
+            self.thermo.write(&sim.thermo())?;
+        }
+        Ok(())
+    }
+
     /// Writes a thermo row and a frame to every trajectory now, whatever the cadence: the
     /// structure a minimisation leaves.
     pub fn write_now(&mut self, sim: &Simulation) -> anyhow::Result<()> {
