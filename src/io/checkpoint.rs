@@ -166,6 +166,20 @@ fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     } else {
         (cell, 0)
     };
+    // what the checksum cannot tell: values no run writes
+    if !time.is_finite() {
+        return Err(format!("time {time} is not a time a run reaches"));
+    }
+    if !(cell.is_finite() && neighbor_cell.is_finite()) {
+        return Err("the cell is not finite".into());
+    }
+    let (volume, reference) = (cell.determinant().abs(), neighbor_cell.determinant().abs());
+    if volume > 0.0 && !(reference > volume / 8.0 && reference < volume * 8.0) {
+        return Err(format!(
+            "the neighbour list's cell (volume {reference:e}) is not near the cell (volume \
+             {volume:e})"
+        ));
+    }
     Ok(Snapshot {
         step,
         time,
@@ -242,6 +256,26 @@ mod tests {
         let sum = fnv1a(&v4);
         v4.extend_from_slice(&sum.to_le_bytes());
         assert!(decode(&v4).unwrap_err().contains("version 4"));
+    }
+
+    /// Values no run writes, behind a valid checksum (an edited file), are refused: a time
+    /// that is not finite, and a neighbour list's cell far from the cell (it sizes the
+    /// list's bins: 10^5 Å asked petabytes).
+    #[test]
+    fn edited_values_are_refused() {
+        let c = Snapshot {
+            time: f64::NAN,
+            ..sample()
+        };
+        assert!(decode(&encode(&c)).unwrap_err().contains("time"));
+        for scale in [1e5, 1e-3] {
+            let c = Snapshot {
+                neighbor_cell: sample().cell * scale,
+                ..sample()
+            };
+            let e = decode(&encode(&c)).unwrap_err();
+            assert!(e.contains("neighbour list's cell"), "{scale}: {e}");
+        }
     }
 
     /// Version-1 files still read: versions 2 and 3 only append the energy and the
