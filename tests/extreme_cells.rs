@@ -258,3 +258,53 @@ fn absurd_counts_are_refused_by_name() {
         );
     }
 }
+
+/// A named pipe given as a structure, an EAM file or a model is refused at once: opening
+/// it to read would wait for a writer that never comes. (Each run is bounded by `timeout`,
+/// so a regression fails instead of hanging.)
+#[test]
+fn a_pipe_as_an_input_file_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = |name: &str| {
+        let p = dir.path().join(name);
+        let ok = std::process::Command::new("mkfifo").arg(&p).status();
+        ok.is_ok_and(|s| s.success()).then_some(p)
+    };
+    let (Some(xyz), Some(h5), Some(eam), Some(model)) =
+        (made("s.xyz"), made("s.h5"), made("cu.eam"), made("m.h5"))
+    else {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    };
+    let bounded = |args: &[&str]| {
+        let out = std::process::Command::new("timeout")
+            .arg("30")
+            .arg(env!("CARGO_BIN_EXE_eqmd"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        err
+    };
+    for structure in [&xyz, &h5] {
+        let deck = argon_deck(dir.path(), structure.to_str().unwrap(), "");
+        let err = bounded(&["run", deck.to_str().unwrap(), "-q"]);
+        assert!(
+            err.contains("system.structure") && err.contains("pipe"),
+            "{err}"
+        );
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let deck = format!("{root}/tests/decks/good/cu_eam_small.toml");
+    let set = format!("potential.files={{ Cu = \"{}\" }}", eam.display());
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let err = bounded(&["run", &deck, "-q", "--output-dir", o, "--set", &set]);
+    assert!(err.contains("cu.eam") && err.contains("pipe"), "{err}");
+    let frame = format!("{root}/inputs/structures/ethanol.xyz");
+    let m = model.to_str().unwrap();
+    let err = bounded(&["eval", m, &frame]);
+    assert!(err.contains("m.h5") && err.contains("pipe"), "{err}");
+}

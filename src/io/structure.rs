@@ -69,6 +69,13 @@ pub fn check_units(path: &Path, units: Units) -> Result<(), String> {
 
 /// The last frame of an extended-XYZ or H5MD file (told apart by [`is_h5md`]).
 pub fn read_last_frame(path: &Path) -> Result<Atoms, String> {
+    // opening a pipe for reading waits for a writer: never try
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(format!(
+            "{} is a folder, device or pipe, not a structure file",
+            path.display()
+        ));
+    }
     if is_h5md(path) {
         let f = h5md::read_last_frame(path).map_err(|e| e.to_string())?;
         let periodic = f.pbc.iter().any(|&p| p);

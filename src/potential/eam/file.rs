@@ -167,6 +167,14 @@ impl<'a> Tokens<'a> {
 }
 
 fn read(path: &Path) -> Result<String, EamFileError> {
+    // opening a pipe for reading waits for a writer: never try
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(EamFileError {
+            file: path.display().to_string(),
+            line: 0,
+            message: "a folder, device or pipe, not a potential file".into(),
+        });
+    }
     std::fs::read_to_string(path).map_err(|e| EamFileError {
         file: path.display().to_string(),
         line: 0,
