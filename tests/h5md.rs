@@ -550,22 +550,23 @@ fn non_finite_positions_and_velocities_are_refused() {
     }
 }
 
+/// Writes `path`: one frame of the test system in `units`, every field.
+fn one_frame(path: &Path, units: Units) -> std::path::PathBuf {
+    let mut s = system(units);
+    let mut w = H5mdWriter::create(path, &s, ALL).unwrap();
+    let f = frame(&mut s, 0);
+    let t = thermo(0);
+    w.write(t.step, t.time, &s, &f, &t).unwrap();
+    path.to_path_buf()
+}
+
 /// Sizes a file declares are checked before anything is read: a species index of 2^31 − 1
 /// without names, a species array of another length than the atoms, and a position array
 /// declared with two billion atoms (stored as nothing) are refused, not allocated.
 #[test]
 fn declared_sizes_are_checked_before_reading() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str| {
-        let path = dir.path().join(name);
-        let mut s = system(Units::Metal);
-        let mut w = H5mdWriter::create(&path, &s, ALL).unwrap();
-        let f = frame(&mut s, 0);
-        let t = thermo(0);
-        w.write(t.step, t.time, &s, &f, &t).unwrap();
-        drop(w);
-        path
-    };
+    let write = |name: &str| one_frame(&dir.path().join(name), Units::Metal);
     let replace_species = |path: &Path, values: &[i32]| {
         let file = hdf5::File::open_rw(path).unwrap();
         let all = file.group("particles/all").unwrap();
@@ -638,16 +639,7 @@ fn declared_sizes_are_checked_before_reading() {
 fn a_structure_in_other_units_is_refused() {
     use eqmd::io::structure::check_units;
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, units: Units| {
-        let path = dir.path().join(name);
-        let mut s = system(units);
-        let mut w = H5mdWriter::create(&path, &s, ALL).unwrap();
-        let f = frame(&mut s, 0);
-        let t = thermo(0);
-        w.write(t.step, t.time, &s, &f, &t).unwrap();
-        drop(w);
-        path
-    };
+    let write = |name: &str, units: Units| one_frame(&dir.path().join(name), units);
     let metal = write("metal.h5", Units::Metal);
     assert!(check_units(&metal, Units::Metal).is_ok());
     let e = check_units(&metal, Units::Lj).unwrap_err();
