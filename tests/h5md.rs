@@ -583,6 +583,20 @@ fn declared_sizes_are_checked_before_reading() {
         e.contains("index.h5") && e.contains("without a `names`"),
         "{e}"
     );
+    let path = write("float.h5");
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let all = file.group("particles/all").unwrap();
+        all.unlink("species").unwrap();
+        let values = [0.0f64, 1.7, 0.0, 1.0, 0.0];
+        let d = all
+            .new_dataset_builder()
+            .with_data(&values)
+            .create("species");
+        d.unwrap();
+    }
+    let e = read_last_frame(&path).unwrap_err().to_string();
+    assert!(e.contains("float.h5") && e.contains("not integers"), "{e}");
     let path = write("length.h5");
     replace_species(&path, &[0, 1]);
     let e = read_last_frame(&path).unwrap_err().to_string();

@@ -193,6 +193,13 @@ fn read_frame(file: &File, k: usize) -> hdf5::Result<H5mdFrame> {
                 let what = format!("species holds {} values for {n} atoms", d.size());
                 return Err(bad(what));
             }
+            // indices: reading 1.7 as an integer would silently make it 1
+            if !matches!(
+                d.dtype()?.to_descriptor()?,
+                TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_)
+            ) {
+                return Err(bad("species holds numbers that are not integers"));
+            }
             let idx = d.read_raw::<i32>()?;
             let names = match d.attr("names") {
                 Ok(a) => read_strings(&a)?,
@@ -315,6 +322,10 @@ fn read_strings(attr: &hdf5::Attribute) -> hdf5::Result<Vec<String>> {
     match attr.dtype()?.to_descriptor()? {
         TypeDescriptor::VarLenUnicode => read::<VarLenUnicode>(attr),
         TypeDescriptor::VarLenAscii => read::<VarLenAscii>(attr),
+        // read into 64 bytes: a longer fixed string would be cut, so it is refused
+        TypeDescriptor::FixedUnicode(n) | TypeDescriptor::FixedAscii(n) if n > 64 => Err(bad(
+            format!("{} holds strings of {n} bytes, more than 64", attr.name()),
+        )),
         TypeDescriptor::FixedUnicode(_) => read::<FixedUnicode<64>>(attr),
         _ => read::<FixedAscii<64>>(attr),
     }
