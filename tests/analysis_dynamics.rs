@@ -293,6 +293,17 @@ fn vacf_of_constant_velocities_is_one() {
     }
 }
 
+/// The comment line `line` with its `time=` value made infinite.
+fn time_to_inf(line: &str) -> String {
+    line.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some(("time", _)) => "time=inf".to_string(),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn missing_velocities_uneven_frames_and_bad_options_are_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,6 +328,15 @@ fn missing_velocities_uneven_frames_and_bad_options_are_errors() {
     std::fs::write(&gap, cut.join("\n") + "\n").unwrap();
     let (ok, text) = analyze("msd", &[gap.to_str().unwrap()]);
     assert!(!ok && text.contains("not evenly spaced"), "{text}");
+    // the last frame at an infinite time: refused, not a row of NaN
+    let mut last = lines.clone();
+    let at = (lines.len() / per - 1) * per + 1;
+    let inf = time_to_inf(lines[at]);
+    last[at] = &inf;
+    let timeless = dir.path().join("inf.xyz");
+    std::fs::write(&timeless, last.join("\n") + "\n").unwrap();
+    let (ok, text) = analyze("msd", &[timeless.to_str().unwrap()]);
+    assert!(!ok && text.contains("is not finite"), "{text}");
     // other atoms in a later frame
     let mut other = lines.clone();
     let swapped = other[2].replacen("Ar", "Kr", 1);

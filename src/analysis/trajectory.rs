@@ -194,6 +194,13 @@ impl Trajectory {
                      comment line); give --dt, the time between consecutive frames of the file"
                 )
             })?;
+        if let Some(k) = times.iter().position(|t| !t.is_finite()) {
+            bail!(
+                "{file}: the time of frame {} ({}) is not finite; give --dt to set the times",
+                self.frames[k].index,
+                times[k]
+            );
+        }
         if let Some(k) = (1..times.len())
             .find(|&k| times[k].partial_cmp(&times[k - 1]) != Some(std::cmp::Ordering::Greater))
         {
