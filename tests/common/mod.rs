@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod h5md;
 pub mod train;
 
 use eqmd::cell::Cell;
