@@ -11,11 +11,8 @@ pub fn check(path: &Path, what: &str) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!("is a directory, not {what}"));
     }
-    // opening a pipe for reading waits for a writer: never try
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(format!(
-            "is a device, pipe or other special file, not {what}"
-        ));
+    if let Some(kind) = crate::file_kind::not_a_file(path) {
+        return Err(format!("is {kind}, not {what}"));
     }
     if !is_hdf5(path) {
         return Err(format!("is not an HDF5 file ({what} is HDF5)"));

@@ -17,6 +17,7 @@ pub mod analysis;
 pub mod cell;
 pub mod cli;
 pub mod deck;
+pub mod file_kind;
 pub mod hdf5_file;
 pub mod integrate;
 pub mod io;

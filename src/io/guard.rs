@@ -61,18 +61,11 @@ pub fn check_outputs(
     may_replace: &[(&str, &str)],
 ) -> Result<(), Refusal> {
     for (i, out) in outputs.iter().enumerate() {
-        if let Ok(meta) = std::fs::metadata(&out.path) {
-            if !meta.is_file() {
-                let what = if meta.is_dir() {
-                    "a folder"
-                } else {
-                    "a device, pipe or other special file"
-                };
-                return Err(Refusal {
-                    key: out.key.clone(),
-                    message: format!("{} is {what}, not a file to write", out.path.display()),
-                });
-            }
+        if let Some(what) = crate::file_kind::not_a_file(&out.path) {
+            return Err(Refusal {
+                key: out.key.clone(),
+                message: format!("{} is {what}, not a file to write", out.path.display()),
+            });
         }
         for input in inputs {
             let allowed = may_replace.contains(&(out.key.as_str(), input.key.as_str()));

@@ -69,10 +69,9 @@ pub fn check_units(path: &Path, units: Units) -> Result<(), String> {
 
 /// The last frame of an extended-XYZ or H5MD file (told apart by [`is_h5md`]).
 pub fn read_last_frame(path: &Path) -> Result<Atoms, String> {
-    // opening a pipe for reading waits for a writer: never try
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if let Some(kind) = crate::file_kind::not_a_file(path) {
         return Err(format!(
-            "{} is a folder, device or pipe, not a structure file",
+            "{} is {kind}, not a structure file",
             path.display()
         ));
     }

@@ -167,12 +167,11 @@ impl<'a> Tokens<'a> {
 }
 
 fn read(path: &Path) -> Result<String, EamFileError> {
-    // opening a pipe for reading waits for a writer: never try
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if let Some(kind) = crate::file_kind::not_a_file(path) {
         return Err(EamFileError {
             file: path.display().to_string(),
             line: 0,
-            message: "a folder, device or pipe, not a potential file".into(),
+            message: format!("{kind}, not a potential file"),
         });
     }
     std::fs::read_to_string(path).map_err(|e| EamFileError {

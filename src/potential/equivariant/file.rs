@@ -112,16 +112,14 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
         .map_err(|f| f.at(path))?;
     // the file is written beside and renamed over the path: never over a folder, device
     // or pipe
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            return Err(ModelFileError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "not a regular file: a model is never written over a folder or special file",
-                ),
-            });
-        }
+    if let Some(kind) = crate::file_kind::not_a_file(path) {
+        return Err(ModelFileError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{kind}: a model is never written over a folder or special file"),
+            ),
+        });
     }
     let name = path
         .file_name()
