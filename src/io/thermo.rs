@@ -87,36 +87,30 @@ impl ThermoLog {
         if text.trim().is_empty() {
             return ThermoLog::create(path, echo, columns);
         }
-        let width = text.lines().next().unwrap_or("").split(',').count();
         // a last line without its newline was cut short, whatever it holds
         let whole = match text.rfind('\n') {
             Some(end) if !text.ends_with('\n') => &text[..=end],
             _ => text.as_str(),
         };
-        let kept: String = whole
-            .lines()
-            .enumerate()
-            .filter(|(n, line)| {
-                let complete = || {
-                    let cells: Vec<&str> = line.split(',').collect();
-                    cells.len() == width && cells.iter().all(|c| !c.trim().is_empty())
-                };
-                *n == 0
-                    || line
-                        .split(',')
-                        .next()
-                        .and_then(|s| s.trim().parse::<u64>().ok())
-                        .is_some_and(|step| step <= upto && complete())
-            })
-            .map(|(_, line)| format!("{line}\n"))
+        let mut lines = whole.lines();
+        let header = lines.next().unwrap_or("");
+        let width = header.split(',').count();
+        let step_of = |line: &str| line.split(',').next()?.trim().parse::<u64>().ok();
+        let complete = |line: &str| {
+            let cells: Vec<&str> = line.split(',').collect();
+            cells.len() == width && cells.iter().all(|c| !c.trim().is_empty())
+        };
+        let rows: Vec<&str> = lines
+            .filter(|l| step_of(l).is_some_and(|step| step <= upto) && complete(l))
             .collect();
-        let last_step = (kept.lines().skip(1).last())
-            .and_then(|l| l.split(',').next())
-            .and_then(|s| s.trim().parse::<u64>().ok());
+        let last_step = rows.last().and_then(|l| step_of(l));
+        let kept: String = std::iter::once(header)
+            .chain(rows)
+            .map(|line| format!("{line}\n"))
+            .collect();
         if kept.len() != text.len() {
-            std::fs::write(path, kept)?;
+            std::fs::write(path, &kept)?;
         }
-        let header = text.lines().next().unwrap_or("");
         if header.trim() != columns.header() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,

@@ -3,6 +3,7 @@
 //! per-species energy shift by least squares, the force scale, the average neighbour count).
 
 use super::loss::{DipoleLabel, Sample};
+use crate::io::binary::fnv1a;
 use crate::io::extxyz;
 use crate::io::structure::Atoms;
 use crate::neighbors::{refusal, ListKind, NeighborList};
@@ -319,18 +320,17 @@ pub fn average_neighbors(samples: &[&Sample]) -> f64 {
 /// validation frames, in order (FNV-1a over their bits). A checkpoint keeps it, so that a
 /// resume on another file, seed or split is refused rather than mixing two runs.
 pub fn fingerprint(train: &[Sample], validation: &[Sample]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    let mut eat = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3);
+    let mut bytes = Vec::new();
     for part in [train, validation] {
-        eat(part.len() as u64);
+        bytes.extend((part.len() as u64).to_le_bytes());
         for s in part {
-            eat(s.energy.to_bits());
-            for f in &s.forces {
-                f.to_array().iter().for_each(|c| eat(c.to_bits()));
+            bytes.extend(s.energy.to_le_bytes());
+            for c in s.forces.iter().flat_map(|f| f.to_array()) {
+                bytes.extend(c.to_le_bytes());
             }
         }
     }
-    h
+    fnv1a(&bytes)
 }
 
 #[cfg(test)]
