@@ -42,6 +42,17 @@ fn non_finite_positions_and_velocities_are_refused() {
     }
 }
 
+/// Replaces the species of the H5MD file at `path` with `values`, of any number type.
+fn replace_species<T: hdf5::H5Type>(path: &Path, values: &[T]) {
+    let file = hdf5::File::open_rw(path).unwrap();
+    let all = file.group("particles/all").unwrap();
+    all.unlink("species").unwrap();
+    all.new_dataset_builder()
+        .with_data(values)
+        .create("species")
+        .unwrap();
+}
+
 /// Sizes a file declares are checked before anything is read: a species index of 2^31 − 1
 /// without names, a species array of another length than the atoms, and a position array
 /// declared with two billion atoms (stored as nothing) are refused, not allocated.
@@ -53,15 +64,6 @@ fn declared_sizes_are_checked_before_reading() {
         write(&path, Units::Metal, 1);
         path
     };
-    let replace_species = |path: &Path, values: &[i32]| {
-        let file = hdf5::File::open_rw(path).unwrap();
-        let all = file.group("particles/all").unwrap();
-        all.unlink("species").unwrap();
-        all.new_dataset_builder()
-            .with_data(values)
-            .create("species")
-            .unwrap();
-    };
     let path = write("index.h5");
     replace_species(&path, &[0, i32::MAX, 0, 1, 0]);
     let e = read_last_frame(&path).unwrap_err().to_string();
@@ -70,17 +72,7 @@ fn declared_sizes_are_checked_before_reading() {
         "{e}"
     );
     let path = write("float.h5");
-    {
-        let file = hdf5::File::open_rw(&path).unwrap();
-        let all = file.group("particles/all").unwrap();
-        all.unlink("species").unwrap();
-        let values = [0.0f64, 1.7, 0.0, 1.0, 0.0];
-        let d = all
-            .new_dataset_builder()
-            .with_data(&values)
-            .create("species");
-        d.unwrap();
-    }
+    replace_species(&path, &[0.0f64, 1.7, 0.0, 1.0, 0.0]);
     let e = read_last_frame(&path).unwrap_err().to_string();
     assert!(e.contains("float.h5") && e.contains("not integers"), "{e}");
     let path = write("length.h5");
