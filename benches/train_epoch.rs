@@ -2,15 +2,16 @@
 //! (the shipped training deck with its model set to L = 2, 32 channels, 3 layers, ν = 1,
 //! parity, r_c = 5 Å, radial MLP [64, 64]): frames per second of the exact loss
 //! gradient (energy and force terms; one f64 pass for the forces, one dual-number pass for
-//! the weight gradient), one frame at a time and a mini-batch of frames in parallel, and a
-//! whole epoch of 50 frames through the trainer (Adam, moving average, validation,
-//! checkpoint). Multiply by 950/50 for an rMD17 epoch.
+//! the weight gradient), one frame at a time, a mini-batch of frames in parallel, a
+//! mini-batch merged into one graph (as the trainer does on one thread), and a whole epoch
+//! of 50 frames through the trainer (Adam, moving average, validation, checkpoint).
+//! Multiply by 950/50 for an rMD17 epoch.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
 use eqmd::potential::Scratch;
-use eqmd::train::loss::{frame_gradient, LossWeights};
+use eqmd::train::loss::{batch_gradient, frame_gradient, LossWeights, Sample};
 use eqmd::train::trainer::Training;
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -76,6 +77,16 @@ fn bench(c: &mut Criterion) {
                     .collect();
                 black_box(grads);
             }
+        })
+    });
+    g.bench_function("loss_gradient_merged_batches_of_5", |b| {
+        b.iter(|| {
+            let mut grad = vec![0.0; layout.len];
+            for batch in t.train.chunks(5) {
+                let samples: Vec<&Sample> = batch.iter().collect();
+                batch_gradient(&ev, &model, &layout, &samples, &w, &mut grad, &scratch);
+            }
+            black_box(grad)
         })
     });
     g.bench_function("epoch", |b| {

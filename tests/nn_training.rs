@@ -8,7 +8,7 @@ use eqmd::potential::equivariant::network::Evaluator;
 use eqmd::potential::equivariant::parameters::ParameterLayout;
 use eqmd::potential::Scratch;
 use eqmd::train::data::load_samples;
-use eqmd::train::loss::{frame_errors, frame_gradient, LossWeights, Sample};
+use eqmd::train::loss::{batch_gradient, frame_errors, frame_gradient, LossWeights, Sample};
 use glam::{DMat3, DVec3};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -311,6 +311,49 @@ fn dipole_loss_gradient_matches_finite_differences() {
         check_model(h.clone(), DIPOLE, &s[0], &format!("dipole term, {what}"));
         let both = LossWeights { dipole: 2.0, ..ALL };
         check_model(h, both, &s[0], &format!("all terms, {what}"));
+    }
+}
+
+/// A batch goes through one pass over its frames' merged graphs: its gradient is the sum of
+/// the frames' own, and each frame keeps its own errors, with every term of the loss, a
+/// product basis, per-layer readouts and a dipole head, over a molecule, a crystal and the
+/// molecule again.
+#[test]
+fn a_batch_gradient_is_the_sum_of_its_frames_gradients() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = samples(dir.path());
+    let mut h = hyper(2);
+    h.correlation = 3;
+    h.layer_readouts = true;
+    h.dipole = Some(DipoleHead::ChargesAndDipoles);
+    let mut model = Model::random(h, 23);
+    model.scale = vec![0.7, 1.3, 0.9];
+    model.shift = vec![-0.4, 0.2, 0.1];
+    let (ev, layout) = (Evaluator::new(&model), ParameterLayout::of(&model));
+    let w = LossWeights { dipole: 2.0, ..ALL };
+    let scratch = Scratch::default();
+    let batch = [&s[0], &s[1], &s[0]];
+    let mut merged = vec![0.0; layout.len];
+    let errors = batch_gradient(&ev, &model, &layout, &batch, &w, &mut merged, &scratch);
+    let mut summed = vec![0.0; layout.len];
+    for (sample, e) in batch.iter().zip(&errors) {
+        let alone = frame_gradient(&ev, &model, &layout, sample, &w, &mut summed, &scratch);
+        assert!(
+            (e.loss - alone.loss).abs() <= 1e-12 * alone.loss,
+            "{e:?} {alone:?}"
+        );
+        assert!((e.force_sq - alone.force_sq).abs() <= 1e-12 * alone.force_sq);
+        assert_eq!(e.atoms, alone.atoms);
+        assert_eq!(e.stress_sq.is_some(), alone.stress_sq.is_some());
+        assert_eq!(e.dipole_error.is_some(), alone.dipole_error.is_some());
+    }
+    let norm = summed.iter().map(|g| g * g).sum::<f64>().sqrt();
+    assert!(norm > 0.0);
+    for (k, (a, b)) in merged.iter().zip(&summed).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-11 * norm,
+            "weight {k}: batch {a}, frames {b}"
+        );
     }
 }
 

@@ -7,19 +7,25 @@
 //! along the edge tangents t_e = −(2w_F/3N)(v_j − v_i) + (2w_S/9V) uᵀr_e. One forward and
 //! reverse pass in dual numbers, with the edge embedding moved along t_e in its ε part,
 //! gives ∂E/∂θ (real part) and that gradient (ε part) at once:
-//! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ. The dipole term reaches the network
-//! through the last features: its seed s = ∂(w_μ|Δμ|²)/∂h goes into the ε part of the
-//! reverse pass's seed, where (since ε² = 0) it adds exactly Σ s·∂h/∂θ at the real point;
-//! the head's own weights get their gradient directly.
+//! ∂L/∂θ = (2w_E ΔE/N²) Re ∂E/∂θ + Eps ∂E/∂θ. Seeding the energy with 1 + ε(2w_E ΔE/N²)
+//! instead of 1 puts that sum whole into the ε part (since ε² = 0, a seed's ε part adds its
+//! real-point derivative there). So the frames of a batch go through one pass over the union
+//! of their graphs, each frame's atoms seeded with its own factor: the matrix products of the
+//! pass then run over all the batch's atoms at once. The dipole term reaches the network
+//! through the last features in the same way: its seed s = ∂(w_μ|Δμ|²)/∂h goes into the ε
+//! part of their seed; the head's own weights get their gradient directly.
 
 use crate::potential::equivariant::dipole::{dipole, dipole_backward, Dipole};
 use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::{Embedding, Evaluator, Graph};
 use crate::potential::equivariant::parameters::ParameterLayout;
+use crate::potential::equivariant::reverse_weights::Seeds;
 use crate::potential::equivariant::spherical_harmonics::total_dim;
 use crate::potential::Scratch;
 use glam::{DMat3, DVec3};
 use num_dual::Dual64;
+use std::borrow::Cow;
+use std::ops::Range;
 
 /// One training frame: its graph and reference labels (eV, eV/Å, eV/Å³).
 #[derive(Clone, Debug)]
@@ -72,8 +78,8 @@ pub struct FrameErrors {
     pub dipole_error: Option<DVec3>,
 }
 
-/// Prediction of energy, forces, stress and dipole, the edge gradients ∂E/∂r_e and the
-/// last features (for the dipole's gradient).
+/// Prediction of a frame's energy, forces, stress and dipole, its edge gradients ∂E/∂r_e
+/// and its last features (for the dipole's gradient).
 struct Prediction {
     energy: f64,
     forces: Vec<DVec3>,
@@ -82,23 +88,56 @@ struct Prediction {
     last: Vec<f64>,
 }
 
-fn predict(ev: &Evaluator, model: &Model, sample: &Sample, emb: &Embedding) -> Prediction {
-    let graph = &sample.graph;
+/// Where each frame's atoms and edges lie in the union of the frames' graphs.
+fn spans(samples: &[&Sample]) -> Vec<(Range<usize>, Range<usize>)> {
+    let (mut a, mut e) = (0, 0);
+    (samples.iter())
+        .map(|s| {
+            let (atoms, edges) = (a..a + s.graph.atoms(), e..e + s.graph.vector.len());
+            (a, e) = (atoms.end, edges.end);
+            (atoms, edges)
+        })
+        .collect()
+}
+
+/// The frames' graphs as one: the frame's own for a single frame.
+fn union_of<'a>(samples: &[&'a Sample]) -> Cow<'a, Graph> {
+    match samples {
+        [one] => Cow::Borrowed(&one.graph),
+        _ => Cow::Owned(Graph::union(samples.iter().map(|s| &s.graph))),
+    }
+}
+
+/// Every frame's prediction from one pass over `graph`, the union of their graphs.
+fn predict(
+    ev: &Evaluator,
+    model: &Model,
+    samples: &[&Sample],
+    graph: &Graph,
+    emb: &Embedding,
+) -> Vec<Prediction> {
     let (energies, tape) = ev.forward_embedded(model, graph, emb);
     let edge_grad = ev.backward(model, graph, &tape);
-    let dipole = (sample.dipole.as_ref())
-        .and_then(|d| dipole(model, tape.last(), &d.positions, d.total_charge));
-    Prediction {
-        energy: energies.iter().sum(),
-        forces: graph.forces(&edge_grad),
-        edge_grad,
-        last: if dipole.is_some() {
-            tape.last().to_vec()
-        } else {
-            Vec::new()
-        },
-        dipole,
-    }
+    let forces = graph.forces(&edge_grad);
+    let per_atom = tape.last().len() / graph.atoms().max(1);
+    (samples.iter().zip(spans(samples)))
+        .map(|(s, (atoms, edges))| {
+            let last = &tape.last()[atoms.start * per_atom..atoms.end * per_atom];
+            let dipole =
+                (s.dipole.as_ref()).and_then(|d| dipole(model, last, &d.positions, d.total_charge));
+            Prediction {
+                energy: energies[atoms.clone()].iter().sum(),
+                forces: forces[atoms].to_vec(),
+                edge_grad: edge_grad[edges].to_vec(),
+                last: if dipole.is_some() {
+                    last.to_vec()
+                } else {
+                    Vec::new()
+                },
+                dipole,
+            }
+        })
+        .collect()
 }
 
 /// The loss and errors of `sample`, and per-term factors for the gradient.
@@ -149,13 +188,12 @@ pub fn frame_errors(
     w: &LossWeights,
 ) -> FrameErrors {
     let emb = ev.embed(model, &sample.graph);
-    let p = predict(ev, model, sample, &emb);
-    errors(&p, sample, w).0
+    let p = predict(ev, model, &[sample], &sample.graph, &emb);
+    errors(&p[0], sample, w).0
 }
 
-/// The loss of `model` on `sample`, its gradient added into `grad` (laid out by `layout`).
-/// `scratch` lends the dual weight gradient, kept between frames because a fresh one per
-/// frame costs page faults on every call; frames evaluated in parallel share one pool.
+/// The loss of `model` on `sample`, its gradient added into `grad` (laid out by `layout`):
+/// [`batch_gradient`] of one frame.
 pub fn frame_gradient(
     ev: &Evaluator,
     model: &Model,
@@ -165,47 +203,104 @@ pub fn frame_gradient(
     grad: &mut [f64],
     scratch: &Scratch<Vec<Dual64>>,
 ) -> FrameErrors {
-    let graph = &sample.graph;
+    batch_gradient(ev, model, layout, &[sample], w, grad, scratch)[0]
+}
+
+/// The losses of `model` on a batch of frames, the gradient of their sum added into `grad`
+/// (laid out by `layout`), from one pass over the union of the frames' graphs.
+/// `scratch` lends the dual weight gradient, kept between calls because a fresh one costs
+/// page faults on every call; batches evaluated in parallel share one pool.
+pub fn batch_gradient(
+    ev: &Evaluator,
+    model: &Model,
+    layout: &ParameterLayout,
+    samples: &[&Sample],
+    w: &LossWeights,
+    grad: &mut [f64],
+    scratch: &Scratch<Vec<Dual64>>,
+) -> Vec<FrameErrors> {
+    let graph = union_of(samples);
+    let graph = graph.as_ref();
     let emb = ev.embed(model, graph);
-    let p = predict(ev, model, sample, &emb);
-    let (err, stress_error) = errors(&p, sample, w);
-    let nf = graph.atoms() as f64;
-    let energy_factor = 2.0 * w.energy * err.energy_error / (nf * nf);
-    let force_factor = -2.0 * w.forces / (3.0 * nf);
+    let predictions = predict(ev, model, samples, graph, &emb);
+    let mut errs = Vec::with_capacity(samples.len());
+    let mut tangent = Vec::with_capacity(graph.vector.len());
+    let mut energy_seed = Vec::with_capacity(graph.atoms());
+    let mut last_seed: Option<Vec<Dual64>> = None;
+    for ((s, p), (atoms, _)) in samples.iter().zip(&predictions).zip(spans(samples)) {
+        let (err, stress_error) = errors(p, s, w);
+        tangent.extend(edge_tangents(s, p, w, stress_error));
+        let nf = atoms.len() as f64;
+        let energy_factor = 2.0 * w.energy * err.energy_error / (nf * nf);
+        energy_seed.extend(atoms.clone().map(|_| Dual64::new(1.0, energy_factor)));
+        if let Some(seed) = dipole_seed(model, layout, s, p, &err, w, grad) {
+            let per_atom = seed.len() / atoms.len().max(1);
+            let all =
+                last_seed.get_or_insert_with(|| vec![Dual64::from(0.0); graph.atoms() * per_atom]);
+            all[atoms.start * per_atom..atoms.end * per_atom].copy_from_slice(&seed);
+        }
+        errs.push(err);
+    }
+    let (sh, basis) = moved_embedding(model, graph, &emb, &tangent);
+    let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
+    let seeds = Seeds {
+        energy: Some(&energy_seed),
+        last: last_seed.as_deref(),
+    };
+    scratch.with(|g| {
+        g.clear();
+        g.resize(layout.len, Dual64::new(0.0, 0.0));
+        ev.backward_weights(model, graph, &tape, layout, &mut g[..], seeds);
+        for (a, d) in grad.iter_mut().zip(g.iter()) {
+            *a += d.eps;
+        }
+    });
+    errs
+}
+
+/// The tangent t_e of each of a frame's edges: −(2w_F/3N)(ΔF_j − ΔF_i), plus
+/// (2w_S/9V) uᵀr_e with the stress error u when the frame has one.
+fn edge_tangents(
+    sample: &Sample,
+    p: &Prediction,
+    w: &LossWeights,
+    stress_error: Option<DMat3>,
+) -> Vec<DVec3> {
+    let graph = &sample.graph;
+    let force_factor = -2.0 * w.forces / (3.0 * graph.atoms() as f64);
     let strain = stress_error.map(|u| {
         let volume = sample.stress.expect("a stress error needs a stress").1;
         u.transpose() * (2.0 * w.stress / (9.0 * volume))
     });
-    let tangent: Vec<DVec3> = (0..graph.atoms())
-        .flat_map(|i| {
-            let (p, s) = (&p, &sample.forces);
-            (graph.edge_start[i]..graph.edge_start[i + 1]).map(move |e| {
-                let j = graph.neighbor[e];
-                let dv = (p.forces[j] - s[j]) - (p.forces[i] - s[i]);
-                let mut t = dv * force_factor;
-                if let Some(m) = strain {
-                    t += m * graph.vector[e];
-                }
-                t
-            })
-        })
+    let delta: Vec<DVec3> = (p.forces.iter().zip(&sample.forces))
+        .map(|(f, r)| *f - *r)
         .collect();
+    (0..graph.atoms())
+        .flat_map(|i| graph.edges(i).map(move |e| (i, e)))
+        .map(|(i, e)| {
+            let mut t = (delta[graph.neighbor[e]] - delta[i]) * force_factor;
+            if let Some(m) = strain {
+                t += m * graph.vector[e];
+            }
+            t
+        })
+        .collect()
+}
 
-    // the edge embedding moved along the tangents, in its ε part
+/// The edge embedding moved along the tangents, in its ε part: the spherical harmonics of
+/// every edge and the radial basis of every bond (moved along its first edge).
+fn moved_embedding(
+    model: &Model,
+    graph: &Graph,
+    emb: &Embedding,
+    tangent: &[DVec3],
+) -> (Vec<Dual64>, Vec<Dual64>) {
     let n_sh = total_dim(model.hyper.lmax);
     let nb = model.hyper.radial_basis;
-    let sh: Vec<Dual64> = emb
-        .sh
-        .iter()
-        .zip(&emb.sh_grad)
-        .enumerate()
+    let sh = (emb.sh.iter().zip(&emb.sh_grad).enumerate())
         .map(|(k, (&y, g))| Dual64::new(y, g.dot(tangent[k / n_sh])))
         .collect();
-    let basis: Vec<Dual64> = emb
-        .basis
-        .iter()
-        .zip(&emb.basis_grad)
-        .enumerate()
+    let basis = (emb.basis.iter().zip(&emb.basis_grad).enumerate())
         .map(|(k, (&b, &db))| {
             let e = graph.bond_edges[k / nb][0];
             let r = graph.vector[e];
@@ -218,24 +313,7 @@ pub fn frame_gradient(
             Dual64::new(b, db * dr)
         })
         .collect();
-    let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
-    let last_seed = dipole_seed(model, layout, sample, &p, &err, w, grad);
-    scratch.with(|g| {
-        g.clear();
-        g.resize(layout.len, Dual64::new(0.0, 0.0));
-        ev.backward_weights(
-            model,
-            graph,
-            &tape,
-            layout,
-            &mut g[..],
-            last_seed.as_deref(),
-        );
-        for (a, d) in grad.iter_mut().zip(g.iter()) {
-            *a += energy_factor * d.re + d.eps;
-        }
-    });
-    err
+    (sh, basis)
 }
 
 /// The dipole term's gradient: the head's own weights' share added into `grad`, and the

@@ -8,7 +8,7 @@ use super::data::{
     augment_seed, average_neighbors, energy_shift, fingerprint, force_rms, frame_rotation,
     load_samples, rotate_sample, species_of, split,
 };
-use super::loss::{frame_errors, frame_gradient, FrameErrors, LossWeights, Sample};
+use super::loss::{batch_gradient, frame_errors, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
 use super::optimizer::{clip_norm, update_average, weight_decay, Adam, Schedule};
 use super::state::{model_path, TrainState};
@@ -38,6 +38,23 @@ fn loss_weights(l: &LossSection) -> LossWeights {
         stress: l.stress,
         dipole: l.dipole,
     }
+}
+
+/// A batch split into at most `threads` groups of consecutive frames, as even as can be:
+/// each group goes through one pass over its frames' merged graphs (longer matrix
+/// products), and groups run in parallel. The gradient's rounding hence depends on the
+/// thread count: a resumed run repeats a run bit for bit on as many threads.
+fn batch_groups(batch: &[usize], threads: usize) -> Vec<&[usize]> {
+    let groups = threads.clamp(1, batch.len().max(1));
+    let (base, extra) = (batch.len() / groups, batch.len() % groups);
+    let mut rest = batch;
+    (0..groups)
+        .map(|k| {
+            let (group, tail) = rest.split_at(base + usize::from(k < extra));
+            rest = tail;
+            group
+        })
+        .collect()
 }
 
 /// What a finished training reports.
@@ -387,9 +404,9 @@ impl Training {
         let mut best: Option<Summary> = None;
         let mut averaged = model.clone();
         let (start, before) = (Instant::now(), state.elapsed);
-        // gradients of a batch's frames and their sum, reused: fresh ones every batch cost
-        // page faults
-        let mut frame_grads = vec![vec![0.0; layout.len]; opt.batch];
+        // gradients of a batch's groups of frames and their sum, reused: fresh ones every
+        // batch cost page faults
+        let mut group_grads = vec![vec![0.0; layout.len]; opt.batch];
         let mut grad = vec![0.0; layout.len];
         while state.epoch < opt.epochs {
             if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
@@ -420,29 +437,34 @@ impl Training {
             ));
             let mut train_errors = Vec::with_capacity(order.len());
             for batch in order.chunks(opt.batch) {
-                let frames = &mut frame_grads[..batch.len()];
-                let errors: Vec<FrameErrors> = (frames.par_iter_mut())
-                    .zip(batch.par_iter())
-                    .map(|(g, &k)| {
+                let groups = batch_groups(batch, rayon::current_num_threads());
+                let group_grads = &mut group_grads[..groups.len()];
+                let errors: Vec<Vec<FrameErrors>> = (group_grads.par_iter_mut())
+                    .zip(groups.par_iter())
+                    .map(|(g, group)| {
                         g.fill(0.0);
-                        let turned;
-                        let sample = if d.data.rotate {
-                            let r = frame_rotation(augment_seed(opt.seed, epoch), k as u64);
-                            turned = rotate_sample(&self.train[k], r);
-                            &turned
+                        let turned: Vec<Sample>;
+                        let samples: Vec<&Sample> = if d.data.rotate {
+                            let seed = augment_seed(opt.seed, epoch);
+                            turned = (group.iter())
+                                .map(|&k| {
+                                    rotate_sample(&self.train[k], frame_rotation(seed, k as u64))
+                                })
+                                .collect();
+                            turned.iter().collect()
                         } else {
-                            &self.train[k]
+                            group.iter().map(|&k| &self.train[k]).collect()
                         };
-                        frame_gradient(&ev, &model, &layout, sample, &w, g, &scratch)
+                        batch_gradient(&ev, &model, &layout, &samples, &w, g, &scratch)
                     })
                     .collect();
-                // summed in the batch's order, whatever thread computed each frame
+                // summed in the batch's order, whatever thread computed each group
                 grad.fill(0.0);
-                for (g, e) in frames.iter().zip(errors) {
+                for (g, e) in group_grads.iter().zip(errors) {
                     for (a, b) in grad.iter_mut().zip(g) {
                         *a += b;
                     }
-                    train_errors.push(e);
+                    train_errors.extend(e);
                 }
                 let inv = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= inv);
@@ -532,5 +554,20 @@ impl Training {
             model: out_model,
             parameters: layout.len,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_groups;
+
+    #[test]
+    fn batches_split_into_even_groups_in_order() {
+        let b = [4, 0, 3, 1, 2];
+        assert_eq!(batch_groups(&b, 1), vec![&b[..]]);
+        assert_eq!(batch_groups(&b, 2), vec![&b[..3], &b[3..]]);
+        assert_eq!(batch_groups(&b, 3), vec![&b[..2], &b[2..4], &b[4..]]);
+        assert_eq!(batch_groups(&b, 8).len(), 5);
+        assert_eq!(batch_groups(&b[..1], 0), vec![&b[..1]]);
     }
 }

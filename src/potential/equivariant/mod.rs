@@ -35,7 +35,7 @@ pub mod product;
 pub mod radial;
 mod readout;
 mod reverse;
-mod reverse_weights;
+pub mod reverse_weights;
 pub mod scalar;
 pub mod shape;
 pub mod spherical_harmonics;

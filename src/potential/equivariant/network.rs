@@ -60,8 +60,32 @@ impl Graph {
         w
     }
 
-    pub(super) fn edges(&self, i: usize) -> std::ops::Range<usize> {
+    /// The edges of atom i.
+    pub fn edges(&self, i: usize) -> std::ops::Range<usize> {
         self.edge_start[i]..self.edge_start[i + 1]
+    }
+
+    /// The graphs as one, each after the one before: its atoms, edges and bonds keep their
+    /// order and are renumbered past the earlier graphs'. No edge joins two of them, so a
+    /// pass over the union gives every graph's own results, with matrix products over all
+    /// their atoms at once (a training batch of small molecules).
+    pub fn union<'a>(graphs: impl IntoIterator<Item = &'a Graph>) -> Graph {
+        let mut u = Graph {
+            edge_start: vec![0],
+            ..Graph::default()
+        };
+        for g in graphs {
+            let (atoms, edges, bonds) = (u.atoms(), u.vector.len(), u.bond_edges.len());
+            u.species.extend_from_slice(&g.species);
+            u.edge_start
+                .extend(g.edge_start[1..].iter().map(|&e| e + edges));
+            u.neighbor.extend(g.neighbor.iter().map(|&j| j + atoms));
+            u.vector.extend_from_slice(&g.vector);
+            u.bond.extend(g.bond.iter().map(|&b| b + bonds));
+            u.bond_edges
+                .extend(g.bond_edges.iter().map(|&[e, f]| [e + edges, f + edges]));
+        }
+        u
     }
 
     /// Pairs every edge with its reverse (j→i with the opposite vector), so that the radial

@@ -21,12 +21,13 @@ pub(super) fn read_out<T: Real>(r: &[f64], features: &[T], stride: usize, out: &
 }
 
 /// What every readout of a graph multiplies by: the species' scale over √C, per atom,
-/// and, when only some atoms' energies count, the weight of each atom's energy.
-pub(super) struct Readouts<'a> {
+/// and, when only some atoms' energies count, the weight of each atom's energy, in the
+/// number type `W` of the pass (a dual weight carries a second energy in its ε part).
+pub(super) struct Readouts<'a, W: Real = f64> {
     scale: &'a [f64],
     species: &'a [usize],
     norm: f64,
-    atom_weight: Option<&'a [f64]>,
+    atom_weight: Option<&'a [W]>,
 }
 
 impl<'a> Readouts<'a> {
@@ -39,13 +40,18 @@ impl<'a> Readouts<'a> {
             atom_weight: None,
         }
     }
+}
 
+impl<'a, W: Real> Readouts<'a, W> {
     /// The same readouts for the energy Σ_i w_i E_i instead of Σ_i E_i (for instance the
-    /// energy of the atoms a process owns, w_i = 1, seen among padding atoms, w_i = 0).
-    pub fn weighted(self, atom_weight: Option<&'a [f64]>) -> Self {
+    /// energy of the atoms a process owns, w_i = 1, seen among padding atoms, w_i = 0; or
+    /// the frames of a training batch, each atom's energy weighted as its frame's).
+    pub fn weighted<V: Real>(self, atom_weight: Option<&'a [V]>) -> Readouts<'a, V> {
         Readouts {
+            scale: self.scale,
+            species: self.species,
+            norm: self.norm,
             atom_weight,
-            ..self
         }
     }
 
@@ -55,26 +61,28 @@ impl<'a> Readouts<'a> {
     }
 
     /// ∂E/∂(features read out by `r`), `stride` values per atom, added into `grad`:
-    /// s_i/√C · r on every atom's scalars; nothing for an empty readout.
-    pub fn seed<T: Real>(&self, r: &[f64], stride: usize, grad: &mut [T]) {
+    /// w_i s_i/√C · r on every atom's scalars; nothing for an empty readout.
+    pub fn seed(&self, r: &[f64], stride: usize, grad: &mut [W]) {
         if r.is_empty() {
             return;
         }
         for (i, (g, &s)) in grad.chunks_exact_mut(stride).zip(self.species).enumerate() {
-            let a = self.atom_weight.map_or(1.0, |w| w[i]);
-            for (g, &w) in g.iter_mut().zip(r) {
-                *g += T::from(self.scale[s] * w * self.norm * a);
+            let f = |w: f64| self.scale[s] * w * self.norm;
+            match self.atom_weight {
+                None => g.iter_mut().zip(r).for_each(|(g, &w)| *g += W::from(f(w))),
+                Some(a) => (g.iter_mut().zip(r)).for_each(|(g, &w)| *g += a[i] * f(w)),
             }
         }
     }
 
     /// ∂E/∂r of the readout of `features` (`stride` values per atom), added into `g`
     /// (one entry per channel).
-    pub fn weight_grad<T: Real>(&self, features: &[T], stride: usize, g: &mut [T]) {
-        for (h, &s) in features.chunks_exact(stride).zip(self.species) {
+    pub fn weight_grad(&self, features: &[W], stride: usize, g: &mut [W]) {
+        for (i, (h, &s)) in features.chunks_exact(stride).zip(self.species).enumerate() {
             let f = self.scale[s] * self.norm;
-            for (g, &x) in g.iter_mut().zip(h) {
-                *g += x * f;
+            match self.atom_weight {
+                None => g.iter_mut().zip(h).for_each(|(g, &x)| *g += x * f),
+                Some(a) => (g.iter_mut().zip(h)).for_each(|(g, &x)| *g += x * a[i] * f),
             }
         }
     }

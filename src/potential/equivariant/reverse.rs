@@ -113,7 +113,11 @@ impl Evaluator {
     }
 
     /// ∂E/∂(last features) from the model's readout: only the scalars are read out.
-    pub(super) fn last_readout_seed<T: Real>(&self, model: &Model, readouts: &Readouts) -> Vec<T> {
+    pub(super) fn last_readout_seed<T: Real>(
+        &self,
+        model: &Model,
+        readouts: &Readouts<T>,
+    ) -> Vec<T> {
         let fout = self.shape.hyper.channels * self.shape.n_sh;
         let mut grad = vec![T::from(0.0); readouts.atoms() * fout];
         readouts.seed(&model.readout, fout, &mut grad);

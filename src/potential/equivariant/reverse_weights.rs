@@ -15,11 +15,31 @@ use super::shape::LayerShape;
 use super::spherical_harmonics::dim;
 use rayon::prelude::*;
 
+/// What the reverse pass to the weights starts from besides the energy's readouts: each
+/// atom's weight in the energy, and a seed of the last features.
+#[derive(Clone, Copy, Debug)]
+pub struct Seeds<'a, T> {
+    /// w_i: the pass gives ∂/∂θ Σ_i w_i E_i (None: every weight 1, the total energy). A
+    /// batch of frames merged into one graph weights each frame's atoms alike.
+    pub energy: Option<&'a [T]>,
+    /// s, one value per last feature h: Σ s·h is added to the energy (the dipole head's
+    /// share of a loss).
+    pub last: Option<&'a [T]>,
+}
+
+impl<T> Default for Seeds<'_, T> {
+    fn default() -> Self {
+        Seeds {
+            energy: None,
+            last: None,
+        }
+    }
+}
+
 impl Evaluator {
-    /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the total energy of
-    /// a forward pass that kept what the weights need (`forward_with(.., true)`), plus
-    /// Σ s·h over the last features h when `last_seed` gives s (one value per feature: the
-    /// dipole head's share of a loss).
+    /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the energy of a
+    /// forward pass that kept what the weights need (`forward_with(.., true)`), its atoms
+    /// weighted and its last features seeded as `seeds` says.
     pub fn backward_weights<T: Real>(
         &self,
         model: &Model,
@@ -27,12 +47,13 @@ impl Evaluator {
         tape: &Tape<T>,
         at: &ParameterLayout,
         g: &mut [T],
-        last_seed: Option<&[T]>,
+        seeds: Seeds<T>,
     ) {
         let c = self.shape.hyper.channels;
-        let readouts = Readouts::new(model, &graph.species, self.shape.channel_norm);
+        let readouts =
+            Readouts::new(model, &graph.species, self.shape.channel_norm).weighted(seeds.energy);
         let mut grad = self.last_readout_seed(model, &readouts);
-        if let Some(s) = last_seed {
+        if let Some(s) = seeds.last {
             for (a, &b) in grad.iter_mut().zip(s) {
                 *a += b;
             }
