@@ -245,12 +245,18 @@ impl ProductShape {
                 _ => {
                     let (oy, o3) = (self.pairs[path.pair].offset, self.irreps.offset(path.l[2]));
                     for &(i1, i2, i3, v) in &coupling(cg, path.k, path.l[2], path.out).nonzero {
-                        let gs = row(gb, ob, i3, c);
-                        for ch in 0..c {
-                            let t = gs[ch] * (wp[ch] * s * v);
-                            let (yi, xi) = (oy + i1 as usize * c + ch, o3 + i2 as usize * c + ch);
-                            ga[xi] += t * y[yi];
-                            gy[yi] += t * a[xi];
+                        let (gs, ys, xs) =
+                            (row(gb, ob, i3, c), row(y, oy, i1, c), row(a, o3, i2, c));
+                        let (gas, gys) = (row_mut(ga, o3, i2, c), row_mut(&mut gy, oy, i1, c));
+                        let rows = gas
+                            .iter_mut()
+                            .zip(gys)
+                            .zip(gs.iter().zip(wp))
+                            .zip(ys.iter().zip(xs));
+                        for (((ga, gy), (&g, &wc)), (&yc, &xc)) in rows {
+                            let t = g * (wc * s * v);
+                            *ga += t * yc;
+                            *gy += t * xc;
                         }
                     }
                 }
