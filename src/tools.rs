@@ -34,8 +34,7 @@ pub fn init(
     );
     anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
     anyhow::ensure!(hyper.layers > 0, "layers must be positive");
-    Shape::new(hyper.clone())?;
-    let mut model = Model::random(hyper, seed);
+    let mut model = Model::random_of(&Shape::new(hyper)?, seed);
     for s in &mut model.scale {
         *s = energy_scale;
     }

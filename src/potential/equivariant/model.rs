@@ -113,11 +113,16 @@ impl Model {
     }
 
     /// A model with random weights (N(0, 1), scaled by their normalisation when applied),
-    /// seeded; scale 1 and shift 0. Panics on hyper-parameters that [`Hyper::validate`]
-    /// refuses (callers with user input validate first).
+    /// seeded; scale 1 and shift 0. Panics on hyper-parameters that [`Shape::new`] refuses:
+    /// a shorthand for tests; input goes through [`Model::random_of`].
     pub fn random(hyper: Hyper, seed: u64) -> Model {
         let shape = Shape::new(hyper).unwrap_or_else(|e| panic!("Model::random: {e}"));
-        let mut model = Model::zeros(&shape);
+        Model::random_of(&shape, seed)
+    }
+
+    /// [`Model::random`] of a shape already built (and so checked) from hyper-parameters.
+    pub fn random_of(shape: &Shape, seed: u64) -> Model {
+        let mut model = Model::zeros(shape);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         for b in shape.blocks() {
             match b.kind {
