@@ -316,8 +316,8 @@ fn dipole_loss_gradient_matches_finite_differences() {
 
 /// A batch goes through one pass over its frames' merged graphs: its gradient is the sum of
 /// the frames' own, and each frame keeps its own errors, with every term of the loss, a
-/// product basis, per-layer readouts and a dipole head, over a molecule, a crystal and the
-/// molecule again.
+/// product basis, per-layer readouts and a dipole head, over a molecule, a crystal, a lone
+/// atom and the molecule again.
 #[test]
 fn a_batch_gradient_is_the_sum_of_its_frames_gradients() {
     let dir = tempfile::tempdir().unwrap();
@@ -332,7 +332,19 @@ fn a_batch_gradient_is_the_sum_of_its_frames_gradients() {
     let (ev, layout) = (Evaluator::new(&model), ParameterLayout::of(&model));
     let w = LossWeights { dipole: 2.0, ..ALL };
     let scratch = Scratch::default();
-    let batch = [&s[0], &s[1], &s[0]];
+    // a lone atom (no edge), as data sets give isolated atoms' energies
+    let lone = Sample {
+        graph: eqmd::potential::equivariant::network::Graph {
+            species: vec![1],
+            edge_start: vec![0, 0],
+            ..Default::default()
+        },
+        energy: -1.5,
+        forces: vec![DVec3::ZERO],
+        stress: None,
+        dipole: None,
+    };
+    let batch = [&s[0], &s[1], &lone, &s[0]];
     let mut merged = vec![0.0; layout.len];
     let errors = batch_gradient(&ev, &model, &layout, &batch, &w, &mut merged, &scratch);
     let mut summed = vec![0.0; layout.len];

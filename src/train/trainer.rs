@@ -172,8 +172,10 @@ impl Training {
             return Ok(model);
         }
         // with the data's species the weights may pass the bound a deck alone could not tell
-        let shape = Shape::new(hyper)
-            .map_err(|e| self.deck.error(&format!("model.{}", e.key()), e.to_string()))?;
+        let shape = Shape::new(hyper).map_err(|e| {
+            self.deck
+                .error(&format!("model.{}", e.key()), e.to_string())
+        })?;
         let mut model = Model::random_of(&shape, m.seed);
         let scale = force_rms(&train);
         model.scale = vec![if scale > 0.0 { scale } else { 1.0 }; self.species.len()];
