@@ -16,6 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod analysis;
 pub mod cell;
 pub mod cli;
+pub mod cpu;
 pub mod deck;
 pub mod file_kind;
 pub mod hdf5_file;

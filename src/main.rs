@@ -3,6 +3,10 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    if let Some(message) = eqmd::cpu::unsupported() {
+        eprintln!("error: {message}");
+        return std::process::ExitCode::FAILURE;
+    }
     let cli = eqmd::cli::Cli::parse();
     let level = if cli.quiet() { "warn" } else { "info" };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))

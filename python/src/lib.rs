@@ -206,6 +206,9 @@ fn run_deck<'py>(
 /// The extension module.
 #[pymodule]
 fn _eqmd(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    if let Some(message) = eqmd::cpu::unsupported() {
+        return Err(pyo3::exceptions::PyImportError::new_err(message));
+    }
     m.add("EqmdError", m.py().get_type::<EqmdError>())?;
     m.add_class::<Model>()?;
     m.add_class::<engine::Engine>()?;
