@@ -404,7 +404,8 @@ impl Training {
         let (start, before) = (Instant::now(), state.elapsed);
         // gradients of a batch's groups of frames and their sum, reused: fresh ones every
         // batch cost page faults
-        let mut group_grads = vec![vec![0.0; layout.len]; opt.batch];
+        let groups = opt.batch.min(rayon::current_num_threads()).max(1);
+        let mut group_grads = vec![vec![0.0; layout.len]; groups];
         let mut grad = vec![0.0; layout.len];
         while state.epoch < opt.epochs {
             if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
