@@ -79,8 +79,10 @@ pub struct FrameErrors {
 }
 
 /// Prediction of a frame's energy, forces, stress and dipole, its edge gradients ∂E/∂r_e
-/// and its last features (for the dipole's gradient).
+/// and its last features (for the dipole's gradient), and where its atoms lie in the graph
+/// of the pass.
 struct Prediction {
+    atoms: Range<usize>,
     energy: f64,
     forces: Vec<DVec3>,
     edge_grad: Vec<DVec3>,
@@ -127,7 +129,8 @@ fn predict(
                 (s.dipole.as_ref()).and_then(|d| dipole(model, last, &d.positions, d.total_charge));
             Prediction {
                 energy: energies[atoms.clone()].iter().sum(),
-                forces: forces[atoms].to_vec(),
+                forces: forces[atoms.clone()].to_vec(),
+                atoms,
                 edge_grad: edge_grad[edges].to_vec(),
                 last: if dipole.is_some() {
                     last.to_vec()
@@ -227,7 +230,8 @@ pub fn batch_gradient(
     let mut tangent = Vec::with_capacity(graph.vector.len());
     let mut energy_seed = Vec::with_capacity(graph.atoms());
     let mut last_seed: Option<Vec<Dual64>> = None;
-    for ((s, p), (atoms, _)) in samples.iter().zip(&predictions).zip(spans(samples)) {
+    for (s, p) in samples.iter().zip(&predictions) {
+        let atoms = p.atoms.clone();
         let (err, stress_error) = errors(p, s, w);
         tangent.extend(edge_tangents(s, p, w, stress_error));
         let nf = atoms.len() as f64;

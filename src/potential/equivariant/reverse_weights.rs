@@ -27,15 +27,6 @@ pub struct Seeds<'a, T> {
     pub last: Option<&'a [T]>,
 }
 
-impl<T> Default for Seeds<'_, T> {
-    fn default() -> Self {
-        Seeds {
-            energy: None,
-            last: None,
-        }
-    }
-}
-
 impl Evaluator {
     /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the energy of a
     /// forward pass that kept what the weights need (`forward_with(.., true)`), its atoms
