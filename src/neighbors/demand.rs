@@ -71,7 +71,9 @@ impl Demand {
 /// Why a `kind` list of reach `range` cannot be built on `system`, or None when it can: its
 /// atom and image indices do not fit in an entry, or it would need more memory than the
 /// machine has available. Every builder of a list from input asks this first, so that no
-/// request, however large, allocates or panics on the way to a refusal.
+/// request, however large, allocates or panics on the way to a refusal. Lists under
+/// [`ALWAYS_AFFORDABLE`] bytes are not weighed against the machine's memory, so that the
+/// thousands of small frames of a training set do not each read `/proc/meminfo`.
 pub fn refusal(system: &System, range: f64, kind: ListKind) -> Option<String> {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
     let d = demand(system, range, kind);
@@ -81,6 +83,9 @@ pub fn refusal(system: &System, range: f64, kind: ListKind) -> Option<String> {
             d.images,
             system.len()
         ));
+    }
+    if d.bytes < ALWAYS_AFFORDABLE {
+        return None;
     }
     let available = available_memory()?;
     (d.bytes > available).then(|| {
@@ -93,6 +98,10 @@ pub fn refusal(system: &System, range: f64, kind: ListKind) -> Option<String> {
         )
     })
 }
+
+/// Bytes of a list below which `refusal` does not ask how much memory the machine has:
+/// 64 MiB, which any machine that runs eqmd has to spare.
+pub const ALWAYS_AFFORDABLE: f64 = 64.0 * 1024.0 * 1024.0;
 
 /// Bytes of memory this machine has available (`MemAvailable`), if it says.
 pub fn available_memory() -> Option<f64> {
