@@ -53,7 +53,11 @@ pub enum Command {
     /// Draw a thermo CSV as an SVG, one panel per column against time.
     ///
     /// Every numeric column of a run's `thermo.file` (pe, ke, etotal, temp, press, vol,
-    /// ...) gets a panel of its own, against time (or step).
+    /// ...) gets a panel of its own, against time (or step). Any CSV of numbers works the
+    /// same, such as the metrics of `eqmd train` (against the epoch, or `--x seconds`).
+    /// Several CSVs share the panels, one curve each, to compare runs, e.g.
+    /// `eqmd plot a.csv b.csv --x seconds --columns val_force_mae_mev_per_angstrom --log-y
+    /// -o ab.svg`.
     Plot(crate::analysis::args::PlotArgs),
     /// Run the simulation an input deck (TOML) describes: dynamics (NVE, NVT, NPT), a
     /// minimisation (`[minimize]`, the cell free or not), or `[[stage]]` blocks of both run

@@ -25,6 +25,7 @@ pub mod io;
 pub mod lattice;
 pub mod minimize;
 pub mod neighbors;
+pub mod plot_axis;
 pub mod potential;
 pub mod run;
 pub mod simulation;

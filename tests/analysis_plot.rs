@@ -175,3 +175,82 @@ fn bad_files_and_options_are_errors() {
     let (ok, text) = plot(&[dir.path().join("none.csv").to_str().unwrap()]);
     assert!(!ok && text.contains("none.csv"), "{text}");
 }
+
+/// The legend entries of an SVG: the text elements that are not axis tick labels.
+fn texts(svg: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(svg).unwrap();
+    (text.split("<text").skip(1))
+        .filter_map(|t| {
+            let inner = t.split_once('>')?.1.split_once("</text>")?.0;
+            Some(inner.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn several_training_logs_share_the_panels_one_curve_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = |name: &str, scale: f64, with_energy: bool| {
+        let path = dir.path().join(name);
+        let mut text = String::from("epoch,seconds,val_force_mae");
+        text += if with_energy { ",val_energy\n" } else { "\n" };
+        for k in 1..=30 {
+            // errors falling over two decades, as a training's do
+            let f = scale * 100.0 / (k * k) as f64;
+            text += &format!("{k},{},{f}", 12.5 * k as f64);
+            text += &if with_energy {
+                format!(",{}\n", f / 10.0)
+            } else {
+                "\n".to_string()
+            };
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (a, b) = (log("decay.csv", 1.0, true), log("no-decay.csv", 1.2, false));
+    let out = dir.path().join("ab.svg");
+    let (pa, pb, po) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let (ok, text) = plot(&[pa, pb, "--x", "seconds", "--log-y", "-o", po]);
+    assert!(ok, "{text}");
+    // the first file's columns; the second lacks val_energy, which is drawn for the first
+    assert!(text.contains("val_force_mae, val_energy"), "{text}");
+    assert!(
+        text.contains("no-decay.csv: no column val_energy"),
+        "{text}"
+    );
+    let t = texts(&out);
+    for want in [
+        "val_force_mae",
+        "val_energy",
+        "decay.csv",
+        "no-decay.csv",
+        "seconds",
+    ] {
+        assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+    }
+    // log ticks are round numbers over the decades the values span (0.111 … 120)
+    for tick in ["0.2", "1", "10", "100"] {
+        assert!(t.iter().any(|s| s == tick), "tick {tick} not in {t:?}");
+    }
+
+    // asked for by name, a column one file lacks is an error naming that file
+    let (ok, text) = plot(&[pa, pb, "--columns", "val_energy", "-o", po]);
+    assert!(
+        !ok && text.contains("no-decay.csv") && text.contains("--columns val_energy"),
+        "{text}"
+    );
+    // several files and no output named: refused rather than guessed
+    let (ok, text) = plot(&[pa, pb]);
+    assert!(!ok && text.contains("--output"), "{text}");
+    // no file may be the output
+    let (ok, text) = plot(&[pa, pb, "-o", pb]);
+    assert!(!ok && text.contains("never overwrites an input"), "{text}");
+    // nothing positive on a log scale
+    std::fs::write(&a, "epoch,loss\n1,0\n2,-1\n").unwrap();
+    let (ok, text) = plot(&[pa, "--log-y", "-o", po]);
+    assert!(!ok && text.contains("no positive value of loss"), "{text}");
+}

@@ -54,9 +54,11 @@ pub struct PlotArgs {
     /// The thermo CSV of a run (header `step,time,pe,ke,etotal,temp,press`, and any other
     /// numeric columns such as `vol` or `mux,muy,muz`), or any CSV of numbers under a
     /// header, such as the metrics of `eqmd train` (empty cells are missing values; a
-    /// column without any value is not drawn).
-    pub thermo: PathBuf,
-    /// The SVG to write (default: the CSV's name with `.svg`).
+    /// column without any value is not drawn). Several files are drawn on the same panels,
+    /// one curve each, to compare runs: the panels are the first file's columns.
+    #[arg(required = true, num_args = 1.., value_name = "CSV")]
+    pub thermo: Vec<PathBuf>,
+    /// The SVG to write (default, for one CSV: its name with `.svg`; required for several).
     #[arg(short, long, value_name = "SVG")]
     pub output: Option<PathBuf>,
     /// The column of the horizontal axis (default `time`, else `step`, else the first
@@ -67,6 +69,10 @@ pub struct PlotArgs {
     /// column but step and time).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub columns: Option<Vec<String>>,
+    /// Logarithmic vertical axes (errors of a training that fall over decades); values at
+    /// or below zero are left out.
+    #[arg(long)]
+    pub log_y: bool,
 }
 
 fn report(w: &Written) {
@@ -105,13 +111,17 @@ impl LagArgs {
 impl PlotArgs {
     /// Draws the thermo columns.
     pub fn run(&self) -> anyhow::Result<()> {
-        let svg = (self.output.clone()).unwrap_or_else(|| self.thermo.with_extension("svg"));
-        let drawn = super::plot::thermo(
-            &self.thermo,
-            &svg,
-            self.x.as_deref(),
-            self.columns.as_deref(),
-        )?;
+        let svg = match (&self.output, self.thermo.as_slice()) {
+            (Some(svg), _) => svg.clone(),
+            (None, [csv]) => csv.with_extension("svg"),
+            (None, _) => anyhow::bail!("several CSVs need --output, the SVG to write"),
+        };
+        let panels = super::plot::Panels {
+            x: self.x.as_deref(),
+            only: self.columns.as_deref(),
+            log_y: self.log_y,
+        };
+        let drawn = super::plot::thermo(&self.thermo, &svg, &panels)?;
         println!("wrote {} ({})", svg.display(), drawn.join(", "));
         Ok(())
     }

@@ -3,10 +3,12 @@
 //! time or step ([`thermo`], `eqmd plot`).
 
 use crate::io::guard::{check_outputs, NamedPath};
+use crate::plot_axis::{label, log_range, ticks};
 use anyhow::{anyhow, bail, Context};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The colours of successive curves (matplotlib's tab10).
 const PALETTE: [RGBColor; 10] = [
@@ -59,6 +61,17 @@ pub fn draw_curves(
     labels: &Labels,
     curves: &[Curve],
 ) -> anyhow::Result<()> {
+    draw_scaled(area, labels, curves, false)
+}
+
+/// [`draw_curves`] with a logarithmic vertical axis when `log_y` (the points at or below
+/// zero are then left out).
+pub fn draw_scaled(
+    area: &DrawingArea<SVGBackend, Shift>,
+    labels: &Labels,
+    curves: &[Curve],
+    log_y: bool,
+) -> anyhow::Result<()> {
     let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e}");
     let xs = range(curves.iter().flat_map(|c| c.x.iter().copied()));
     let ys = range(curves.iter().flat_map(|c| c.y.iter().copied()));
@@ -71,27 +84,59 @@ pub fn draw_curves(
             );
         }
     }
-    // enough decimals to tell the labels of the axis apart
-    let decimals = (2.0 - (ys.end - ys.start).log10().floor()).clamp(0.0, 10.0) as usize;
-    let mut chart = ChartBuilder::on(area)
+    let mut builder = ChartBuilder::on(area);
+    builder
         .caption(labels.title, ("sans-serif", 16))
         .margin(10)
         .x_label_area_size(36)
-        .y_label_area_size(85)
-        .build_cartesian_2d(xs, ys)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc(labels.x)
-        .y_desc(labels.y)
-        .y_labels(6)
-        .y_label_formatter(&|y| format!("{y:.decimals$}"))
-        .draw()
-        .map_err(e)?;
+        .y_label_area_size(85);
+    if log_y {
+        let positive = curves.iter().flat_map(|c| c.y.iter().copied());
+        let Some((lo, hi)) = log_range(positive, 1.1) else {
+            bail!(
+                "{}: no positive value of {} to draw on a log scale",
+                labels.title,
+                labels.y
+            );
+        };
+        let ys = (lo..hi).log_scale().with_key_points(ticks(lo, hi));
+        let mut chart = builder.build_cartesian_2d(xs, ys).map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc(labels.x)
+            .y_desc(labels.y)
+            .y_label_formatter(&|y| label(*y))
+            .draw()
+            .map_err(e)?;
+        draw_series(&mut chart, curves, |y| y > 0.0)
+    } else {
+        // enough decimals to tell the labels of the axis apart
+        let decimals = (2.0 - (ys.end - ys.start).log10().floor()).clamp(0.0, 10.0) as usize;
+        let mut chart = builder.build_cartesian_2d(xs, ys).map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc(labels.x)
+            .y_desc(labels.y)
+            .y_labels(6)
+            .y_label_formatter(&|y| format!("{y:.decimals$}"))
+            .draw()
+            .map_err(e)?;
+        draw_series(&mut chart, curves, |_| true)
+    }
+}
+
+/// The finite points of `curves` whose value passes `keep`, one colour each, and the
+/// legend when there is more than one curve.
+fn draw_series<'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+    curves: &[Curve],
+    keep: impl Fn(f64) -> bool,
+) -> anyhow::Result<()> {
+    let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e}");
     for (k, c) in curves.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let points: Vec<(f64, f64)> = (c.x.iter().zip(c.y))
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .filter(|(x, y)| x.is_finite() && y.is_finite() && keep(**y))
             .map(|(x, y)| (*x, *y))
             .collect();
         chart
@@ -181,87 +226,164 @@ pub fn read_table(path: &Path) -> anyhow::Result<Table> {
     Ok(Table { names, columns })
 }
 
-/// `eqmd plot`: draws the columns of the thermo CSV `csv` (all but the x axis, or those of
-/// `only`) against `x` (`time` when there is one, else `step`, else the first column), one
-/// panel per column, into the SVG `svg`; returns the columns drawn.
-pub fn thermo(
-    csv: &Path,
-    svg: &Path,
-    x: Option<&str>,
-    only: Option<&[String]>,
-) -> anyhow::Result<Vec<String>> {
-    check_outputs(
-        &[NamedPath::new("--output", svg)],
-        &[NamedPath::new("THERMO", csv)],
-        &[],
-    )
-    .map_err(|r| anyhow!("{}: {}", r.key, r.message))?;
-    let table = read_table(csv)?;
-    let find = |name: &str, what: &str| {
-        table.names.iter().position(|n| n == name).ok_or_else(|| {
+/// What `eqmd plot` draws: the column of the horizontal axis (`time` when there is one, else
+/// `step`, else the first column), the columns of the panels (default: every other numeric
+/// one) and whether their axes are logarithmic.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Panels<'a> {
+    pub x: Option<&'a str>,
+    pub only: Option<&'a [String]>,
+    pub log_y: bool,
+}
+
+/// A CSV read for `eqmd plot`, with the name its curves carry in a legend.
+struct Source {
+    path: PathBuf,
+    name: String,
+    table: Table,
+}
+
+impl Source {
+    /// The index of column `name`, or an error naming the file, the option and its columns.
+    fn find(&self, name: &str, what: &str) -> anyhow::Result<usize> {
+        let t = &self.table;
+        t.names.iter().position(|n| n == name).ok_or_else(|| {
             anyhow!(
                 "{what} {name}: no such column in {} (it has {})",
-                csv.display(),
-                table.names.join(", ")
+                self.path.display(),
+                t.names.join(", ")
             )
         })
-    };
-    let xi = match x {
-        Some(name) => find(name, "--x")?,
+    }
+}
+
+/// Reads the CSVs, each named by its file name (by its path where file names repeat).
+fn sources(csvs: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
+    let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let names: Vec<String> = csvs
+        .iter()
+        .map(|p| file_name(p).unwrap_or_else(|| p.display().to_string()))
+        .collect();
+    csvs.iter()
+        .enumerate()
+        .map(|(k, path)| {
+            let repeated = names.iter().filter(|n| **n == names[k]).count() > 1;
+            Ok(Source {
+                path: path.clone(),
+                name: match repeated {
+                    true => path.display().to_string(),
+                    false => names[k].clone(),
+                },
+                table: read_table(path)?,
+            })
+        })
+        .collect()
+}
+
+/// `eqmd plot`: draws the columns of the CSVs `csvs` (thermo logs, training logs) as
+/// `panels` says, one panel per column with one curve per file, into the SVG `svg`;
+/// returns the columns drawn. The axis and the columns are those of the first file; a
+/// column another file lacks is an error when asked for by name and else left out of that
+/// file's curves.
+pub fn thermo(csvs: &[PathBuf], svg: &Path, panels: &Panels) -> anyhow::Result<Vec<String>> {
+    if csvs.is_empty() {
+        bail!("no CSV to draw");
+    }
+    let inputs: Vec<NamedPath> = csvs.iter().map(|p| NamedPath::new("THERMO", p)).collect();
+    check_outputs(&[NamedPath::new("--output", svg)], &inputs, &[])
+        .map_err(|r| anyhow!("{}: {}", r.key, r.message))?;
+    let sources = sources(csvs)?;
+    let first = &sources[0];
+    let x_name = match panels.x {
+        Some(name) => name.to_string(),
         None => ["time", "step"]
             .iter()
-            .find_map(|n| table.names.iter().position(|c| c == n))
-            .unwrap_or(0),
+            .find(|n| first.table.names.iter().any(|c| c == *n))
+            .map_or_else(|| first.table.names[0].clone(), |n| n.to_string()),
     };
-    let axes = ["time", "step", table.names[xi].as_str()];
-    let panels: Vec<usize> = match only {
-        Some(names) => names
-            .iter()
-            .map(|n| find(n, "--columns"))
-            .collect::<anyhow::Result<_>>()?,
-        None => (0..table.names.len())
-            .filter(|&k| k != xi && !axes.contains(&table.names[k].as_str()))
-            .filter(|&k| {
-                let finite = table.columns[k].iter().any(|v| v.is_finite());
-                if !finite {
-                    log::warn!(
-                        "{}: column {} has no finite value: not drawn",
-                        csv.display(),
-                        table.names[k]
-                    );
-                }
-                finite
-            })
-            .collect(),
-    };
-    if panels.is_empty() {
-        bail!(
-            "{}: no column to draw against {}",
-            csv.display(),
-            table.names[xi]
-        );
-    }
-    let height = (180 * panels.len()).clamp(300, 4000) as u32;
+    let xs = (sources.iter())
+        .map(|s| s.find(&x_name, "--x"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let columns = columns_of(&sources, &x_name, panels.only)?;
+    let height = (180 * columns.len()).clamp(300, 4000) as u32;
     let root = SVGBackend::new(svg, (900, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let areas = root.split_evenly((panels.len(), 1));
-    let file_name = csv
-        .file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    for (area, &k) in areas.iter().zip(&panels) {
+    let areas = root.split_evenly((columns.len(), 1));
+    for (area, column) in areas.iter().zip(&columns) {
+        let mut curves = Vec::new();
+        for (s, &xi) in sources.iter().zip(&xs) {
+            let Some(k) = s.table.names.iter().position(|n| n == column) else {
+                log::warn!("{}: no column {column}: not drawn", s.path.display());
+                continue;
+            };
+            curves.push(Curve {
+                name: &s.name,
+                x: &s.table.columns[xi],
+                y: &s.table.columns[k],
+            });
+        }
+        let title = match sources.len() {
+            1 => format!("{column} ({})", first.name),
+            _ => column.clone(),
+        };
         let labels = Labels {
-            title: &format!("{} ({file_name})", table.names[k]),
-            x: &table.names[xi],
-            y: &table.names[k],
+            title: &title,
+            x: &x_name,
+            y: column,
         };
-        let curve = Curve {
-            name: &table.names[k],
-            x: &table.columns[xi],
-            y: &table.columns[k],
-        };
-        draw_curves(area, &labels, &[curve])?;
+        draw_scaled(area, &labels, &curves, panels.log_y)?;
     }
     root.present()
         .with_context(|| format!("cannot write {}", svg.display()))?;
-    Ok(panels.iter().map(|&k| table.names[k].clone()).collect())
+    Ok(columns)
+}
+
+/// The columns to draw: those asked for (every file must have them), or every column of
+/// the first file but the axes that has a finite value in some file.
+fn columns_of(
+    sources: &[Source],
+    x_name: &str,
+    only: Option<&[String]>,
+) -> anyhow::Result<Vec<String>> {
+    let first = &sources[0];
+    let columns: Vec<String> = match only {
+        Some(names) => {
+            for s in sources {
+                for n in names {
+                    s.find(n, "--columns")?;
+                }
+            }
+            names.to_vec()
+        }
+        None => {
+            let axes = ["time", "step", x_name];
+            let finite = |name: &str| {
+                sources.iter().any(|s| {
+                    let k = s.table.names.iter().position(|n| n == name);
+                    k.is_some_and(|k| s.table.columns[k].iter().any(|v| v.is_finite()))
+                })
+            };
+            (first.table.names.iter())
+                .filter(|n| !axes.contains(&n.as_str()))
+                .filter(|n| {
+                    let drawn = finite(n);
+                    if !drawn {
+                        log::warn!(
+                            "{}: column {n} has no finite value: not drawn",
+                            first.path.display()
+                        );
+                    }
+                    drawn
+                })
+                .cloned()
+                .collect()
+        }
+    };
+    if columns.is_empty() {
+        bail!(
+            "{}: no column to draw against {x_name}",
+            first.path.display()
+        );
+    }
+    Ok(columns)
 }

@@ -4,6 +4,7 @@
 //! the viewer lays them out, so nothing depends on fonts installed here.
 
 use super::points::{read_csv, Point};
+use crate::plot_axis::{label, log_range, ticks};
 use anyhow::Context;
 use plotters::prelude::*;
 use std::path::Path;
@@ -49,65 +50,6 @@ fn curves(points: &[Point]) -> Vec<Curve> {
         c.points.sort_by_key(|p| p.train_frames);
     }
     out
-}
-
-/// Tick values m × 10^k inside `[lo, hi]`, with mantissas m of 1, 2, 5 over wide ranges
-/// and more over narrow ones (at least the ends when none fall inside).
-pub(crate) fn ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let decades = (hi / lo).log10();
-    let mantissas: &[f64] = if decades < 1.0 {
-        &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0]
-    } else if decades < 2.0 {
-        &[1.0, 2.0, 3.0, 5.0]
-    } else {
-        &[1.0, 2.0, 5.0]
-    };
-    let mut t = Vec::new();
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi {
-        t.extend(
-            mantissas
-                .iter()
-                .map(|m| m * decade)
-                .filter(|v| *v >= lo && *v <= hi),
-        );
-        decade *= 10.0;
-    }
-    if t.len() < 2 {
-        t = vec![lo, hi];
-    }
-    t
-}
-
-/// A tick label without needless digits.
-pub(crate) fn label(v: f64) -> String {
-    if v >= 10.0 {
-        format!("{v:.0}")
-    } else if v >= 1.0 {
-        format!("{v:.1}").trim_end_matches(".0").to_string()
-    } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
-
-/// The range of positive finite values, widened by `pad` (a factor) on a log scale.
-pub(crate) fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    (hi > 0.0).then(|| {
-        let (lo, hi) = if hi / lo < 1.5 {
-            (lo / 1.5, hi * 1.5)
-        } else {
-            (lo, hi)
-        };
-        (lo / pad, hi * pad)
-    })
 }
 
 /// One panel: `value` of every curve against training frames.
@@ -236,23 +178,4 @@ pub fn draw(points: &[Point], path: &Path) -> anyhow::Result<()> {
 pub fn plot_csv(csv: &Path, svg: &Path) -> anyhow::Result<()> {
     let points = read_csv(csv)?;
     draw(&points, svg).with_context(|| format!("plotting {}", csv.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{label, ticks};
-
-    #[test]
-    fn ticks_are_round_and_inside_the_range() {
-        assert_eq!(
-            ticks(40.0, 1200.0),
-            vec![50.0, 100.0, 200.0, 300.0, 500.0, 1000.0]
-        );
-        assert_eq!(ticks(3.0, 5.5), vec![3.0, 4.0, 5.0]);
-        assert_eq!(ticks(3.1, 3.2), vec![3.1, 3.2]);
-        assert_eq!(label(1000.0), "1000");
-        assert_eq!(label(1.5), "1.5");
-        assert_eq!(label(2.0), "2");
-        assert_eq!(label(0.05), "0.05");
-    }
 }

@@ -5,7 +5,7 @@
 //! mean-vector baseline in grey. SVG through `plotters`, text laid out by the viewer.
 
 use super::rows::{Predictor, Row};
-use crate::train::curves::plot::{label, log_range, ticks};
+use crate::plot_axis::{label, log_range, ticks};
 use anyhow::Context;
 use plotters::prelude::*;
 use std::path::Path;
