@@ -12,8 +12,9 @@
 # records (which also holds 5 validation frames per epoch, so eqmd's figure is a slight
 # underestimate). The anchor's is its median step over 20 steps. Environment: EQMD (binary;
 # default: build and use target/release/eqmd), EQMD_OLD (a second eqmd binary measured in
-# the same rounds, e.g. an older build), EPOCHS. Prints one line per measurement and a
-# table of medians.
+# the same rounds, e.g. an older build: the deck keeps to keys every build knows, the model
+# section without `correlation`, whose default is 1), EPOCHS. Prints one line per
+# measurement and a table of medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 torch_dir=${1:?usage: benches/train_vs_torch.sh TORCH_DIR [ROUNDS]}
@@ -38,7 +39,6 @@ seed = 1
 lmax = 2
 channels = 32
 layers = 3
-correlation = 1
 cutoff = 5.0
 radial_basis = 8
 radial_hidden = [64, 64]
@@ -59,9 +59,11 @@ metrics = "$out/m.csv"
 checkpoint = "$out/m.ckpt"
 EOF
 
-# frames per second of one eqmd training run with $1 threads and binary $2
+# frames per second of one eqmd training run with $1 threads and binary $2 (the outputs are
+# removed rather than replaced with --force, which builds older than that flag refuse)
 eqmd_fps() {
-    RAYON_NUM_THREADS=$1 "$2" train "$out/ref.toml" --force -q >/dev/null
+    rm -f "$out"/m.h5 "$out"/m.csv "$out"/m.ckpt*
+    RAYON_NUM_THREADS=$1 "$2" train "$out/ref.toml" -q >/dev/null
     tail -1 "$out/m.csv" | awk -F, -v n=100 -v e="$epochs" '{ printf "%.1f", n * e / $3 }'
 }
 
