@@ -35,11 +35,14 @@ pub fn label(v: f64) -> String {
         format!("{v:.0}")
     } else if v >= 1.0 {
         format!("{v:.1}").trim_end_matches(".0").to_string()
-    } else {
+    } else if v >= 0.01 {
         format!("{v:.3}")
             .trim_end_matches('0')
             .trim_end_matches('.')
             .to_string()
+    } else {
+        // a learning rate's 5e-5 rather than 0.000
+        format!("{v:.1e}").replace(".0e", "e")
     }
 }
 
@@ -76,5 +79,8 @@ mod tests {
         assert_eq!(label(1.5), "1.5");
         assert_eq!(label(2.0), "2");
         assert_eq!(label(0.05), "0.05");
+        assert_eq!(label(1e-4), "1e-4");
+        assert_eq!(label(5e-5), "5e-5");
+        assert_eq!(label(1.5e-3), "1.5e-3");
     }
 }
