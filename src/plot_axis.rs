@@ -13,8 +13,10 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
         &[1.0, 2.0, 5.0]
     };
     let mut t = Vec::new();
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi {
+    // never zero (below the smallest normal number) nor past the largest, so that the
+    // walk over the decades ends whatever the values
+    let mut decade = 10f64.powf(lo.log10().floor()).max(f64::MIN_POSITIVE);
+    while decade <= hi && decade.is_finite() {
         t.extend(
             mantissas
                 .iter()
@@ -46,7 +48,8 @@ pub fn label(v: f64) -> String {
     }
 }
 
-/// The range of positive finite values, widened by `pad` (a factor) on a log scale.
+/// The range of positive finite values, widened by `pad` (a factor) on a log scale and
+/// kept within the normal floating-point numbers.
 pub fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
@@ -59,13 +62,13 @@ pub fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f6
         } else {
             (lo, hi)
         };
-        (lo / pad, hi * pad)
+        ((lo / pad).max(f64::MIN_POSITIVE), (hi * pad).min(f64::MAX))
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{label, ticks};
+    use super::{label, log_range, ticks};
 
     #[test]
     fn ticks_are_round_and_inside_the_range() {
@@ -82,5 +85,15 @@ mod tests {
         assert_eq!(label(1e-4), "1e-4");
         assert_eq!(label(5e-5), "5e-5");
         assert_eq!(label(1.5e-3), "1.5e-3");
+    }
+
+    #[test]
+    fn extreme_values_give_a_finite_range_and_ticks() {
+        // a subnormal and a value whose padding would overflow
+        let (lo, hi) = log_range([5e-324, 1.7e308].into_iter(), 1.2).unwrap();
+        assert!(lo >= f64::MIN_POSITIVE && hi <= f64::MAX, "{lo} {hi}");
+        let t = ticks(lo, hi);
+        assert!(t.len() > 600 && t.iter().all(|v| v.is_finite() && *v > 0.0));
+        assert_eq!(log_range([0.0, -1.0, f64::NAN].into_iter(), 1.2), None);
     }
 }

@@ -253,4 +253,8 @@ fn several_training_logs_share_the_panels_one_curve_each() {
     std::fs::write(&a, "epoch,loss\n1,0\n2,-1\n").unwrap();
     let (ok, text) = plot(&[pa, "--log-y", "-o", po]);
     assert!(!ok && text.contains("no positive value of loss"), "{text}");
+    // a subnormal value beside a huge one: drawn, not an endless walk over the decades
+    std::fs::write(&a, "epoch,loss\n1,5e-324\n2,1e300\n3,1\n").unwrap();
+    let (ok, text) = plot(&[pa, "--log-y", "-o", po]);
+    assert!(ok, "{text}");
 }
