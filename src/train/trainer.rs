@@ -40,12 +40,18 @@ fn loss_weights(l: &LossSection) -> LossWeights {
     }
 }
 
+/// How many groups [`batch_groups`] makes of a batch of `frames` on `threads` threads: one
+/// per thread, at most one per frame, at least one.
+fn group_count(frames: usize, threads: usize) -> usize {
+    threads.clamp(1, frames.max(1))
+}
+
 /// A batch split into at most `threads` groups of consecutive frames, as even as can be:
 /// each group goes through one pass over its frames' merged graphs (longer matrix
 /// products), and groups run in parallel. The gradient's rounding hence depends on the
 /// thread count: a resumed run repeats a run bit for bit on as many threads.
 fn batch_groups(batch: &[usize], threads: usize) -> Vec<&[usize]> {
-    let groups = threads.clamp(1, batch.len().max(1));
+    let groups = group_count(batch.len(), threads);
     let (base, extra) = (batch.len() / groups, batch.len() % groups);
     let mut rest = batch;
     (0..groups)
@@ -404,7 +410,7 @@ impl Training {
         let (start, before) = (Instant::now(), state.elapsed);
         // gradients of a batch's groups of frames and their sum, reused: fresh ones every
         // batch cost page faults
-        let groups = opt.batch.min(rayon::current_num_threads()).max(1);
+        let groups = group_count(opt.batch, rayon::current_num_threads());
         let mut group_grads = vec![vec![0.0; layout.len]; groups];
         let mut grad = vec![0.0; layout.len];
         while state.epoch < opt.epochs {
