@@ -17,7 +17,7 @@
 
 use crate::potential::equivariant::dipole::{dipole, dipole_backward, Dipole};
 use crate::potential::equivariant::model::Model;
-use crate::potential::equivariant::network::{Embedding, Evaluator, Graph};
+use crate::potential::equivariant::network::{Embedding, Evaluator, Graph, Tape};
 use crate::potential::equivariant::parameters::ParameterLayout;
 use crate::potential::equivariant::reverse_weights::Seeds;
 use crate::potential::equivariant::spherical_harmonics::total_dim;
@@ -110,19 +110,20 @@ fn union_of<'a>(samples: &[&'a Sample]) -> Cow<'a, Graph> {
     }
 }
 
-/// Every frame's prediction from one pass over `graph`, the union of their graphs.
+/// Every frame's prediction from one pass over `graph`, the union of their graphs, and
+/// the pass's tape (whose radial MLP passes the dual pass reuses).
 fn predict(
     ev: &Evaluator,
     model: &Model,
     samples: &[&Sample],
     graph: &Graph,
     emb: &Embedding,
-) -> Vec<Prediction> {
+) -> (Vec<Prediction>, Tape) {
     let (energies, tape) = ev.forward_embedded(model, graph, emb);
     let edge_grad = ev.backward(model, graph, &tape);
     let forces = graph.forces(&edge_grad);
     let per_atom = tape.last().len() / graph.atoms().max(1);
-    (samples.iter().zip(spans(samples)))
+    let predictions = (samples.iter().zip(spans(samples)))
         .map(|(s, (atoms, edges))| {
             let last = &tape.last()[atoms.start * per_atom..atoms.end * per_atom];
             let dipole =
@@ -140,7 +141,8 @@ fn predict(
                 dipole,
             }
         })
-        .collect()
+        .collect();
+    (predictions, tape)
 }
 
 /// The loss and errors of `sample`, and per-term factors for the gradient.
@@ -191,7 +193,7 @@ pub fn frame_errors(
     w: &LossWeights,
 ) -> FrameErrors {
     let emb = ev.embed(model, &sample.graph);
-    let p = predict(ev, model, &[sample], &sample.graph, &emb);
+    let (p, _) = predict(ev, model, &[sample], &sample.graph, &emb);
     errors(&p[0], sample, w).0
 }
 
@@ -225,7 +227,7 @@ pub fn batch_gradient(
     let graph = union_of(samples);
     let graph = graph.as_ref();
     let emb = ev.embed(model, graph);
-    let predictions = predict(ev, model, samples, graph, &emb);
+    let (predictions, real) = predict(ev, model, samples, graph, &emb);
     let mut errs = Vec::with_capacity(samples.len());
     let mut tangent = Vec::with_capacity(graph.vector.len());
     let mut energy_seed = Vec::with_capacity(graph.atoms());
@@ -246,7 +248,9 @@ pub fn batch_gradient(
         errs.push(err);
     }
     let (sh, basis) = moved_embedding(model, graph, &emb, &tangent);
-    let (_, tape) = ev.forward_with(model, graph, sh, &basis, true);
+    // the radial MLPs' real parts are the force pass's: only their tangents are new
+    let radial = Some(real.into_radial());
+    let (_, tape) = ev.forward_with(model, graph, (sh, &basis), true, radial);
     let seeds = Seeds {
         energy: Some(&energy_seed),
         last: last_seed.as_deref(),

@@ -328,6 +328,14 @@ pub struct DualMlpTape {
 }
 
 impl DualMlpTape {
+    /// A tape whose real pass is `real`, for [`Mlp::forward_tangent`].
+    pub fn after(real: MlpTape) -> Self {
+        DualMlpTape {
+            real,
+            ..Self::default()
+        }
+    }
+
     /// Output of the last dual forward pass.
     pub fn output(&self) -> &[Dual64] {
         &self.output
@@ -344,8 +352,22 @@ impl Mlp {
         batch: usize,
         tape: &mut DualMlpTape,
     ) {
-        let layers = self.weights.len();
         self.forward_batch(re, batch, &mut tape.real);
+        self.forward_tangent(eps, tape);
+    }
+
+    /// The tangent half of [`forward_batch_dual`](Self::forward_batch_dual), the real
+    /// pass being in `tape` already (a [`DualMlpTape::after`] the real pass of training's
+    /// force evaluation, over the same inputs).
+    pub fn forward_tangent(&self, eps: &[f64], tape: &mut DualMlpTape) {
+        let batch = tape.real.batch;
+        assert_eq!(
+            eps.len(),
+            batch * self.input_size(),
+            "tangents must be [batch × {}] as the real pass",
+            self.input_size()
+        );
+        let layers = self.weights.len();
         tape.inputs.resize_with(layers, Vec::new);
         tape.pre.resize_with(layers - 1, Vec::new);
         tape.inputs[0].clear();
@@ -378,23 +400,24 @@ impl Mlp {
             .collect();
     }
 
-    /// Weight gradients (real parts, tangents) of a dual forward pass for the dual
-    /// `∂E/∂output` given as `grad_re`, `grad_eps`.
-    pub fn backward_weights_dual(
+    /// The tangents (ε parts) of the weight gradients of a dual forward pass, for the dual
+    /// `∂E/∂output` given as `grad_re`, `grad_eps`. Their real parts, ∂E/∂θ itself, are
+    /// what [`backward_batch`](Self::backward_batch) gives; training reads only the
+    /// tangents, so they are not formed.
+    pub fn backward_weights_tangent(
         &self,
         tape: &DualMlpTape,
         grad_re: &[f64],
         grad_eps: &[f64],
-    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    ) -> Vec<Vec<f64>> {
         let layers = self.weights.len();
         let batch = tape.real.batch;
-        let (mut g_re, mut g_eps) = (self.zero_gradients(), self.zero_gradients());
+        let mut g_eps = self.zero_gradients();
         let (mut delta, mut delta_eps) = (grad_re.to_vec(), grad_eps.to_vec());
         for l in (0..layers).rev() {
             let (k, m) = (self.sizes[l], self.sizes[l + 1]);
             let scale = 1.0 / (k as f64).sqrt();
             let (x, x_eps) = (&tape.real.inputs[l], &tape.inputs[l]);
-            gemm_tn(x, k, &delta, m, scale, &mut g_re[l]);
             gemm_tn(x_eps, k, &delta, m, scale, &mut g_eps[l]);
             gemm_tn(x, k, &delta_eps, m, scale, &mut g_eps[l]);
             if l == 0 {
@@ -420,6 +443,6 @@ impl Mlp {
             delta = below;
             delta_eps = below_eps;
         }
-        (g_re, g_eps)
+        g_eps
     }
 }

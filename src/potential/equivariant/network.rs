@@ -9,6 +9,7 @@
 
 use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::dense::{self, Block};
+use super::mlp::MlpTape;
 use super::model::{Layer, Model};
 use super::radial::RadialBasis;
 use super::readout::read_out;
@@ -138,6 +139,12 @@ pub struct Tape<T: Real = f64> {
 }
 
 impl<T: Real> Tape<T> {
+    /// Every layer's radial MLP pass, for a dual pass over the same graph and model to
+    /// reuse ([`Evaluator::forward_with`]).
+    pub fn into_radial(self) -> Vec<T::RadialTape> {
+        self.layers.into_iter().map(|l| l.radial).collect()
+    }
+
     /// The last layer's features, C·(L+1)² per atom (what the readouts read); empty unless
     /// the pass was for the weights or the model has a dipole head.
     pub fn last(&self) -> &[T] {
@@ -236,7 +243,8 @@ impl Evaluator {
     /// Atomic energies, and the tape for `backward`.
     pub fn forward(&self, model: &Model, graph: &Graph) -> (Vec<f64>, Tape) {
         let emb = self.embed(model, graph);
-        let (energies, mut tape) = self.forward_with(model, graph, emb.sh, &emb.basis, false);
+        let (energies, mut tape) =
+            self.forward_with(model, graph, (emb.sh, &emb.basis), false, None);
         tape.sh_grad = emb.sh_grad;
         tape.basis_grad = emb.basis_grad;
         (energies, tape)
@@ -250,21 +258,23 @@ impl Evaluator {
         emb: &Embedding,
     ) -> (Vec<f64>, Tape) {
         let (energies, mut tape) =
-            self.forward_with(model, graph, emb.sh.clone(), &emb.basis, false);
+            self.forward_with(model, graph, (emb.sh.clone(), &emb.basis), false, None);
         tape.sh_grad = emb.sh_grad.clone();
         tape.basis_grad = emb.basis_grad.clone();
         (energies, tape)
     }
 
     /// The forward pass over a given edge embedding, in any [`Real`]; `for_weights` keeps
-    /// what the reverse pass to the weights needs.
+    /// what the reverse pass to the weights needs. `radial`, when given, holds every
+    /// layer's radial MLP already run over the real parts of `basis` (the real pass
+    /// before a dual one: [`Tape::into_radial`]), which is then not run again.
     pub fn forward_with<T: Real>(
         &self,
         model: &Model,
         graph: &Graph,
-        sh: Vec<T>,
-        basis: &[T],
+        (sh, basis): (Vec<T>, &[T]),
         for_weights: bool,
+        radial: Option<Vec<MlpTape>>,
     ) -> (Vec<T>, Tape<T>) {
         let shape = &self.shape;
         let c = shape.hyper.channels;
@@ -282,12 +292,18 @@ impl Evaluator {
             }
         }
         let mut tapes = Vec::with_capacity(model.layers.len());
+        let mut done = radial.map(Vec::into_iter);
         // Σ h·r of every atom over the layers read out (scaled and shifted at the end)
         let mut read = vec![zero; n];
         for (layer, ls) in model.layers.iter().zip(&shape.layers) {
             let up = self.up(layer, ls, &features);
             let mut radial = T::RadialTape::default();
-            T::radial_forward(&layer.radial, basis, graph.bond_edges.len(), &mut radial);
+            match done.as_mut().and_then(Iterator::next) {
+                Some(real) => T::radial_forward_after(&layer.radial, real, basis, &mut radial),
+                None => {
+                    T::radial_forward(&layer.radial, basis, graph.bond_edges.len(), &mut radial)
+                }
+            }
             let message = self.convolve(ls, graph, &sh, &up, T::radial_output(&radial));
             let product = self.product(layer, ls, graph, &message);
             let (pre_gate, next) =

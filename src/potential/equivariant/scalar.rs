@@ -21,11 +21,16 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     fn sigmoid(self) -> (Self, Self);
     /// The radial MLP over `batch` rows of `input`; the output stays in the tape.
     fn radial_forward(mlp: &Mlp, input: &[Self], batch: usize, tape: &mut Self::RadialTape);
+    /// [`radial_forward`](Self::radial_forward) when the real pass over the real parts of
+    /// `input` was run already (`real`, by the same MLP): reals take it as it is, dual
+    /// numbers add the tangents only.
+    fn radial_forward_after(mlp: &Mlp, real: MlpTape, input: &[Self], tape: &mut Self::RadialTape);
     /// The output of the last `radial_forward`, `[batch × out]`.
     fn radial_output(tape: &Self::RadialTape) -> &[Self];
     /// From ∂E/∂output: ∂E/∂input into `grad_input` (if given) and ∂E/∂weights added to
     /// `grad_weights` (if given; the layers' matrices concatenated). Dual numbers serve
-    /// the reverse pass to the weights only, and refuse `grad_input`.
+    /// the reverse pass to the weights only, refuse `grad_input`, and add the ε parts
+    /// alone: the real parts are ∂E/∂θ, which training never reads.
     fn radial_backward(
         mlp: &Mlp,
         tape: &Self::RadialTape,
@@ -68,6 +73,10 @@ impl Real for f64 {
     }
     fn radial_forward(mlp: &Mlp, input: &[f64], batch: usize, tape: &mut MlpTape) {
         mlp.forward_batch(input, batch, tape);
+    }
+    fn radial_forward_after(mlp: &Mlp, real: MlpTape, input: &[f64], tape: &mut MlpTape) {
+        debug_assert_eq!(real.batch() * mlp.input_size(), input.len());
+        *tape = real;
     }
     fn radial_output(tape: &MlpTape) -> &[f64] {
         tape.output()
@@ -138,6 +147,11 @@ impl Real for Dual64 {
         let eps: Vec<f64> = input.iter().map(|x| x.eps).collect();
         mlp.forward_batch_dual(&re, &eps, batch, tape);
     }
+    fn radial_forward_after(mlp: &Mlp, real: MlpTape, input: &[Dual64], tape: &mut DualMlpTape) {
+        let eps: Vec<f64> = input.iter().map(|x| x.eps).collect();
+        *tape = DualMlpTape::after(real);
+        mlp.forward_tangent(&eps, tape);
+    }
     fn radial_output(tape: &DualMlpTape) -> &[Dual64] {
         tape.output()
     }
@@ -155,13 +169,9 @@ impl Real for Dual64 {
         if let Some(flat) = grad_weights {
             let re: Vec<f64> = grad_output.iter().map(|x| x.re).collect();
             let eps: Vec<f64> = grad_output.iter().map(|x| x.eps).collect();
-            let (g_re, g_eps) = mlp.backward_weights_dual(tape, &re, &eps);
-            for ((a, r), e) in flat
-                .iter_mut()
-                .zip(g_re.iter().flatten())
-                .zip(g_eps.iter().flatten())
-            {
-                *a += Dual64::new(*r, *e);
+            let g_eps = mlp.backward_weights_tangent(tape, &re, &eps);
+            for (a, e) in flat.iter_mut().zip(g_eps.iter().flatten()) {
+                a.eps += e;
             }
         }
     }
