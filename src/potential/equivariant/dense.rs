@@ -7,7 +7,8 @@
 //! products: Y += s·X·Wᵀ, X̄ += s·Ȳ·W, W̄ += s·Ȳᵀ·X. Each is one call of a cache-blocked
 //! SIMD kernel (matrixmultiply's dgemm) instead of a loop per atom; in dual numbers the
 //! real and ε parts are two strided planes of the same array, so a product costs two real
-//! products (three for the weight gradient, whose factors are both dual).
+//! products (the weight gradient too: both its factors are dual, but training reads only
+//! its ε part, so its real part is not formed).
 
 use super::gemm::{View, ViewMut};
 use super::scalar::Real;
@@ -84,7 +85,8 @@ pub(super) fn apply_t<T: Real>(
 }
 
 /// W̄ += s Σ ȳ ⊗ x over the components of the block of every atom, the weight gradient
-/// of [`apply`]: W̄ += s·Ȳᵀ·X per component.
+/// of [`apply`]: W̄ += s·Ȳᵀ·X per component (in dual numbers its ε part only, as
+/// [`Real::gemm_weight_grad`]).
 pub(super) fn weight_grad<T: Real>(
     gw: &mut [T],
     (out, inp): (usize, usize),
@@ -100,7 +102,7 @@ pub(super) fn weight_grad<T: Real>(
         // Ȳᵀ `[out × atoms]` is Ȳ read with swapped strides
         let a = View::new(gy, yo, (1, ys));
         let b = View::new(x, xo, (xs, 1));
-        T::gemm(out, xb.atoms, inp, s, a, b, ViewMut::new(gw, 0, (inp, 1)));
+        T::gemm_weight_grad(out, xb.atoms, inp, s, a, b, ViewMut::new(gw, 0, (inp, 1)));
     }
 }
 
@@ -167,9 +169,16 @@ mod tests {
         let lhs: f64 = gy.iter().zip(&wx).map(|(a, b)| a.re * b.re).sum();
         let rhs: f64 = gx.iter().zip(&x).map(|(a, b)| a.re * b.re).sum();
         assert!((lhs - rhs).abs() < 1e-12, "{lhs} {rhs}");
-        // weight gradient, dual times dual
-        let mut gw = vec![Dual64::from(0.0); out * inp];
+        // weight gradient, dual times dual: the ε part added, the real part left alone; in
+        // reals the real part
+        let mut gw = vec![Dual64::new(7.0, 0.25); out * inp];
         weight_grad(&mut gw, (out, inp), 1, (&gy, by), (&x, bx), 0.5);
+        let (gyr, xr): (Vec<f64>, Vec<f64>) = (
+            gy.iter().map(|v| v.re).collect(),
+            x.iter().map(|v| v.re).collect(),
+        );
+        let mut gwr = vec![0.0; out * inp];
+        weight_grad(&mut gwr, (out, inp), 1, (&gyr, by), (&xr, bx), 0.5);
         for k in 0..out {
             for c in 0..inp {
                 let mut e = Dual64::from(0.0);
@@ -177,7 +186,8 @@ mod tests {
                     e += gy[r * out + k] * x[r * inp + c] * 0.5;
                 }
                 let g = gw[k * inp + c];
-                assert!((g.re - e.re).abs() < 1e-13 && (g.eps - e.eps).abs() < 1e-13);
+                assert!(g.re == 7.0 && (g.eps - 0.25 - e.eps).abs() < 1e-13);
+                assert!((gwr[k * inp + c] - e.re).abs() < 1e-13);
             }
         }
         // reals: the same kernel without the ε plane

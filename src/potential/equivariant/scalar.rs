@@ -48,8 +48,9 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         b: View<f64>,
         c: ViewMut<Self>,
     );
-    /// C += α·A·B with both factors of this type.
-    fn gemm(
+    /// C += α·A·B into a weight gradient C: in full for reals; for dual numbers the ε part
+    /// alone, the part training reads (the real part, ∂E/∂θ, is left as it is).
+    fn gemm_weight_grad(
         m: usize,
         k: usize,
         n: usize,
@@ -118,7 +119,15 @@ impl Real for f64 {
     ) {
         dgemm(m, k, n, alpha, a, b, c);
     }
-    fn gemm(m: usize, k: usize, n: usize, alpha: f64, a: View<f64>, b: View<f64>, c: ViewMut<f64>) {
+    fn gemm_weight_grad(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: View<f64>,
+        b: View<f64>,
+        c: ViewMut<f64>,
+    ) {
         dgemm(m, k, n, alpha, a, b, c);
     }
 }
@@ -189,7 +198,7 @@ impl Real for Dual64 {
             dgemm(m, k, n, alpha, plane(&a, part), b, plane_mut(&mut c, part));
         }
     }
-    fn gemm(
+    fn gemm_weight_grad(
         m: usize,
         k: usize,
         n: usize,
@@ -198,18 +207,8 @@ impl Real for Dual64 {
         b: View<Dual64>,
         c: ViewMut<Dual64>,
     ) {
-        // (a + εa')(b + εb') = ab + ε(ab' + a'b)
-        let mut c = c;
-        let (re, eps) = (0, 1);
-        dgemm(
-            m,
-            k,
-            n,
-            alpha,
-            plane(&a, re),
-            plane(&b, re),
-            plane_mut(&mut c, re),
-        );
+        // (a + εa')(b + εb') = ab + ε(ab' + a'b): the ε part only
+        let (mut c, re, eps) = (c, 0, 1);
         dgemm(
             m,
             k,
