@@ -30,6 +30,7 @@ pub mod mlp;
 pub mod model;
 pub mod network;
 pub mod parameters;
+mod planar;
 pub mod potential;
 pub mod product;
 pub mod radial;

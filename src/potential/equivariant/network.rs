@@ -11,6 +11,7 @@ use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::dense::{self, Block};
 use super::mlp::MlpTape;
 use super::model::{Layer, Model};
+use super::planar::Planes;
 use super::radial::RadialBasis;
 use super::readout::read_out;
 use super::scalar::Real;
@@ -364,7 +365,7 @@ impl Evaluator {
     /// Step 3, the convolution: the messages each atom gathers from its own edges, every path
     /// coupling the neighbour's up-projected features with the bond's spherical harmonics,
     /// weighted per channel by the bond's radial weights.
-    fn convolve<T: Real>(
+    pub(super) fn convolve<T: Real>(
         &self,
         ls: &LayerShape,
         graph: &Graph,
@@ -372,6 +373,13 @@ impl Evaluator {
         up: &[T],
         weights: &[T],
     ) -> Vec<T> {
+        if let (Some(sh), Some(up), Some(w)) =
+            (T::as_duals(sh), T::as_duals(up), T::as_duals(weights))
+        {
+            let planes = (&Planes::of(sh), &Planes::of(up), &Planes::of(w));
+            let m = self.convolve_planar(ls, graph, planes);
+            return T::from_duals(m).expect("dual numbers in, dual numbers out");
+        }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();
         let norm = self.shape.message_norm;

@@ -8,6 +8,7 @@
 use super::dense::{self, Block};
 use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
+use super::planar::Planes;
 use super::readout::Readouts;
 use super::scalar::Real;
 use super::shape::LayerShape;
@@ -305,6 +306,16 @@ impl Evaluator {
         radial_w: &[T],
         grad_message: &[T],
     ) -> Vec<T> {
+        let duals = (
+            T::as_duals(sh),
+            T::as_duals(radial_w),
+            T::as_duals(grad_message),
+        );
+        if let (Some(sh), Some(w), Some(gm)) = duals {
+            let planes = (&Planes::of(sh), &Planes::of(w), &Planes::of(gm));
+            let g = self.convolve_backward_features_planar(ls, graph, planes);
+            return T::from_duals(g).expect("dual numbers in, dual numbers out");
+        }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();
         let norm = self.shape.message_norm;

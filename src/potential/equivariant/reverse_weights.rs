@@ -8,6 +8,7 @@ use super::dense::{self, Block};
 use super::model::Model;
 use super::network::{Evaluator, Graph, LayerTape, Tape};
 use super::parameters::{LayerOffsets, ParameterLayout};
+use super::planar::Planes;
 use super::readout::Readouts;
 use super::reverse::{bond_sums, split_rows_by_atom, UpdateGrad};
 use super::scalar::Real;
@@ -175,7 +176,7 @@ impl Evaluator {
     }
 
     /// 3'a, towards the weights: ∂E/∂w_e per edge, each atom over its own edges.
-    fn convolve_backward_weights<T: Real>(
+    pub(super) fn convolve_backward_weights<T: Real>(
         &self,
         ls: &LayerShape,
         graph: &Graph,
@@ -183,6 +184,12 @@ impl Evaluator {
         up: &[T],
         grad_message: &[T],
     ) -> Vec<T> {
+        let duals = (T::as_duals(sh), T::as_duals(up), T::as_duals(grad_message));
+        if let (Some(sh), Some(up), Some(gm)) = duals {
+            let planes = (&Planes::of(sh), &Planes::of(up), &Planes::of(gm));
+            let g = self.convolve_backward_weights_planar(ls, graph, planes);
+            return T::from_duals(g).expect("dual numbers in, dual numbers out");
+        }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();
         let norm = self.shape.message_norm;

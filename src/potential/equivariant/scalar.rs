@@ -38,6 +38,11 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         grad_input: Option<&mut [Self]>,
         grad_weights: Option<&mut [Self]>,
     );
+    /// `x` as dual numbers, if this is the dual type (None for reals): the convolution's
+    /// loops take a path of their own in dual numbers (`planar`).
+    fn as_duals(x: &[Self]) -> Option<&[Dual64]>;
+    /// Dual numbers as this type, if it is the dual type (None for reals).
+    fn from_duals(x: Vec<Dual64>) -> Option<Vec<Self>>;
     /// C += α·A·B for strided matrices of this type, B real (A `[m × k]`, B `[k × n]`).
     fn gemm_real(
         m: usize,
@@ -107,6 +112,12 @@ impl Real for f64 {
             }
             None => mlp.backward_batch(tape, grad_output, grad_input, None),
         }
+    }
+    fn as_duals(_: &[f64]) -> Option<&[Dual64]> {
+        None
+    }
+    fn from_duals(_: Vec<Dual64>) -> Option<Vec<f64>> {
+        None
     }
     fn gemm_real(
         m: usize,
@@ -183,6 +194,12 @@ impl Real for Dual64 {
                 a.eps += e;
             }
         }
+    }
+    fn as_duals(x: &[Dual64]) -> Option<&[Dual64]> {
+        Some(x)
+    }
+    fn from_duals(x: Vec<Dual64>) -> Option<Vec<Dual64>> {
+        Some(x)
     }
     fn gemm_real(
         m: usize,
