@@ -72,7 +72,7 @@ impl Demand {
 /// atom and image indices do not fit in an entry, or it would need more memory than the
 /// machine has available. Every builder of a list from input asks this first, so that no
 /// request, however large, allocates or panics on the way to a refusal. Lists under
-/// [`ALWAYS_AFFORDABLE`] bytes are not weighed against the machine's memory, so that the
+/// `ALWAYS_AFFORDABLE` bytes are not weighed against the machine's memory, so that the
 /// thousands of small frames of a training set do not each read `/proc/meminfo`.
 pub fn refusal(system: &System, range: f64, kind: ListKind) -> Option<String> {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;

@@ -11,7 +11,8 @@
 //! ([`product`]), the weights ([`model`]) and their flat view for optimisers
 //! ([`parameters`]), the forward pass over a graph of bonds ([`network`]), the readouts
 //! (`readout`) and the reverse pass to positions and weights (`reverse`), all written over
-//! a number type ([`scalar`]: `f64`, or dual numbers for training), the `Potential`
+//! a number type ([`scalar`]: `f64`, or dual numbers for training, whose convolution runs
+//! over separate real and ε planes: `planar`), the `Potential`
 //! ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is an
 //! application above this module (`crate::train`).
 //!

@@ -1,5 +1,5 @@
 //! The reverse pass to the weights, for training: ∂E/∂θ of every weight
-//! ([`Evaluator::backward_weights`]). It runs the steps of [`super::reverse`] from the
+//! ([`Evaluator::backward_weights`]). It runs the steps of `reverse` from the
 //! readout back to the embedding and, at each stage, the weight gradient of that stage.
 //! Written over [`Real`]: in dual numbers it gives the weight gradient of a directional
 //! derivative as well (the force and stress terms of the loss).
