@@ -34,6 +34,7 @@ pub mod parameters;
 mod planar;
 pub mod potential;
 pub mod product;
+mod product_planar;
 pub mod radial;
 mod readout;
 mod reverse;

@@ -151,18 +151,79 @@ fn coupling(cg: &ClebschGordan, l1: usize, l2: usize, l3: usize) -> &Coupling {
         .expect("product paths follow the triangle rule")
 }
 
+/// Where the C channels of component `i` of an irreps block starting at `o` lie.
+pub(super) fn row_range(o: usize, i: u8, c: usize) -> std::ops::Range<usize> {
+    o + i as usize * c..o + (i as usize + 1) * c
+}
+
 /// One block of C channels of component `i` in an irreps block starting at `o`.
 fn row<T>(x: &[T], o: usize, i: u8, c: usize) -> &[T] {
-    &x[o + i as usize * c..o + (i as usize + 1) * c]
+    &x[row_range(o, i, c)]
 }
 
 fn row_mut<T>(x: &mut [T], o: usize, i: u8, c: usize) -> &mut [T] {
-    &mut x[o + i as usize * c..o + (i as usize + 1) * c]
+    &mut x[row_range(o, i, c)]
 }
 
+/// The steps of one atom's product basis; in dual numbers over planes
+/// (`product_planar`), otherwise the loops below.
 impl ProductShape {
     /// The pair products of one atom's A into `y` (`pair_len` numbers, overwritten).
     pub fn pairs_of<T: Real>(&self, cg: &ClebschGordan, a: &[T], y: &mut [T]) {
+        match (T::as_duals(a), T::as_duals_mut(y)) {
+            (Some(a), Some(y)) => self.pairs_of_planar(cg, a, y),
+            _ => self.pairs_of_loops(cg, a, y),
+        }
+    }
+
+    /// B of one atom from its A, its pair products `y` and its species' weights
+    /// `[paths × C]`, into `b` (irreps size, overwritten).
+    pub fn forward<T: Real>(&self, cg: &ClebschGordan, w: &[f64], a: &[T], y: &[T], b: &mut [T]) {
+        match (T::as_duals(a), T::as_duals(y), T::as_duals_mut(b)) {
+            (Some(a), Some(y), Some(b)) => self.forward_planar(cg, w, (a, y), b),
+            _ => self.forward_loops(cg, w, a, y, b),
+        }
+    }
+
+    /// Through B of one atom: ∂E/∂A added into `ga` from ∂E/∂B `gb`, its A and pair
+    /// products `y`, and its species' weights.
+    pub fn backward<T: Real>(
+        &self,
+        cg: &ClebschGordan,
+        w: &[f64],
+        (a, y): (&[T], &[T]),
+        gb: &[T],
+        ga: &mut [T],
+    ) {
+        let duals = (T::as_duals(a), T::as_duals(y), T::as_duals(gb));
+        match (duals, T::as_duals_mut(ga)) {
+            ((Some(a), Some(y), Some(gb)), Some(ga)) => self.backward_planar(cg, w, (a, y), gb, ga),
+            _ => self.backward_loops(cg, w, (a, y), gb, ga),
+        }
+    }
+
+    /// ∂E/∂(weights `[paths × C]`) of one atom's species added into `gw`, from ∂E/∂B `gb`,
+    /// its A and pair products `y` (in dual numbers the ε part only, the part training
+    /// reads).
+    pub fn weight_grad<T: Real>(
+        &self,
+        cg: &ClebschGordan,
+        (a, y): (&[T], &[T]),
+        gb: &[T],
+        gw: &mut [T],
+    ) {
+        let duals = (T::as_duals(a), T::as_duals(y), T::as_duals(gb));
+        match (duals, T::as_duals_mut(gw)) {
+            ((Some(a), Some(y), Some(gb)), Some(gw)) => self.weight_grad_planar(cg, (a, y), gb, gw),
+            _ => self.weight_grad_loops(cg, (a, y), gb, gw),
+        }
+    }
+}
+
+/// The steps in any [`Real`], loops over paths, coupling entries and channels.
+impl ProductShape {
+    /// [`pairs_of`](Self::pairs_of) in any [`Real`].
+    pub(super) fn pairs_of_loops<T: Real>(&self, cg: &ClebschGordan, a: &[T], y: &mut [T]) {
         let c = self.irreps.channels;
         y.fill(T::from(0.0));
         for p in &self.pairs {
@@ -177,9 +238,15 @@ impl ProductShape {
         }
     }
 
-    /// B of one atom from its A, its pair products `y` and its species' weights
-    /// `[paths × C]`, into `b` (irreps size, overwritten).
-    pub fn forward<T: Real>(&self, cg: &ClebschGordan, w: &[f64], a: &[T], y: &[T], b: &mut [T]) {
+    /// [`forward`](Self::forward) in any [`Real`].
+    pub(super) fn forward_loops<T: Real>(
+        &self,
+        cg: &ClebschGordan,
+        w: &[f64],
+        a: &[T],
+        y: &[T],
+        b: &mut [T],
+    ) {
         let c = self.irreps.channels;
         b.fill(T::from(0.0));
         for (p, path) in self.paths.iter().enumerate() {
@@ -213,9 +280,8 @@ impl ProductShape {
         }
     }
 
-    /// Through B of one atom: ∂E/∂A added into `ga` from ∂E/∂B `gb`, its A and pair
-    /// products `y`, and its species' weights.
-    pub fn backward<T: Real>(
+    /// [`backward`](Self::backward) in any [`Real`].
+    pub(super) fn backward_loops<T: Real>(
         &self,
         cg: &ClebschGordan,
         w: &[f64],
@@ -277,9 +343,8 @@ impl ProductShape {
         }
     }
 
-    /// ∂E/∂(weights `[paths × C]`) of one atom's species added into `gw`, from ∂E/∂B `gb`,
-    /// its A and pair products `y`.
-    pub fn weight_grad<T: Real>(
+    /// [`weight_grad`](Self::weight_grad) in any [`Real`], real parts included.
+    pub(super) fn weight_grad_loops<T: Real>(
         &self,
         cg: &ClebschGordan,
         (a, y): (&[T], &[T]),

@@ -39,8 +39,11 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         grad_weights: Option<&mut [Self]>,
     );
     /// `x` as dual numbers, if this is the dual type (None for reals): the convolution's
-    /// loops take a path of their own in dual numbers (`planar`).
+    /// and the product basis's loops take a path of their own in dual numbers (`planar`,
+    /// `product_planar`).
     fn as_duals(x: &[Self]) -> Option<&[Dual64]>;
+    /// The mutable counterpart of [`as_duals`](Self::as_duals).
+    fn as_duals_mut(x: &mut [Self]) -> Option<&mut [Dual64]>;
     /// Dual numbers as this type, if it is the dual type (None for reals).
     fn from_duals(x: Vec<Dual64>) -> Option<Vec<Self>>;
     /// C += α·A·B for strided matrices of this type, B real (A `[m × k]`, B `[k × n]`).
@@ -114,6 +117,9 @@ impl Real for f64 {
         }
     }
     fn as_duals(_: &[f64]) -> Option<&[Dual64]> {
+        None
+    }
+    fn as_duals_mut(_: &mut [f64]) -> Option<&mut [Dual64]> {
         None
     }
     fn from_duals(_: Vec<Dual64>) -> Option<Vec<f64>> {
@@ -196,6 +202,9 @@ impl Real for Dual64 {
         }
     }
     fn as_duals(x: &[Dual64]) -> Option<&[Dual64]> {
+        Some(x)
+    }
+    fn as_duals_mut(x: &mut [Dual64]) -> Option<&mut [Dual64]> {
         Some(x)
     }
     fn from_duals(x: Vec<Dual64>) -> Option<Vec<Dual64>> {
