@@ -9,7 +9,7 @@
 //! products ([`gemm`]) and the linear maps over blocks of atoms built on them ([`dense`]),
 //! the model's shape as data ([`shape`]), the product basis of MACE-style layers
 //! ([`product`]), the weights ([`model`]) and their flat view for optimisers
-//! ([`parameters`]), the forward pass over a graph of bonds ([`network`]), the readouts
+//! ([`parameters`]), the forward pass ([`network`]) over a graph of atoms and bonds ([`graph`]), the readouts
 //! (`readout`) and the reverse pass to positions and weights (`reverse`), all written over
 //! a number type ([`scalar`]: `f64`, or dual numbers for training, whose convolution runs
 //! over separate real and ε planes: `planar`), the `Potential`
@@ -26,6 +26,7 @@ pub mod dense;
 pub mod dipole;
 pub mod file;
 pub mod gemm;
+pub mod graph;
 pub mod irreps;
 pub mod mlp;
 pub mod model;

@@ -6,9 +6,10 @@
 //! dual numbers gives the weight gradient of a directional derivative.
 
 use super::dense::{self, Block};
+use super::graph::split_rows_by_atom;
 use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
-use super::planar::Planes;
+use super::planar::{self, Planes};
 use super::readout::Readouts;
 use super::scalar::Real;
 use super::shape::LayerShape;
@@ -313,7 +314,7 @@ impl Evaluator {
         );
         if let (Some(sh), Some(w), Some(gm)) = duals {
             let planes = (&Planes::of(sh), &Planes::of(w), &Planes::of(gm));
-            let g = self.convolve_backward_features_planar(ls, graph, planes);
+            let g = planar::convolve_backward_features((&self.shape, &self.cg), ls, graph, planes);
             return T::from_duals(g).expect("dual numbers in, dual numbers out");
         }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
@@ -425,20 +426,4 @@ fn split_by_atom<'a, T>(
     (xs.into_iter().zip(ys))
         .map(|((i, xi), (_, yi))| (i, xi, yi))
         .collect()
-}
-
-/// Per-atom mutable views of a per-edge array (`a` values per edge).
-pub(super) fn split_rows_by_atom<'a, T>(
-    graph: &Graph,
-    mut x: &'a mut [T],
-    a: usize,
-) -> Vec<(usize, &'a mut [T])> {
-    let mut out = Vec::with_capacity(graph.atoms());
-    for i in 0..graph.atoms() {
-        let k = graph.edge_start[i + 1] - graph.edge_start[i];
-        let (xi, xr) = std::mem::take(&mut x).split_at_mut(k * a);
-        out.push((i, xi));
-        x = xr;
-    }
-    out
 }

@@ -5,12 +5,13 @@
 //! derivative as well (the force and stress terms of the loss).
 
 use super::dense::{self, Block};
+use super::graph::split_rows_by_atom;
 use super::model::Model;
 use super::network::{Evaluator, Graph, LayerTape, Tape};
 use super::parameters::{LayerOffsets, ParameterLayout};
-use super::planar::Planes;
+use super::planar::{self, Planes};
 use super::readout::Readouts;
-use super::reverse::{bond_sums, split_rows_by_atom, UpdateGrad};
+use super::reverse::{bond_sums, UpdateGrad};
 use super::scalar::Real;
 use super::shape::LayerShape;
 use super::spherical_harmonics::dim;
@@ -187,7 +188,7 @@ impl Evaluator {
         let duals = (T::as_duals(sh), T::as_duals(up), T::as_duals(grad_message));
         if let (Some(sh), Some(up), Some(gm)) = duals {
             let planes = (&Planes::of(sh), &Planes::of(up), &Planes::of(gm));
-            let g = self.convolve_backward_weights_planar(ls, graph, planes);
+            let g = planar::convolve_backward_weights((&self.shape, &self.cg), ls, graph, planes);
             return T::from_duals(g).expect("dual numbers in, dual numbers out");
         }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
@@ -246,5 +247,116 @@ impl Evaluator {
                 norm,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::potential::equivariant::model::Model;
+    use crate::potential::equivariant::shape::Hyper;
+    use glam::DVec3;
+    use num_dual::Dual64;
+
+    /// Four atoms, every pair within reach, and a model of two layers to L = 2.
+    fn setup() -> (Evaluator, Graph) {
+        let hyper = Hyper {
+            species: vec!["H".into(), "C".into()],
+            lmax: 2,
+            channels: 4,
+            layers: 2,
+            cutoff: 5.0,
+            radial_basis: 4,
+            radial_hidden: vec![8],
+            parity: false,
+            avg_neighbors: 3.0,
+            correlation: 1,
+            layer_readouts: false,
+            dipole: None,
+        };
+        let model = Model::random(hyper, 3);
+        let at = [
+            DVec3::ZERO,
+            DVec3::new(1.1, 0.2, -0.3),
+            DVec3::new(-0.4, 1.3, 0.5),
+            DVec3::new(0.6, -0.7, 1.2),
+        ];
+        let mut graph = Graph {
+            species: vec![0, 1, 1, 0],
+            edge_start: vec![0],
+            ..Graph::default()
+        };
+        for (i, a) in at.iter().enumerate() {
+            for (j, b) in at.iter().enumerate().filter(|&(j, _)| j != i) {
+                graph.neighbor.push(j);
+                graph.vector.push(*b - *a);
+            }
+            graph.edge_start.push(graph.neighbor.len());
+        }
+        graph.find_bonds();
+        (Evaluator::new(&model), graph)
+    }
+
+    fn duals(n: usize, seed: f64) -> Vec<Dual64> {
+        (0..n)
+            .map(|k| {
+                let x = k as f64 + seed;
+                Dual64::new((0.7 * x).sin(), (1.3 * x + 0.4).cos())
+            })
+            .collect()
+    }
+
+    fn parts(x: &[Dual64]) -> (Vec<f64>, Vec<f64>) {
+        (
+            x.iter().map(|d| d.re).collect(),
+            x.iter().map(|d| d.eps).collect(),
+        )
+    }
+
+    /// f(a, b, c) trilinear (each of the convolution's loops is, in its three inputs): its dual value is f(a_r, b_r, c_r) + ε[f(a_ε, b_r, c_r) +
+    /// f(a_r, b_ε, c_r) + f(a_r, b_r, c_ε)], all from the generic loops in reals.
+    fn check(
+        got: &[Dual64],
+        f: impl Fn(&[f64], &[f64], &[f64]) -> Vec<f64>,
+        (a, b, c): (&[Dual64], &[Dual64], &[Dual64]),
+    ) {
+        let ((ar, ae), (br, be), (cr, ce)) = (parts(a), parts(b), parts(c));
+        let re = f(&ar, &br, &cr);
+        let terms = [f(&ae, &br, &cr), f(&ar, &be, &cr), f(&ar, &br, &ce)];
+        assert_eq!(got.len(), re.len());
+        for (k, g) in got.iter().enumerate() {
+            let eps: f64 = terms.iter().map(|t| t[k]).sum();
+            assert!(
+                (g.re - re[k]).abs() < 1e-12,
+                "re[{k}]: {} vs {}",
+                g.re,
+                re[k]
+            );
+            assert!((g.eps - eps).abs() < 1e-12, "ε[{k}]: {} vs {eps}", g.eps);
+        }
+    }
+
+    #[test]
+    fn planar_convolution_is_the_generic_one_in_dual_numbers() {
+        let (ev, graph) = setup();
+        let ls = &ev.shape.layers[1];
+        let (edges, bonds, atoms) = (graph.vector.len(), graph.bond_edges.len(), graph.atoms());
+        let sh = duals(edges * ev.shape.n_sh, 0.1);
+        let up = duals(atoms * ls.input.size(), 2.3);
+        let w = duals(bonds * ls.radial_outputs(), 4.5);
+        let gm = duals(atoms * ls.message_len, 6.7);
+        let m = ev.convolve(ls, &graph, &sh, &up, &w);
+        check(
+            &m,
+            |s, u, w| ev.convolve(ls, &graph, s, u, w),
+            (&sh, &up, &w),
+        );
+        let gu = ev.convolve_backward_features(ls, &graph, &sh, &w, &gm);
+        let f =
+            |s: &[f64], w: &[f64], g: &[f64]| ev.convolve_backward_features(ls, &graph, s, w, g);
+        check(&gu, f, (&sh, &w, &gm));
+        let gw = ev.convolve_backward_weights(ls, &graph, &sh, &up, &gm);
+        let f = |s: &[f64], u: &[f64], g: &[f64]| ev.convolve_backward_weights(ls, &graph, s, u, g);
+        check(&gw, f, (&sh, &up, &gm));
     }
 }
