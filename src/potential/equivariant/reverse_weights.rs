@@ -1,8 +1,11 @@
 //! The reverse pass to the weights, for training: ∂E/∂θ of every weight
 //! ([`Evaluator::backward_weights`]). It runs the steps of `reverse` from the
 //! readout back to the embedding and, at each stage, the weight gradient of that stage.
-//! Written over [`Real`]: in dual numbers it gives the weight gradient of a directional
-//! derivative as well (the force and stress terms of the loss).
+//! Written over [`Real`]: in dual numbers its ε parts are the weight gradient of a
+//! directional derivative (the force and stress terms of the loss, and the energy term
+//! through the seeds' ε parts). Those are all training reads, so in dual numbers the
+//! weight gradients of the linear maps, the product basis and the radial MLPs form only
+//! their ε parts, and the real parts of `g` are not ∂E/∂θ.
 
 use super::dense::{self, Block};
 use super::graph::split_rows_by_atom;
@@ -32,7 +35,8 @@ pub struct Seeds<'a, T> {
 impl Evaluator {
     /// ∂E/∂θ added into the flat gradient `g` laid out by `at`, E being the energy of a
     /// forward pass that kept what the weights need (`forward_with(.., true)`), its atoms
-    /// weighted and its last features seeded as `seeds` says.
+    /// weighted and its last features seeded as `seeds` says (in dual numbers: the ε
+    /// parts only, see the module's documentation).
     pub fn backward_weights<T: Real>(
         &self,
         model: &Model,

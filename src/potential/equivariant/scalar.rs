@@ -1,8 +1,9 @@
 //! The number type the network is written over: `f64` for energies and forces, and dual
 //! numbers (num-dual's `Dual64`) for training. With a dual number the ε part carries the
 //! derivative along chosen edge tangents t_e, so a reverse pass to the weights run in duals
-//! yields ∂E/∂θ in its real part and ∂/∂θ (Σ_e t_e·∂E/∂r_e) — the force and stress terms of
-//! the loss — in its ε part, exactly.
+//! yields ∂/∂θ (Σ_e t_e·∂E/∂r_e) — the force and stress terms of the loss — in its ε part,
+//! exactly. Its real part would be ∂E/∂θ, which training does not read: the weight
+//! gradients leave it unformed where that saves work.
 
 use super::activation::{logistic, silu_derivatives};
 use super::gemm::{dgemm, View, ViewMut};
