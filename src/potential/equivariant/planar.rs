@@ -10,42 +10,10 @@
 
 use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::graph::{split_rows_by_atom, Graph};
+use super::scalar::Planes;
 use super::shape::{LayerShape, Shape};
 use num_dual::Dual64;
 use rayon::prelude::*;
-
-/// A slice of dual numbers as its real and ε planes.
-pub(super) struct Planes {
-    re: Vec<f64>,
-    eps: Vec<f64>,
-}
-
-impl Planes {
-    pub(super) fn of(x: &[Dual64]) -> Planes {
-        Planes {
-            re: x.iter().map(|d| d.re).collect(),
-            eps: x.iter().map(|d| d.eps).collect(),
-        }
-    }
-
-    fn zeros(n: usize) -> Planes {
-        Planes {
-            re: vec![0.0; n],
-            eps: vec![0.0; n],
-        }
-    }
-
-    fn into_duals(self) -> Vec<Dual64> {
-        (self.re.into_iter().zip(self.eps))
-            .map(|(r, e)| Dual64::new(r, e))
-            .collect()
-    }
-
-    /// Rows `range` of both planes.
-    fn rows(&self, start: usize, len: usize) -> (&[f64], &[f64]) {
-        (&self.re[start..start + len], &self.eps[start..start + len])
-    }
-}
 
 /// acc += (a ⊙ b)·k for rows of channels, in planes (`k` one dual number).
 #[inline(always)]
@@ -88,9 +56,9 @@ pub(super) fn convolve(
         .for_each(|(i, (m_r, m_e))| {
             for e in graph.edges(i) {
                 let j = graph.neighbor[e];
-                let (y_r, y_e) = sh.rows(e * n_sh, n_sh);
-                let (w_r, w_e) = weights.rows(graph.bond[e] * n_w, n_w);
-                let (u_r, u_e) = up.rows(j * fin, fin);
+                let (y_r, y_e) = sh.rows(e * n_sh..(e + 1) * n_sh);
+                let (w_r, w_e) = weights.rows(graph.bond[e] * n_w..(graph.bond[e] + 1) * n_w);
+                let (u_r, u_e) = up.rows(j * fin..(j + 1) * fin);
                 for (p, ins) in ls.instructions.iter().enumerate() {
                     let path = ins.path;
                     let cg = coupling(cg, path.l1, path.l2, path.l3);
@@ -130,9 +98,9 @@ pub(super) fn convolve_backward_features(
         .for_each(|(j, (g_r, g_e))| {
             for e in graph.edges(j) {
                 let i = graph.neighbor[e];
-                let (y_r, y_e) = sh.rows(e * n_sh, n_sh);
-                let (w_r, w_e) = radial_w.rows(graph.bond[e] * n_w, n_w);
-                let (gm_r, gm_e) = grad_message.rows(i * len, len);
+                let (y_r, y_e) = sh.rows(e * n_sh..(e + 1) * n_sh);
+                let (w_r, w_e) = radial_w.rows(graph.bond[e] * n_w..(graph.bond[e] + 1) * n_w);
+                let (gm_r, gm_e) = grad_message.rows(i * len..(i + 1) * len);
                 for (p, ins) in ls.instructions.iter().enumerate() {
                     let path = ins.path;
                     let cg = coupling(cg, path.l1, path.l2, path.l3);
@@ -170,11 +138,11 @@ pub(super) fn convolve_backward_weights(
     let rows_r = split_rows_by_atom(graph, &mut grad_w.re, n_w);
     let rows_e = split_rows_by_atom(graph, &mut grad_w.eps, n_w);
     (rows_r.into_par_iter().zip(rows_e)).for_each(|((i, gw_r), (_, gw_e))| {
-        let (gm_r, gm_e) = grad_message.rows(i * len, len);
+        let (gm_r, gm_e) = grad_message.rows(i * len..(i + 1) * len);
         for (k, e) in graph.edges(i).enumerate() {
             let j = graph.neighbor[e];
-            let (y_r, y_e) = sh.rows(e * n_sh, n_sh);
-            let (u_r, u_e) = up.rows(j * fin, fin);
+            let (y_r, y_e) = sh.rows(e * n_sh..(e + 1) * n_sh);
+            let (u_r, u_e) = up.rows(j * fin..(j + 1) * fin);
             let gw_r = &mut gw_r[k * n_w..(k + 1) * n_w];
             let gw_e = &mut gw_e[k * n_w..(k + 1) * n_w];
             for (p, ins) in ls.instructions.iter().enumerate() {

@@ -7,43 +7,22 @@
 
 use super::clebsch_gordan::ClebschGordan;
 use super::product::{row_range, ProductShape};
+use super::scalar::Planes;
 use super::spherical_harmonics::dim;
 use num_dual::Dual64;
-
-/// The real and ε planes of `x`.
-fn split(x: &[Dual64]) -> (Vec<f64>, Vec<f64>) {
-    (
-        x.iter().map(|d| d.re).collect(),
-        x.iter().map(|d| d.eps).collect(),
-    )
-}
-
-/// Dual numbers from their planes, written over `out`.
-fn join((re, eps): (&[f64], &[f64]), out: &mut [Dual64]) {
-    for ((o, &r), &e) in out.iter_mut().zip(re).zip(eps) {
-        *o = Dual64::new(r, e);
-    }
-}
-
-/// Two rows of planes at once: `x[range]` of both.
-fn rows<'a>(
-    (re, eps): (&'a [f64], &'a [f64]),
-    r: std::ops::Range<usize>,
-) -> (&'a [f64], &'a [f64]) {
-    (&re[r.clone()], &eps[r])
-}
 
 impl ProductShape {
     /// [`pairs_of`](ProductShape::pairs_of) in dual numbers.
     pub(super) fn pairs_of_planar(&self, cg: &ClebschGordan, a: &[Dual64], y: &mut [Dual64]) {
         let c = self.irreps.channels;
-        let (ar, ae) = split(a);
-        let (mut yr, mut ye) = (vec![0.0; y.len()], vec![0.0; y.len()]);
+        let a = Planes::of(a);
+        let mut yp = Planes::zeros(y.len());
+        let (yr, ye) = (&mut yp.re, &mut yp.eps);
         for p in &self.pairs {
             let (o1, o2) = (self.irreps.offset(p.l1), self.irreps.offset(p.l2));
             for &(i1, i2, i3, v) in &cg.get(p.l1, p.l2, p.k).expect("a pair's coupling").nonzero {
                 let (r1, r2) = (row_range(o1, i1, c), row_range(o2, i2, c));
-                let ((x1r, x1e), (x2r, x2e)) = (rows((&ar, &ae), r1), rows((&ar, &ae), r2));
+                let ((x1r, x1e), (x2r, x2e)) = (a.rows(r1), a.rows(r2));
                 let r3 = row_range(p.offset, i3, c);
                 let (ysr, yse) = (&mut yr[r3.clone()], &mut ye[r3]);
                 for ch in 0..c {
@@ -52,7 +31,7 @@ impl ProductShape {
                 }
             }
         }
-        join((&yr, &ye), y);
+        yp.write_to(y);
     }
 
     /// [`forward`](ProductShape::forward) in dual numbers.
@@ -64,9 +43,9 @@ impl ProductShape {
         b: &mut [Dual64],
     ) {
         let c = self.irreps.channels;
-        let (a, y) = (split(a), split(y));
-        let (a, y) = ((&a.0[..], &a.1[..]), (&y.0[..], &y.1[..]));
-        let (mut br, mut be) = (vec![0.0; b.len()], vec![0.0; b.len()]);
+        let (a, y) = (Planes::of(a), Planes::of(y));
+        let mut bp = Planes::zeros(b.len());
+        let (br, be) = (&mut bp.re, &mut bp.eps);
         for (p, path) in self.paths.iter().enumerate() {
             let wp = &w[p * c..(p + 1) * c];
             let s = path.path_weight;
@@ -75,11 +54,10 @@ impl ProductShape {
             match path.nu {
                 1 | 2 => {
                     let (xr, xe) = match path.nu {
-                        1 => rows(a, ob..ob + len),
-                        _ => rows(
-                            y,
-                            self.pairs[path.pair].offset..self.pairs[path.pair].offset + len,
-                        ),
+                        1 => a.rows(ob..ob + len),
+                        _ => {
+                            y.rows(self.pairs[path.pair].offset..self.pairs[path.pair].offset + len)
+                        }
                     };
                     let (bsr, bse) = (&mut br[ob..ob + len], &mut be[ob..ob + len]);
                     for m in (0..len).step_by(c) {
@@ -97,7 +75,7 @@ impl ProductShape {
                         .expect("a path's coupling");
                     for &(i1, i2, i3, v) in &coupling.nonzero {
                         let ((yr, ye), (xr, xe)) =
-                            (rows(y, row_range(oy, i1, c)), rows(a, row_range(o3, i2, c)));
+                            (y.rows(row_range(oy, i1, c)), a.rows(row_range(o3, i2, c)));
                         let r3 = row_range(ob, i3, c);
                         let (bsr, bse) = (&mut br[r3.clone()], &mut be[r3]);
                         for ch in 0..c {
@@ -109,7 +87,7 @@ impl ProductShape {
                 }
             }
         }
-        join((&br, &be), b);
+        bp.write_to(b);
     }
 
     /// [`backward`](ProductShape::backward) in dual numbers.
@@ -122,15 +100,12 @@ impl ProductShape {
         ga: &mut [Dual64],
     ) {
         let c = self.irreps.channels;
-        let (a, y, gb) = (split(a), split(y), split(gb));
-        let (a, y, gb) = (
-            (&a.0[..], &a.1[..]),
-            (&y.0[..], &y.1[..]),
-            (&gb.0[..], &gb.1[..]),
-        );
+        let (a, y, gb) = (Planes::of(a), Planes::of(y), Planes::of(gb));
         // accumulated onto what `ga` holds, in the generic loops' order
-        let (mut gar, mut gae) = split(ga);
-        let (mut gyr, mut gye) = (vec![0.0; self.pair_len], vec![0.0; self.pair_len]);
+        let mut gap = Planes::of(ga);
+        let (gar, gae) = (&mut gap.re, &mut gap.eps);
+        let mut gyp = Planes::zeros(self.pair_len);
+        let (gyr, gye) = (&mut gyp.re, &mut gyp.eps);
         for (p, path) in self.paths.iter().enumerate() {
             let wp = &w[p * c..(p + 1) * c];
             let s = path.path_weight;
@@ -146,7 +121,7 @@ impl ProductShape {
                         1 => (&mut gar[o..o + len], &mut gae[o..o + len]),
                         _ => (&mut gyr[o..o + len], &mut gye[o..o + len]),
                     };
-                    let (gr, ge) = rows(gb, ob..ob + len);
+                    let (gr, ge) = gb.rows(ob..ob + len);
                     for m in (0..len).step_by(c) {
                         for ch in 0..c {
                             let f = wp[ch] * s;
@@ -163,9 +138,9 @@ impl ProductShape {
                     for &(i1, i2, i3, v) in &coupling.nonzero {
                         let (ry, rx) = (row_range(oy, i1, c), row_range(o3, i2, c));
                         let ((gr, ge), (yr, ye), (xr, xe)) = (
-                            rows(gb, row_range(ob, i3, c)),
-                            rows(y, ry.clone()),
-                            rows(a, rx.clone()),
+                            gb.rows(row_range(ob, i3, c)),
+                            y.rows(ry.clone()),
+                            a.rows(rx.clone()),
                         );
                         let (gasr, gase) = (&mut gar[rx.clone()], &mut gae[rx]);
                         let (gysr, gyse) = (&mut gyr[ry.clone()], &mut gye[ry]);
@@ -188,7 +163,7 @@ impl ProductShape {
                 for ch in 0..c {
                     let (x1, x2) = (o1 + i1 as usize * c + ch, o2 + i2 as usize * c + ch);
                     let (tr, te) = (gyr[rg.start + ch] * v, gye[rg.start + ch] * v);
-                    let (p1r, p1e, p2r, p2e) = (a.0[x1], a.1[x1], a.0[x2], a.1[x2]);
+                    let (p1r, p1e, p2r, p2e) = (a.re[x1], a.eps[x1], a.re[x2], a.eps[x2]);
                     gar[x1] += tr * p2r;
                     gae[x1] += tr * p2e + te * p2r;
                     gar[x2] += tr * p1r;
@@ -196,7 +171,7 @@ impl ProductShape {
                 }
             }
         }
-        join((&gar, &gae), ga);
+        gap.write_to(ga);
     }
 
     /// The ε part of [`weight_grad`](ProductShape::weight_grad) in dual numbers, added into
@@ -209,12 +184,7 @@ impl ProductShape {
         gw: &mut [Dual64],
     ) {
         let c = self.irreps.channels;
-        let (a, y, gb) = (split(a), split(y), split(gb));
-        let (a, y, gb) = (
-            (&a.0[..], &a.1[..]),
-            (&y.0[..], &y.1[..]),
-            (&gb.0[..], &gb.1[..]),
-        );
+        let (a, y, gb) = (Planes::of(a), Planes::of(y), Planes::of(gb));
         // accumulated onto what `gw` holds, in the generic loops' order
         let mut ge_w: Vec<f64> = gw.iter().map(|g| g.eps).collect();
         for (p, path) in self.paths.iter().enumerate() {
@@ -225,13 +195,12 @@ impl ProductShape {
             match path.nu {
                 1 | 2 => {
                     let (xr, xe) = match path.nu {
-                        1 => rows(a, ob..ob + len),
-                        _ => rows(
-                            y,
-                            self.pairs[path.pair].offset..self.pairs[path.pair].offset + len,
-                        ),
+                        1 => a.rows(ob..ob + len),
+                        _ => {
+                            y.rows(self.pairs[path.pair].offset..self.pairs[path.pair].offset + len)
+                        }
                     };
-                    let (gr, ge) = rows(gb, ob..ob + len);
+                    let (gr, ge) = gb.rows(ob..ob + len);
                     for m in (0..len).step_by(c) {
                         for ch in 0..c {
                             gwp[ch] += (xr[m + ch] * ge[m + ch] + xe[m + ch] * gr[m + ch]) * s;
@@ -245,8 +214,8 @@ impl ProductShape {
                         .expect("a path's coupling");
                     for &(i1, i2, i3, v) in &coupling.nonzero {
                         let ((yr, ye), (xr, xe)) =
-                            (rows(y, row_range(oy, i1, c)), rows(a, row_range(o3, i2, c)));
-                        let (gr, ge) = rows(gb, row_range(ob, i3, c));
+                            (y.rows(row_range(oy, i1, c)), a.rows(row_range(o3, i2, c)));
+                        let (gr, ge) = gb.rows(row_range(ob, i3, c));
                         let f = s * v;
                         for ch in 0..c {
                             let pr = yr[ch] * xr[ch];
