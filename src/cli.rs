@@ -325,6 +325,26 @@ pub enum ModelCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Widen a model to more channels: the wide model computes the same energies, forces,
+    /// virial and dipoles (to rounding); its new channels start from random weights and are
+    /// read through weights that start at zero, for training to use (more capacity without
+    /// starting again; a training deck does the same with `model.widen`).
+    Widen {
+        /// The model file to widen.
+        file: PathBuf,
+        /// Channels of the wide model (at least the file's).
+        #[arg(long)]
+        channels: usize,
+        /// Seed of the new channels' weights.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output model file (HDF5); never the input.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a model's hyper-parameters and parameter count.
     Show {
         /// The model file.
@@ -427,6 +447,17 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(AnalyzeCommand::Msd(args)) => args.run(false),
         Command::Analyze(AnalyzeCommand::Vacf(args)) => args.run(true),
         Command::Plot(args) => args.run(),
+        Command::Model(ModelCommand::Widen {
+            file,
+            channels,
+            seed,
+            output,
+            force,
+        }) => {
+            let model = tools::widen(&file, channels, seed, &output, force)?;
+            println!("wrote {}\n{}", output.display(), model.shape().describe());
+            Ok(())
+        }
         Command::Model(ModelCommand::Show { file: path }) => {
             let model = file::load(&path)?;
             print!("{}", model.shape().describe());

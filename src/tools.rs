@@ -1,6 +1,6 @@
-//! The network's command-line tools: writing a model with random weights, describing a
-//! model file, timing energy + forces on a structure (as nequip-benchmark does), and
-//! measuring a model's errors on reference data.
+//! The network's command-line tools: writing a model with random weights, widening one to
+//! more channels, describing a model file, timing energy + forces on a structure (as
+//! nequip-benchmark does), and measuring a model's errors on reference data.
 
 use crate::io::extxyz;
 use crate::io::guard::{check_outputs, NamedPath};
@@ -13,6 +13,7 @@ use crate::potential::equivariant::potential::Equivariant;
 use crate::potential::equivariant::shape::Shape;
 use crate::potential::{ForceOutput, Potential};
 use crate::units::Units;
+use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -38,6 +39,30 @@ pub fn init(
     for s in &mut model.scale {
         *s = energy_scale;
     }
+    file::save(&model, output)?;
+    Ok(model)
+}
+
+/// Writes `input` widened to `channels` channels (new channels' weights drawn with
+/// `seed`) to `output`, which may not be the input nor, without `force`, an existing file.
+pub fn widen(
+    input: &Path,
+    channels: usize,
+    seed: u64,
+    output: &Path,
+    force: bool,
+) -> anyhow::Result<Model> {
+    let inputs = [NamedPath::new("the model", input)];
+    check_outputs(&[NamedPath::new("--output", output)], &inputs, &[])
+        .map_err(|r| anyhow::anyhow!("{}: {}", r.key, r.message))?;
+    anyhow::ensure!(
+        force || !output.exists(),
+        "--output: {} exists; give --force to replace it",
+        output.display()
+    );
+    let narrow = file::load(input).with_context(|| input.display().to_string())?;
+    let model = crate::potential::equivariant::widen::widen(&narrow, channels, seed)
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
     file::save(&model, output)?;
     Ok(model)
 }

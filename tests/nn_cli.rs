@@ -308,3 +308,77 @@ fn eval_with_a_training_deck_reports_its_split_apart() {
     let both = eqmd(&["eval", &model, &data, "--deck", &deck]);
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// `eqmd model widen` writes the wider model, which gives the energy the narrow one gave
+/// (`eqmd eval` on the same frames); it refuses to narrow, and to write over its input.
+#[test]
+fn widen_writes_a_wider_model_of_the_same_energy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (narrow, wide) = (dir.path().join("narrow.h5"), dir.path().join("wide.h5"));
+    let (n, w) = (narrow.to_str().unwrap(), wide.to_str().unwrap());
+    let init = [
+        "model",
+        "init",
+        "--species",
+        "C,O,H",
+        "--lmax",
+        "1",
+        "--channels",
+        "4",
+    ];
+    let out = eqmd(&[&init[..], &["--correlation", "2", "--parity", "-o", n]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = eqmd(&[
+        "model",
+        "widen",
+        n,
+        "--channels",
+        "6",
+        "--seed",
+        "3",
+        "-o",
+        w,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = eqmd::potential::equivariant::file::load(&wide).unwrap();
+    assert_eq!(model.hyper.channels, 6);
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/structures/ethanol.xyz");
+    let eval = |m: &str| {
+        let out = eqmd(&["eval", m, data, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let numbers = |json: String| -> Vec<f64> {
+        let fields = json.split([',', '}']).filter_map(|f| f.split(':').nth(1));
+        fields.map(|v| v.trim().parse().unwrap()).collect()
+    };
+    let (a, b) = (numbers(eval(n)), numbers(eval(w)));
+    assert_eq!(a.len(), 6);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{a:?} vs {b:?}");
+    }
+    for (args, says) in [
+        (
+            vec!["--channels", "3", "-o", "x.h5"],
+            "can be widened, not narrowed",
+        ),
+        (vec!["--channels", "6", "-o", n, "--force"], "the model"),
+    ] {
+        let out = eqmd(&[&["model", "widen", n][..], &args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -272,6 +272,46 @@ fn model_init_starts_from_a_trained_model_of_the_same_shape() {
     t.overwrite = true;
     let err = t.run(false, false).unwrap_err();
     assert!(format!("{err:#}").contains("missing.h5"), "{err:#}");
+
+    // widened to more channels, it validates as the trained model did
+    let third = tempfile::tempdir().unwrap();
+    let d = deck(third.path(), "[schedule]\nmin = 1e-12\n");
+    let widened = [
+        init.as_str(),
+        "model.channels=7",
+        "model.widen=true",
+        "optimizer.epochs=1",
+        "optimizer.learning_rate=1e-12",
+        "optimizer.ema=0",
+    ];
+    run(&d, &widened, false);
+    let val = trained_val(third.path())[0];
+    assert!(
+        (val - best).abs() <= 1e-6 * best,
+        "validation {val}, trained {best}"
+    );
+    let wide = file::load(&third.path().join("model.h5")).unwrap();
+    assert_eq!(wide.hyper.channels, 7);
+    // never narrowed, and widen needs a file to widen
+    let narrowed = [
+        init.clone(),
+        "model.widen=true".into(),
+        "model.channels=3".into(),
+    ];
+    let alone = ["model.widen=true".to_string()];
+    for (sets, key, says) in [
+        (&narrowed[..], "model.init", "channels 4 (deck: 3)"),
+        (&alone[..], "model.widen", "set model.init"),
+    ] {
+        let err = match Training::load(&d, sets) {
+            Ok(mut t) => {
+                t.overwrite = true;
+                t.run(false, false).unwrap_err().to_string()
+            }
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(key) && err.contains(says), "{err}");
+    }
 }
 
 #[test]

@@ -156,6 +156,9 @@ pub(super) fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
             "a dipole head needs loss.dipole > 0 to be trained",
         ));
     }
+    if d.model.widen && d.model.init.is_none() {
+        return Err(deck.error("model.widen", "widens the model.init file: set model.init"));
+    }
     if let Some(two) = &d.stage_two {
         check_stage_two(deck, two)?;
     }

@@ -19,6 +19,7 @@ use crate::potential::equivariant::model::Model;
 use crate::potential::equivariant::network::Evaluator;
 use crate::potential::equivariant::parameters::ParameterLayout;
 use crate::potential::equivariant::shape::{BlockKind, Shape};
+use crate::potential::equivariant::widen::widen;
 use crate::potential::Scratch;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -164,8 +165,12 @@ impl Training {
         let hyper = m.hyper(self.species.clone(), average_neighbors(&train).max(1.0));
         if let Some(init) = &m.init {
             let path = self.deck.resolve(init);
-            let model =
+            let mut model =
                 file::load(&path).with_context(|| format!("model.init: {}", path.display()))?;
+            if m.widen && model.hyper.channels < m.channels {
+                model = widen(&model, m.channels, m.seed)
+                    .map_err(|e| self.deck.error("model.channels", e.to_string()))?;
+            }
             let differ = shape_differences(&model.hyper, &hyper);
             if !differ.is_empty() {
                 let msg = format!(
