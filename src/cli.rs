@@ -325,16 +325,21 @@ pub enum ModelCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Widen a model to more channels: the wide model computes the same energies, forces,
-    /// virial and dipoles (to rounding); its new channels start from random weights and are
-    /// read through weights that start at zero, for training to use (more capacity without
-    /// starting again; a training deck does the same with `model.widen`).
+    /// Widen a model to more channels or a higher degree L: the wide model computes the
+    /// same energies, forces, virial and dipoles (to rounding); its new features start from
+    /// random weights and are read through weights that start at zero, for training to use
+    /// (more capacity without starting again; a training deck does the same with
+    /// `model.widen`).
     Widen {
         /// The model file to widen.
         file: PathBuf,
-        /// Channels of the wide model (at least the file's).
+        /// Channels of the wide model (at least the file's; default: the file's).
         #[arg(long)]
-        channels: usize,
+        channels: Option<usize>,
+        /// Largest irrep degree of the wide model (at least the file's, at most 3; default:
+        /// the file's).
+        #[arg(long)]
+        lmax: Option<usize>,
         /// Seed of the new channels' weights.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -450,11 +455,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Model(ModelCommand::Widen {
             file,
             channels,
+            lmax,
             seed,
             output,
             force,
         }) => {
-            let model = tools::widen(&file, channels, seed, &output, force)?;
+            let model = tools::widen(&file, (channels, lmax), seed, &output, force)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());
             Ok(())
         }

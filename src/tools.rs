@@ -43,11 +43,12 @@ pub fn init(
     Ok(model)
 }
 
-/// Writes `input` widened to `channels` channels (new channels' weights drawn with
-/// `seed`) to `output`, which may not be the input nor, without `force`, an existing file.
+/// Writes `input` widened to `channels` channels and degree `lmax` (each None: the
+/// file's; new weights drawn with `seed`) to `output`, which may not be the input nor,
+/// without `force`, an existing file.
 pub fn widen(
     input: &Path,
-    channels: usize,
+    (channels, lmax): (Option<usize>, Option<usize>),
     seed: u64,
     output: &Path,
     force: bool,
@@ -61,7 +62,9 @@ pub fn widen(
         output.display()
     );
     let narrow = file::load(input).with_context(|| input.display().to_string())?;
-    let model = crate::potential::equivariant::widen::widen(&narrow, channels, seed)
+    let channels = channels.unwrap_or(narrow.hyper.channels);
+    let lmax = lmax.unwrap_or(narrow.hyper.lmax);
+    let model = crate::potential::equivariant::widen::widen(&narrow, channels, lmax, seed)
         .map_err(|e| anyhow::anyhow!("--{e}"))?;
     file::save(&model, output)?;
     Ok(model)

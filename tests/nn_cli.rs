@@ -309,8 +309,9 @@ fn eval_with_a_training_deck_reports_its_split_apart() {
     assert_eq!(both.status.code(), Some(2));
 }
 
-/// `eqmd model widen` writes the wider model, which gives the energy the narrow one gave
-/// (`eqmd eval` on the same frames); it refuses to narrow, and to write over its input.
+/// `eqmd model widen` writes the wider model (more channels, a higher L), which gives the
+/// energy and forces the narrow one gave (`eqmd eval` on the same frames); it refuses to
+/// narrow, and to write over its input.
 #[test]
 fn widen_writes_a_wider_model_of_the_same_energy() {
     let dir = tempfile::tempdir().unwrap();
@@ -332,24 +333,25 @@ fn widen_writes_a_wider_model_of_the_same_energy() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = eqmd(&[
+    let widen = [
         "model",
         "widen",
         n,
         "--channels",
         "6",
+        "--lmax",
+        "2",
         "--seed",
         "3",
-        "-o",
-        w,
-    ]);
+    ];
+    let out = eqmd(&[&widen[..], &["-o", w]].concat());
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let model = eqmd::potential::equivariant::file::load(&wide).unwrap();
-    assert_eq!(model.hyper.channels, 6);
+    assert_eq!((model.hyper.channels, model.hyper.lmax), (6, 2));
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/structures/ethanol.xyz");
     let eval = |m: &str| {
         let out = eqmd(&["eval", m, data, "--json"]);
@@ -373,6 +375,11 @@ fn widen_writes_a_wider_model_of_the_same_energy() {
         (
             vec!["--channels", "3", "-o", "x.h5"],
             "can be widened, not narrowed",
+        ),
+        (vec!["--lmax", "0", "-o", "x.h5"], "lmax is 0"),
+        (
+            vec!["--lmax", "4", "-o", "x.h5"],
+            "lmax is 4, expected at most 3",
         ),
         (vec!["--channels", "6", "-o", n, "--force"], "the model"),
     ] {

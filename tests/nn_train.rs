@@ -273,12 +273,13 @@ fn model_init_starts_from_a_trained_model_of_the_same_shape() {
     let err = t.run(false, false).unwrap_err();
     assert!(format!("{err:#}").contains("missing.h5"), "{err:#}");
 
-    // widened to more channels, it validates as the trained model did
+    // widened to more channels and a higher L, it validates as the trained model did
     let third = tempfile::tempdir().unwrap();
     let d = deck(third.path(), "[schedule]\nmin = 1e-12\n");
     let widened = [
         init.as_str(),
         "model.channels=7",
+        "model.lmax=2",
         "model.widen=true",
         "optimizer.epochs=1",
         "optimizer.learning_rate=1e-12",
@@ -291,7 +292,7 @@ fn model_init_starts_from_a_trained_model_of_the_same_shape() {
         "validation {val}, trained {best}"
     );
     let wide = file::load(&third.path().join("model.h5")).unwrap();
-    assert_eq!(wide.hyper.channels, 7);
+    assert_eq!((wide.hyper.channels, wide.hyper.lmax), (7, 2));
     // never narrowed, and widen needs a file to widen
     let narrowed = [
         init.clone(),

@@ -1,7 +1,7 @@
-//! Widening a model to more channels keeps what it computes: energy, forces, virial and
-//! dipole of the wide model are the narrow one's to rounding, for every kind of layer
-//! (correlation 1 and the product basis), per-layer readouts and each dipole head, on a
-//! molecule and on a crystal; and a training deck widens its `model.init` when asked.
+//! Widening a model to more channels or a higher degree L keeps what it computes: energy,
+//! forces, virial and dipole of the wide model are the narrow one's to rounding, for every
+//! kind of layer (correlation 1 to 3), per-layer readouts and each dipole head, on a
+//! molecule and on a crystal.
 
 mod common;
 
@@ -92,10 +92,11 @@ fn the_wide_model_computes_what_the_narrow_one_did() {
             ..small_hyper(lmax)
         };
         let narrow = trained_like(hyper, 5 + k as u64);
-        for channels in [5, 9] {
-            let wide = widen(&narrow, channels, 17).unwrap();
-            assert_eq!(wide.hyper.channels, channels);
-            let what = format!("L = {lmax}, ν = {correlation}, {channels} channels");
+        let higher = (lmax + 1).min(3);
+        for (channels, to_lmax) in [(5, lmax), (9, lmax), (4, higher), (6, higher), (6, 3)] {
+            let wide = widen(&narrow, channels, to_lmax, 17).unwrap();
+            assert_eq!((wide.hyper.channels, wide.hyper.lmax), (channels, to_lmax));
+            let what = format!("L = {lmax} → {to_lmax}, ν = {correlation}, {channels} channels");
             same_physics(&narrow, &wide, &molecule, &format!("{what}, molecule"));
             same_physics(&narrow, &wide, &crystal, &format!("{what}, crystal"));
         }

@@ -105,9 +105,10 @@ pub struct ModelSection {
     /// instead of random weights (its shape and species must be the section's), to
     /// continue a finished training with another schedule or fine-tune on new data.
     pub init: Option<String>,
-    /// With `init`, a file of fewer channels than `channels` (and otherwise the section's
-    /// shape) is widened to them: it computes what the file did, and its new channels
-    /// start from weights drawn with `seed` (more capacity without starting again).
+    /// With `init`, a file of fewer channels than `channels` or a lower `lmax` (and
+    /// otherwise the section's shape) is widened to them: it computes what the file did,
+    /// and what is new starts from weights drawn with `seed` or at zero (more capacity
+    /// without starting again).
     pub widen: bool,
 }
 

@@ -167,9 +167,12 @@ impl Training {
             let path = self.deck.resolve(init);
             let mut model =
                 file::load(&path).with_context(|| format!("model.init: {}", path.display()))?;
-            if m.widen && model.hyper.channels < m.channels {
-                model = widen(&model, m.channels, m.seed)
-                    .map_err(|e| self.deck.error("model.channels", e.to_string()))?;
+            let (c, l) = (model.hyper.channels, model.hyper.lmax);
+            if m.widen && (c < m.channels || l < m.lmax) {
+                model = widen(&model, m.channels.max(c), m.lmax.max(l), m.seed).map_err(|e| {
+                    self.deck
+                        .error(&format!("model.{}", e.key()), e.to_string())
+                })?;
             }
             let differ = shape_differences(&model.hyper, &hyper);
             if !differ.is_empty() {

@@ -8,13 +8,14 @@
 //! radial MLP ([`mlp`]), the layout of an atom's features ([`irreps`]), strided matrix
 //! products ([`gemm`]) and the linear maps over blocks of atoms built on them ([`dense`]),
 //! the model's shape as data ([`shape`]), the product basis of MACE-style layers
-//! ([`product`]), the weights ([`model`]), a model widened to more channels with its
-//! function kept ([`widen`]), and their flat view for optimisers ([`parameters`]), the forward pass ([`network`]) over a graph of atoms and bonds ([`graph`]), the readouts
-//! (`readout`) and the reverse pass to positions and weights (`reverse`), all written over
-//! a number type ([`scalar`]: `f64`, or dual numbers for training, whose convolution runs
-//! over separate real and ε planes: `planar`), the `Potential`
-//! ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is an
-//! application above this module (`crate::train`).
+//! ([`product`]), the weights ([`model`]) and their flat view for optimisers
+//! ([`parameters`]), a model widened to more channels or a higher degree with its function
+//! kept ([`widen`]), the forward pass ([`network`]) over a graph of atoms and bonds
+//! ([`graph`]), the readouts (`readout`) and the reverse pass to positions and weights
+//! (`reverse`), all written over a number type ([`scalar`]: `f64`, or dual numbers for
+//! training, whose convolution runs over separate real and ε planes: `planar`), the
+//! `Potential` ([`potential`]) and the model file ([`file`](mod@file)). Fitting a model is
+//! an application above this module (`crate::train`).
 //!
 //! Every basis convention (order of `m`, signs, normalisation) is fixed once, in
 //! [`spherical_harmonics`], and the Clebsch–Gordan coefficients and Wigner-D matrices are
