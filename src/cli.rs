@@ -340,7 +340,7 @@ pub enum ModelCommand {
         /// the file's).
         #[arg(long)]
         lmax: Option<usize>,
-        /// Seed of the new channels' weights.
+        /// Seed of the new features' weights.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Output model file (HDF5); never the input.

@@ -13,7 +13,6 @@ use crate::potential::equivariant::potential::Equivariant;
 use crate::potential::equivariant::shape::Shape;
 use crate::potential::{ForceOutput, Potential};
 use crate::units::Units;
-use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -61,7 +60,7 @@ pub fn widen(
         "--output: {} exists; give --force to replace it",
         output.display()
     );
-    let narrow = file::load(input).with_context(|| input.display().to_string())?;
+    let narrow = file::load(input)?;
     let channels = channels.unwrap_or(narrow.hyper.channels);
     let lmax = lmax.unwrap_or(narrow.hyper.lmax);
     let model = crate::potential::equivariant::widen::widen(&narrow, channels, lmax, seed)
