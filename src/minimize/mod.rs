@@ -134,17 +134,14 @@ pub enum MinimizeError {
     NonFiniteForce { iteration: usize, atom: usize },
     #[error("iteration {iteration}: the virial is not finite")]
     NonFiniteVirial { iteration: usize },
-    #[error("iteration {iteration}: the relaxed cell is invalid: {source}")]
-    Cell {
-        iteration: usize,
-        #[source]
-        source: CellError,
-    },
-    #[error("stopped at iteration {iteration}: {source}")]
+    // the causes are said in the message and not chained, so that a report of the
+    // whole chain says them once
+    #[error("iteration {iteration}: the relaxed cell is invalid: {cause}")]
+    Cell { iteration: usize, cause: CellError },
+    #[error("stopped at iteration {iteration}: {cause:#}")]
     Stopped {
         iteration: usize,
-        #[source]
-        source: anyhow::Error,
+        cause: anyhow::Error,
     },
 }
 
@@ -274,7 +271,7 @@ impl Progress<'_> {
             e.volume,
             if restart { " (restart)" } else { "" }
         );
-        (self.observe)(&line).map_err(|source| MinimizeError::Stopped { iteration, source })?;
+        (self.observe)(&line).map_err(|cause| MinimizeError::Stopped { iteration, cause })?;
         let s = self.settings;
         Ok(e.max_force <= s.fmax && (s.cell == CellMode::Fixed || e.max_stress <= s.smax))
     }

@@ -97,7 +97,7 @@ impl<'a> Objective<'a> {
     pub fn evaluate(&mut self, q: &[f64], iteration: usize) -> Result<Evaluation, MinimizeError> {
         self.coordinates
             .apply(q, self.system)
-            .map_err(|source| MinimizeError::Cell { iteration, source })?;
+            .map_err(|cause| MinimizeError::Cell { iteration, cause })?;
         self.placed.clear();
         self.placed.extend_from_slice(&self.system.positions);
         if self.neighbors.update(self.system) {

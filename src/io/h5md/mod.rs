@@ -70,15 +70,16 @@ pub struct H5mdFields {
 #[derive(Debug, thiserror::Error)]
 pub enum H5mdError {
     /// The file could not be reached (missing, unreadable).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        /// What the system said (in the message, not chained: said once).
+        cause: std::io::Error,
     },
     /// The HDF5 library refused an operation (disk full, a damaged file, ...) or the data
     /// do not fit (shapes, indices); said in one line, without the library's error stack.
-    #[error("{}: {}", path.display(), crate::hdf5_file::brief(source))]
-    Hdf5 { path: PathBuf, source: hdf5::Error },
+    #[error("{}: {}", path.display(), crate::hdf5_file::brief(cause))]
+    Hdf5 { path: PathBuf, cause: hdf5::Error },
     /// An HDF5 file that lacks what H5MD (or eqmd's restart) needs.
     #[error("{}: not a usable H5MD trajectory: {what}", path.display())]
     NotH5md { path: PathBuf, what: String },
@@ -146,10 +147,10 @@ fn bad(e: impl std::fmt::Display) -> hdf5::Error {
     hdf5::Error::from(e.to_string())
 }
 
-fn hdf5_err(path: &Path, source: hdf5::Error) -> H5mdError {
+fn hdf5_err(path: &Path, cause: hdf5::Error) -> H5mdError {
     H5mdError::Hdf5 {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

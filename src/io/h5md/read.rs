@@ -15,9 +15,9 @@ const MAX_UNNAMED_SPECIES: i32 = 65535;
 
 /// Opens an H5MD file read-only (without locking, so a live run's file opens too).
 pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
-    std::fs::metadata(path).map_err(|source| H5mdError::Io {
+    std::fs::metadata(path).map_err(|cause| H5mdError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     crate::hdf5_file::check(path, "an H5MD trajectory").map_err(|what| H5mdError::Invalid {
         path: path.to_path_buf(),

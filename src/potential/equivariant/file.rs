@@ -49,17 +49,19 @@ pub const FORMAT_NAME: &str = "eqmd-equivariant";
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFileError {
     /// The file could not be reached (missing, unreadable).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        /// What the system said (in the message, not chained: said once).
+        cause: std::io::Error,
     },
     /// The HDF5 library refused (not an HDF5 file, a truncated one, disk full, ...).
-    #[error("{}: {what}: {source}", path.display())]
+    #[error("{}: {what}: {cause}", path.display())]
     Hdf5 {
         path: PathBuf,
         what: String,
-        source: hdf5::Error,
+        /// What HDF5 said (in the message, not chained: said once).
+        cause: hdf5::Error,
     },
     /// A model file written in a format version this eqmd does not read.
     #[error("{}: format version {found} is not supported (this eqmd reads {OLDEST_VERSION} to {FORMAT_VERSION})", path.display())]
@@ -80,7 +82,7 @@ impl Fault {
     fn at(self, path: &Path) -> ModelFileError {
         let path = path.to_path_buf();
         match self {
-            Fault::Hdf5(what, source) => ModelFileError::Hdf5 { path, what, source },
+            Fault::Hdf5(what, cause) => ModelFileError::Hdf5 { path, what, cause },
             Fault::Version(found) => ModelFileError::Version { path, found },
             Fault::Invalid(what) => ModelFileError::Invalid { path, what },
         }
@@ -115,7 +117,7 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
     if let Some(kind) = crate::file_kind::not_a_file(path) {
         return Err(ModelFileError::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::new(
+            cause: std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("{kind}: a model is never written over a folder or special file"),
             ),
@@ -136,9 +138,9 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
                 .map_err(|e| h5("write", "the model file")(e).at(path))
         })
         .and_then(|()| {
-            std::fs::rename(&partial, path).map_err(|source| ModelFileError::Io {
+            std::fs::rename(&partial, path).map_err(|cause| ModelFileError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })
         });
     if written.is_err() {
@@ -150,9 +152,9 @@ pub fn save(model: &Model, path: &Path) -> Result<(), ModelFileError> {
 /// Reads and validates the model file at `path` (format, version, hyper-parameters, every
 /// dataset's presence, shape and finiteness) and rebuilds the [`Model`].
 pub fn load(path: &Path) -> Result<Model, ModelFileError> {
-    std::fs::metadata(path).map_err(|source| ModelFileError::Io {
+    std::fs::metadata(path).map_err(|cause| ModelFileError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     let refuse = |what: &str| Fault::Invalid(what.to_string()).at(path);
     crate::hdf5_file::check(path, "a model file").map_err(|m| refuse(&m))?;
