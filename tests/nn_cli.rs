@@ -389,3 +389,19 @@ fn widen_writes_a_wider_model_of_the_same_energy() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A file that cannot be read is reported with its cause once (the cause is in the
+/// message, not chained after it as well).
+#[test]
+fn a_missing_file_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.h5");
+    let m = missing.to_str().unwrap();
+    for args in [vec!["model", "show", m], vec!["analyze", "rdf", m]] {
+        let out = eqmd(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(err.matches("No such file").count(), 1, "{args:?}: {err}");
+        assert!(err.contains("missing.h5"), "{err}");
+    }
+}
