@@ -266,6 +266,18 @@ pub enum AnalyzeCommand {
     Vacf(crate::analysis::args::LagArgs),
 }
 
+/// Where `eqmd model init` and `eqmd model widen` write their model.
+#[derive(Debug, clap::Args)]
+pub struct ModelOutput {
+    /// Output model file (HDF5); never an input.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Replace the output if it exists (otherwise an existing file is refused, so that no
+    /// model is lost by accident).
+    #[arg(long)]
+    force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Write a model with random weights (for tests, benchmarks, or to start training).
@@ -317,13 +329,8 @@ pub enum ModelCommand {
         /// Seed of the random weights.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Output model file (HDF5).
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Replace the output if it exists (otherwise an existing file is refused, so that
-        /// no model is lost by accident).
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        out: ModelOutput,
     },
     /// Widen a model to more channels or a higher degree L: the wide model computes the
     /// same energies, forces, virial and dipoles (to rounding); its new features start from
@@ -343,12 +350,8 @@ pub enum ModelCommand {
         /// Seed of the new features' weights.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Output model file (HDF5); never the input.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Replace the output if it exists.
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        out: ModelOutput,
     },
     /// Print a model's hyper-parameters and parameter count.
     Show {
@@ -404,8 +407,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             avg_neighbors,
             energy_scale,
             seed,
-            output,
-            force,
+            out: ModelOutput { output, force },
         }) => {
             let hyper = Hyper {
                 species,
@@ -457,8 +459,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             channels,
             lmax,
             seed,
-            output,
-            force,
+            out: ModelOutput { output, force },
         }) => {
             let model = tools::widen(&file, (channels, lmax), seed, &output, force)?;
             println!("wrote {}\n{}", output.display(), model.shape().describe());

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::eqmd;
+use common::{eqmd, init_dipole_model};
 
 #[test]
 fn init_show_and_benchmark() {
@@ -309,30 +309,15 @@ fn eval_with_a_training_deck_reports_its_split_apart() {
     assert_eq!(both.status.code(), Some(2));
 }
 
-/// `eqmd model widen` writes the wider model (more channels, a higher L), which gives the
-/// energy and forces the narrow one gave (`eqmd eval` on the same frames); it refuses to
-/// narrow, and to write over its input.
+/// `eqmd model widen` writes the wider model (more channels, a higher L, here of a model
+/// with a dipole head), which gives the energy and forces the narrow one gave (`eqmd eval`
+/// on the same frames); it refuses to narrow, and to write over its input.
 #[test]
 fn widen_writes_a_wider_model_of_the_same_energy() {
     let dir = tempfile::tempdir().unwrap();
     let (narrow, wide) = (dir.path().join("narrow.h5"), dir.path().join("wide.h5"));
     let (n, w) = (narrow.to_str().unwrap(), wide.to_str().unwrap());
-    let init = [
-        "model",
-        "init",
-        "--species",
-        "C,O,H",
-        "--lmax",
-        "1",
-        "--channels",
-        "4",
-    ];
-    let out = eqmd(&[&init[..], &["--correlation", "2", "--parity", "-o", n]].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    init_dipole_model(&narrow, "charges+dipoles"); // L = 1, 4 channels
     let widen = [
         "model",
         "widen",
