@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    eqmd::keep_freed_memory();
     if let Some(message) = eqmd::cpu::unsupported() {
         eprintln!("error: {message}");
         return std::process::ExitCode::FAILURE;

@@ -209,6 +209,7 @@ fn _eqmd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     if let Some(message) = eqmd::cpu::unsupported() {
         return Err(pyo3::exceptions::PyImportError::new_err(message));
     }
+    eqmd::keep_freed_memory();
     m.add("EqmdError", m.py().get_type::<EqmdError>())?;
     m.add_class::<Model>()?;
     m.add_class::<engine::Engine>()?;
