@@ -84,6 +84,12 @@ pub fn draw_scaled(
             );
         }
     }
+    // enough decimals to tell the labels of an axis apart (none over a range of hundreds)
+    let decimals = |r: &std::ops::Range<f64>| {
+        (2.0 - (r.end - r.start).log10().floor()).clamp(0.0, 10.0) as usize
+    };
+    let x_decimals = decimals(&xs);
+    let x_label = |x: &f64| format!("{x:.x_decimals$}");
     let mut builder = ChartBuilder::on(area);
     builder
         .caption(labels.title, ("sans-serif", 16))
@@ -104,18 +110,19 @@ pub fn draw_scaled(
         chart
             .configure_mesh()
             .x_desc(labels.x)
+            .x_label_formatter(&x_label)
             .y_desc(labels.y)
             .y_label_formatter(&|y| label(*y))
             .draw()
             .map_err(e)?;
         draw_series(&mut chart, curves, |y| y > 0.0)
     } else {
-        // enough decimals to tell the labels of the axis apart
-        let decimals = (2.0 - (ys.end - ys.start).log10().floor()).clamp(0.0, 10.0) as usize;
+        let decimals = decimals(&ys);
         let mut chart = builder.build_cartesian_2d(xs, ys).map_err(e)?;
         chart
             .configure_mesh()
             .x_desc(labels.x)
+            .x_label_formatter(&x_label)
             .y_desc(labels.y)
             .y_labels(6)
             .y_label_formatter(&|y| format!("{y:.decimals$}"))
