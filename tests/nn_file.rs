@@ -3,6 +3,7 @@
 
 use eqmd::potential::equivariant::file::{load, save, ModelFileError, FORMAT_VERSION};
 use eqmd::potential::equivariant::model::{DipoleHead, Hyper, Model};
+use eqmd::potential::equivariant::shape::Shape;
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,10 @@ fn scale_shift_and_zero_layers_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = hyper(1, true, 3, vec![2]);
     h.layers = 0;
+    // without layers the features are the embedding's scalars: a higher L is refused
+    let refused = Shape::new(h.clone()).unwrap_err();
+    assert_eq!(refused.key(), "lmax", "{refused}");
+    h.lmax = 0;
     let mut model = Model::random(h, 3);
     model.scale = vec![0.1, -2.5, 1e-300];
     model.shift = vec![-1234.5678, 0.0, f64::MIN_POSITIVE];

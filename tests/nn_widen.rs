@@ -76,19 +76,20 @@ fn the_wide_model_computes_what_the_narrow_one_did() {
         0.0,
         2,
     );
-    let heads = [
-        None,
-        Some(DipoleHead::Charges),
-        Some(DipoleHead::ChargesAndDipoles),
-        Some(DipoleHead::Invariant),
+    use DipoleHead::*;
+    let cases = [
+        (0, 1, false, Some(ChargesAndDipoles)),
+        (1, 1, true, Some(Charges)),
+        (1, 3, false, None),
+        (2, 3, true, Some(ChargesAndDipoles)),
+        (3, 2, false, Some(Invariant)),
     ];
-    let cases = [(0, 1, false), (1, 1, true), (2, 3, true), (3, 2, false)];
-    for (k, (lmax, correlation, layer_readouts)) in cases.into_iter().enumerate() {
+    for (k, (lmax, correlation, layer_readouts, head)) in cases.into_iter().enumerate() {
         let hyper = Hyper {
             parity: lmax % 2 == 1,
             correlation,
             layer_readouts,
-            dipole: heads[k],
+            dipole: head,
             ..small_hyper(lmax)
         };
         let narrow = trained_like(hyper, 5 + k as u64);

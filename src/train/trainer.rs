@@ -176,8 +176,14 @@ impl Training {
             }
             let differ = shape_differences(&model.hyper, &hyper);
             if !differ.is_empty() {
+                let narrower = model.hyper.channels < m.channels || model.hyper.lmax < m.lmax;
+                let hint = if narrower && !m.widen {
+                    " (model.widen = true widens a file of fewer channels or a lower lmax)"
+                } else {
+                    ""
+                };
                 let msg = format!(
-                    "{} does not have the deck's shape: {}",
+                    "{} does not have the deck's shape: {}{hint}",
                     path.display(),
                     differ.join(", ")
                 );

@@ -164,8 +164,8 @@ impl Hyper {
     }
 
     /// Checks that these hyper-parameters make a model: species names usable as dataset
-    /// names and distinct, sizes within bounds (lmax ≤ 3), cutoff and average neighbour
-    /// count finite and positive.
+    /// names and distinct, sizes within bounds (lmax ≤ 3, and 0 without layers), cutoff and
+    /// average neighbour count finite and positive.
     pub fn validate(&self) -> Result<(), ShapeError> {
         for (i, name) in self.species.iter().enumerate() {
             if name.is_empty() || name == "." || name.contains('/') {
@@ -194,6 +194,16 @@ impl Hyper {
                 };
                 fault(field, format!("is {v}, expected {expected}"))?;
             }
+        }
+        if self.layers == 0 && self.lmax > 0 {
+            // the features read out are then the embedding's scalars alone
+            fault(
+                "lmax",
+                format!(
+                    "is {}: a model without layers has scalars only, expected 0",
+                    self.lmax
+                ),
+            )?;
         }
         for (field, v) in [
             ("cutoff", self.cutoff),

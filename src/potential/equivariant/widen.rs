@@ -20,7 +20,7 @@ use super::shape::{BlockKind, LayerShape, Shape, ShapeError};
 /// Where an entry of a wide weight array comes from, along one axis.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
-    /// Index `0` of the narrow array's axis, its weight multiplied by `1`.
+    /// The index along the narrow array's axis, and the factor its weight is multiplied by.
     Old(usize, f64),
     /// A new feature read into an old one: the weight starts at zero.
     NewRead,
@@ -164,6 +164,9 @@ impl Growth<'_> {
                 }
                 (kind, vec![self.gated(l, false), self.plain(true)], norm)
             }
+            // at L = 0 the atomic dipoles' weights are not read (there are no l = 1
+            // features): the wide model reads its new ones from zero
+            BlockKind::DipoleAtomic if old_lmax == 0 => return Err(Source::NewRead),
             BlockKind::Readout
             | BlockKind::LayerReadout { .. }
             | BlockKind::DipoleCharge
