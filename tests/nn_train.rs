@@ -268,6 +268,7 @@ fn model_init_starts_from_a_trained_model_of_the_same_shape() {
         err.contains("model.init") && err.contains("channels 4 (deck: 5)"),
         "{err}"
     );
+    assert!(err.contains("model.widen = true widens"), "{err}");
     let mut t = Training::load(&d, &["model.init=\"missing.h5\"".into()]).unwrap();
     t.overwrite = true;
     let err = t.run(false, false).unwrap_err();
