@@ -16,6 +16,19 @@ use crate::units::Units;
 use std::path::Path;
 use std::time::Instant;
 
+/// Refuses a model output (`--output`) that is a folder or special file or one of `inputs`,
+/// or that exists unless `force`: no model is lost by accident.
+fn check_model_output(output: &Path, inputs: &[NamedPath], force: bool) -> anyhow::Result<()> {
+    check_outputs(&[NamedPath::new("--output", output)], inputs, &[])
+        .map_err(|r| anyhow::anyhow!("{}: {}", r.key, r.message))?;
+    anyhow::ensure!(
+        force || !output.exists(),
+        "--output: {} exists; give --force to replace it",
+        output.display()
+    );
+    Ok(())
+}
+
 /// Writes a model with random weights (tests, benchmarks, a starting point for training).
 /// `output` may not be a folder or special file, nor an existing file unless `force`.
 pub fn init(
@@ -25,13 +38,7 @@ pub fn init(
     output: &Path,
     force: bool,
 ) -> anyhow::Result<Model> {
-    check_outputs(&[NamedPath::new("--output", output)], &[], &[])
-        .map_err(|r| anyhow::anyhow!("{}: {}", r.key, r.message))?;
-    anyhow::ensure!(
-        force || !output.exists(),
-        "--output: {} exists; give --force to replace it",
-        output.display()
-    );
+    check_model_output(output, &[], force)?;
     anyhow::ensure!(!hyper.species.is_empty(), "give at least one species");
     anyhow::ensure!(hyper.layers > 0, "layers must be positive");
     let mut model = Model::random_of(&Shape::new(hyper)?, seed);
@@ -52,14 +59,7 @@ pub fn widen(
     output: &Path,
     force: bool,
 ) -> anyhow::Result<Model> {
-    let inputs = [NamedPath::new("the model", input)];
-    check_outputs(&[NamedPath::new("--output", output)], &inputs, &[])
-        .map_err(|r| anyhow::anyhow!("{}: {}", r.key, r.message))?;
-    anyhow::ensure!(
-        force || !output.exists(),
-        "--output: {} exists; give --force to replace it",
-        output.display()
-    );
+    check_model_output(output, &[NamedPath::new("the model", input)], force)?;
     let narrow = file::load(input)?;
     let channels = channels.unwrap_or(narrow.hyper.channels);
     let lmax = lmax.unwrap_or(narrow.hyper.lmax);

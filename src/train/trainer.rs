@@ -168,7 +168,8 @@ impl Training {
             let mut model =
                 file::load(&path).with_context(|| format!("model.init: {}", path.display()))?;
             let (c, l) = (model.hyper.channels, model.hyper.lmax);
-            if m.widen && (c < m.channels || l < m.lmax) {
+            let narrower = c < m.channels || l < m.lmax;
+            if m.widen && narrower {
                 model = widen(&model, m.channels.max(c), m.lmax.max(l), m.seed).map_err(|e| {
                     self.deck
                         .error(&format!("model.{}", e.key()), e.to_string())
@@ -176,7 +177,6 @@ impl Training {
             }
             let differ = shape_differences(&model.hyper, &hyper);
             if !differ.is_empty() {
-                let narrower = model.hyper.channels < m.channels || model.hyper.lmax < m.lmax;
                 let hint = if narrower && !m.widen {
                     " (model.widen = true widens a file of fewer channels or a lower lmax)"
                 } else {

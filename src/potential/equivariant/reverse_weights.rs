@@ -310,23 +310,21 @@ mod tests {
             .collect()
     }
 
-    fn parts(x: &[Dual64]) -> (Vec<f64>, Vec<f64>) {
-        (
-            x.iter().map(|d| d.re).collect(),
-            x.iter().map(|d| d.eps).collect(),
-        )
-    }
-
-    /// f(a, b, c) trilinear (each of the convolution's loops is, in its three inputs): its dual value is f(a_r, b_r, c_r) + ε[f(a_ε, b_r, c_r) +
-    /// f(a_r, b_ε, c_r) + f(a_r, b_r, c_ε)], all from the generic loops in reals.
+    /// f(a, b, c) trilinear (each of the convolution's loops is, in its three inputs): its
+    /// dual value is f(a_r, b_r, c_r) + ε[f(a_ε, b_r, c_r) + f(a_r, b_ε, c_r) +
+    /// f(a_r, b_r, c_ε)], all from the generic loops in reals.
     fn check(
         got: &[Dual64],
         f: impl Fn(&[f64], &[f64], &[f64]) -> Vec<f64>,
         (a, b, c): (&[Dual64], &[Dual64], &[Dual64]),
     ) {
-        let ((ar, ae), (br, be), (cr, ce)) = (parts(a), parts(b), parts(c));
-        let re = f(&ar, &br, &cr);
-        let terms = [f(&ae, &br, &cr), f(&ar, &be, &cr), f(&ar, &br, &ce)];
+        let (a, b, c) = (Planes::of(a), Planes::of(b), Planes::of(c));
+        let re = f(&a.re, &b.re, &c.re);
+        let terms = [
+            f(&a.eps, &b.re, &c.re),
+            f(&a.re, &b.eps, &c.re),
+            f(&a.re, &b.re, &c.eps),
+        ];
         assert_eq!(got.len(), re.len());
         for (k, g) in got.iter().enumerate() {
             let eps: f64 = terms.iter().map(|t| t[k]).sum();

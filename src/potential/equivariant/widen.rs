@@ -154,14 +154,14 @@ impl Growth<'_> {
                     .collect();
                 (kind, vec![rows, self.plain(false)], 1.0)
             }
+            // the maps into a new degree (and a new degree's self-connection) are new
+            BlockKind::Mix { l, .. } if l > old_lmax => return Err(Source::NewWrite),
+            BlockKind::SelfConnection { layer: t, l, .. }
+                if l >= n.layers[t].self_connection.len() =>
+            {
+                return Err(Source::NewWrite)
+            }
             BlockKind::Mix { l, .. } | BlockKind::SelfConnection { l, .. } => {
-                let old = match kind {
-                    BlockKind::SelfConnection { layer: t, .. } => layer(t).1.self_connection.len(),
-                    _ => old_lmax + 1,
-                };
-                if l >= old {
-                    return Err(Source::NewWrite);
-                }
                 (kind, vec![self.gated(l, false), self.plain(true)], norm)
             }
             // at L = 0 the atomic dipoles' weights are not read (there are no l = 1
