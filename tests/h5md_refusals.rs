@@ -88,10 +88,17 @@ fn declared_sizes_are_checked_before_reading() {
         let file = hdf5::File::open_rw(&path).unwrap();
         let pos = file.group("particles/all/position").unwrap();
         pos.unlink("value").unwrap();
-        pos.new_dataset::<f64>()
+        let value = pos
+            .new_dataset::<f64>()
             .chunk((1, 1024, 3))
             .shape((1, 2_000_000_000, 3))
             .create("value")
+            .unwrap();
+        // one chunk written, so that the frame is there to be refused
+        let rows = [[1.0f64; 3]; 1024];
+        let sel = vec![0.into(), (0..1024).into(), (..).into()];
+        value
+            .write_slice::<&[[f64; 3]], f64, _, _>(&rows[..], hdf5::Hyperslab::from(sel))
             .unwrap();
     }
     let e = read_last_frame(&path).unwrap_err().to_string();
@@ -100,7 +107,8 @@ fn declared_sizes_are_checked_before_reading() {
         "{e}"
     );
 
-    // a series read whole: a dipole series declared with 10^11 values of nothing
+    // a dipole series declared with 10^11 values of nothing: read no further than the
+    // frames written (none of its own), not 10^11 values
     let path = write("series.h5");
     {
         let file = hdf5::File::open_rw(&path).unwrap();
@@ -115,13 +123,8 @@ fn declared_sizes_are_checked_before_reading() {
                 .unwrap();
         }
     }
-    let e = eqmd::io::h5md::read_dipole_series(&path)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("series.h5") && e.contains("more than the memory available"),
-        "{e}"
-    );
+    let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
+    assert!(times.is_empty() && dipoles.is_empty(), "{times:?}");
 }
 
 /// A structure read from H5MD is in the deck's units: a file eqmd wrote in metal units is

@@ -39,8 +39,13 @@ pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
     Ok(file)
 }
 
-/// Frames present in every time-dependent dataset under `/particles/all`.
-pub(super) fn complete_frames(file: &File) -> usize {
+/// How many trailing frames a reader gives up before it stops checking: a run killed
+/// while flushing can leave the frames since its last whole flush unreadable, never more.
+const MAX_TORN_FRAMES: usize = 8;
+
+/// The particle datasets that grow with time: `step`, `time` and `value` of every element
+/// under `/particles/all`.
+fn time_datasets(file: &File) -> Vec<hdf5::Dataset> {
     let all = |name: &str| file.group(&format!("particles/all/{name}")).ok();
     PARTICLE_ELEMENTS
         .iter()
@@ -50,9 +55,47 @@ pub(super) fn complete_frames(file: &File) -> usize {
                 .into_iter()
                 .filter_map(move |d| g.dataset(d).ok())
         })
-        .map(|d| d.shape().first().copied().unwrap_or(0))
-        .min()
-        .unwrap_or(0)
+        .collect()
+}
+
+/// Frames present in every time-dependent dataset under `/particles/all` whose data was
+/// written and can be read. A run killed during HDF5's flush can leave a last frame in a
+/// dataset's extent whose chunk was never written, or whose chunk lies past the end the
+/// file records ("addr overflow" in HDF5 and h5py): such trailing frames are not counted.
+pub(super) fn complete_frames(file: &File) -> usize {
+    let datasets = time_datasets(file);
+    let listed = datasets.iter().map(frames_held).min().unwrap_or(0);
+    let readable = |k: usize| datasets.iter().all(|d| frame_reads(d, k));
+    let mut n = listed;
+    while n > 0 && listed - n < MAX_TORN_FRAMES && !readable(n - 1) {
+        n -= 1;
+    }
+    n
+}
+
+/// Frames a time-dependent dataset holds: its extent, and for one stored a frame per chunk
+/// no more than the chunks written (a killed run can leave the extent grown before the
+/// frame's chunk was written, and an unwritten chunk reads as the fill value).
+fn frames_held(d: &hdf5::Dataset) -> usize {
+    let listed = d.shape().first().copied().unwrap_or(0);
+    match d.chunk() {
+        Some(c) if c.first() == Some(&1) => listed.min(d.num_chunks().unwrap_or(listed)),
+        _ => listed,
+    }
+}
+
+/// Whether frame `k` of a time-dependent dataset (rank 1 to 3) can be read, tried on its
+/// first number only: a chunk a killed run wrote past the recorded end lies wholly past it,
+/// and a frame declared with billions of atoms is not read whole here.
+fn frame_reads(d: &hdf5::Dataset, k: usize) -> bool {
+    let mut sel: Vec<SliceOrIndex> = vec![k.into()];
+    sel.extend((2..d.ndim()).map(|_| SliceOrIndex::from(0)));
+    if d.ndim() > 1 {
+        sel.push((0..1).into());
+    } else {
+        sel[0] = (k..k + 1).into();
+    }
+    d.ndim() <= 3 && d.read_slice_1d::<f64, _>(Hyperslab::from(sel)).is_ok()
 }
 
 /// Number of complete frames (the length of /particles/all/position/step).
@@ -73,10 +116,20 @@ pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H
             "no /observables/dipole (the run's potential had no dipole head)",
         )
     })?;
+    let frames = complete_frames(&file);
     let read = || -> hdf5::Result<(Vec<f64>, Vec<glam::DVec3>)> {
-        let times: Vec<f64> = read_all(&group.dataset("time")?)?;
-        let values: Vec<f64> = read_all(&group.dataset("value")?)?;
-        let n = times.len().min(values.len() / 3);
+        let (time, value) = (group.dataset("time")?, group.dataset("value")?);
+        // the frames written whole: a killed run's last one may not read
+        let n = frames.min(frames_held(&time)).min(frames_held(&value));
+        let times: Vec<f64> = time.read_slice_1d(..n)?.to_vec();
+        let values: Vec<f64> = match value.ndim() {
+            2 => {
+                let rows = Hyperslab::from(vec![SliceOrIndex::from(..n), (..).into()]);
+                value.read_slice_2d(rows)?.iter().copied().collect()
+            }
+            _ => read_all(&value)?,
+        };
+        let n = n.min(values.len() / 3);
         let vectors = values[..3 * n]
             .chunks_exact(3)
             .map(glam::DVec3::from_slice)

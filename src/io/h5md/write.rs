@@ -18,6 +18,24 @@ struct Element {
     value: Dataset,
 }
 
+impl Element {
+    /// Shrinks the element to its first `frames` frames; HDF5 drops the chunks past them,
+    /// also one a killed run left pointing past the end of the file.
+    fn truncate(&self, frames: usize) -> hdf5::Result<()> {
+        let mut shape = self.value.shape();
+        if shape[0] > frames {
+            shape[0] = frames;
+            self.value.resize(shape)?;
+        }
+        for d in [&self.step, &self.time].into_iter().flatten() {
+            if d.shape()[0] > frames {
+                d.resize(frames)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One frame's data for an element.
 enum Sample<'a> {
     Scalar(f64),
@@ -168,6 +186,17 @@ impl H5mdWriter {
     /// overwritten by the frames that follow.
     pub fn append(path: &Path, system: &System, upto: u64) -> Result<H5mdWriter, H5mdError> {
         open(path)?;
+        let grown = crate::hdf5_file::cover_written_bytes(path).map_err(|cause| H5mdError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        if grown {
+            log::info!(
+                "{}: the run that wrote it was cut off during a write; the end of the file \
+                 it recorded is raised to the bytes it wrote",
+                path.display()
+            );
+        }
         let file = File::with_options()
             .with_fapl(|p| p.file_locking(false))
             .open_rw(path)
@@ -208,7 +237,7 @@ impl H5mdWriter {
                 .take_while(|&&s| s <= upto as i64)
                 .count();
             let n_atoms = file.dataset("particles/all/species")?.shape()[0];
-            Ok(H5mdWriter {
+            let writer = H5mdWriter {
                 path: path.to_path_buf(),
                 n_atoms,
                 frames,
@@ -219,7 +248,9 @@ impl H5mdWriter {
                 observables,
                 dipole: element("observables/dipole", false)?,
                 file: file.clone(),
-            })
+            };
+            writer.truncate()?;
+            Ok(writer)
         };
         let writer = reopen().map_err(|e| hdf5_err(path, e))?;
         if writer.n_atoms != system.len() {
@@ -260,6 +291,17 @@ impl H5mdWriter {
             .map_err(|e| hdf5_err(&self.path, e))?;
         self.frames += 1;
         Ok(())
+    }
+
+    /// Cuts every element to the frames kept, so that frames after the checkpoint and a
+    /// frame a killed run left half written are gone before new ones are written.
+    fn truncate(&self) -> hdf5::Result<()> {
+        let elements = [&self.position, &self.velocity, &self.force, &self.dipole];
+        (elements.into_iter().flatten())
+            .chain([&self.edges])
+            .chain(&self.observables)
+            .try_for_each(|el| el.truncate(self.frames))?;
+        self.file.flush()
     }
 
     /// Writes frame `self.frames` in the order that keeps a cut-off frame detectable.
@@ -337,7 +379,8 @@ fn create_element(
     })
 }
 
-/// Creates `value` [0, item...], unlimited along time, chunked by `chunk_rows` frames.
+/// Creates `value` [0, item...], unlimited along time, chunked by `chunk_rows` frames,
+/// filled with NaN where nothing was written.
 fn create_value(
     g: &Group,
     item: &[usize],
@@ -348,10 +391,12 @@ fn create_value(
     shape.extend(item.iter().map(|&d| Extent::fixed(d)));
     let mut chunk = vec![chunk_rows];
     chunk.extend_from_slice(item);
+    // a frame a killed run left unwritten reads as NaN, not as atoms at the origin
     let value = g
         .new_dataset::<f64>()
         .chunk(chunk)
         .shape(shape)
+        .fill_value(f64::NAN)
         .create("value")?;
     if let Some(u) = u {
         vl_attr(&value, "unit", u)?;
