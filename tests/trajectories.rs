@@ -64,6 +64,70 @@ fn h5md_and_extxyz_hold_the_same_frames_and_a_restart_continues_them() {
     );
 }
 
+/// A run killed while it wrote a frame of its extended-XYZ trajectory leaves that frame
+/// cut anywhere: in its count line, its comment, an atom's line, or before its last
+/// newline. A restart from the checkpoint drops the cut frame and continues the file as an
+/// uninterrupted run writes it, byte for byte; a file damaged before its last frame is
+/// still refused.
+#[test]
+fn an_extxyz_frame_cut_off_by_a_kill_is_dropped_on_restart() {
+    let run = |d: &Path, steps: &str, extra: &[&str]| {
+        let steps = format!("integrator.steps={steps}");
+        let d = d.to_str().unwrap();
+        let mut args = vec!["run", DECK, "-q", "--output-dir", d, "--set", &steps];
+        args.extend(extra);
+        let args: Vec<String> = args.iter().map(|a| a.replace(DECK, &deck())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        eqmd(&args)
+    };
+    let whole = tempfile::tempdir().unwrap();
+    assert!(run(whole.path(), "100", &[]).status.success());
+    let whole_xyz = std::fs::read(whole.path().join("lj.xyz")).unwrap();
+    // byte offset of line k (0-based); every frame is 108 atoms' lines and two more
+    let line = |k: usize| {
+        let ends = whole_xyz.iter().enumerate().filter(|(_, &b)| b == b'\n');
+        ends.map(|(i, _)| i + 1).nth(k - 1).unwrap()
+    };
+    let lines_per_frame = 110;
+    let at70 = line(7 * lines_per_frame);
+    let end70 = line(8 * lines_per_frame);
+    let cuts = [
+        ("in the count line", at70 + 1),
+        ("in the comment", line(7 * lines_per_frame + 1) + 20),
+        ("in an atom's line", line(7 * lines_per_frame + 50) + 10),
+        ("after a whole atom's line", line(7 * lines_per_frame + 50)),
+        ("before the last newline", end70 - 1),
+    ];
+    for (what, cut) in cuts {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(run(dir.path(), "60", &[]).status.success());
+        let xyz = dir.path().join("lj.xyz");
+        let mut bytes = std::fs::read(&xyz).unwrap();
+        assert_eq!(bytes[..], whole_xyz[..at70], "the frames 0..60");
+        bytes.extend_from_slice(&whole_xyz[at70..cut]);
+        std::fs::write(&xyz, &bytes).unwrap();
+        let ckpt = dir.path().join("lj_h5md.checkpoint");
+        let out = run(dir.path(), "100", &["--restart", ckpt.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::read(&xyz).unwrap() == whole_xyz, "{what}");
+    }
+    // damage before the last frame is not a kill's: refused, the file kept as it was
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), "60", &[]).status.success());
+    let xyz = dir.path().join("lj.xyz");
+    let mut bytes = std::fs::read(&xyz).unwrap();
+    bytes[line(lines_per_frame) + 1] = b'x'; // in the count line of the frame at step 10
+    std::fs::write(&xyz, &bytes).unwrap();
+    let ckpt = dir.path().join("lj_h5md.checkpoint");
+    let out = run(dir.path(), "100", &["--restart", ckpt.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(std::fs::read(&xyz).unwrap() == bytes);
+}
+
 #[test]
 fn a_run_starts_from_the_last_frame_of_an_h5md_or_extxyz_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -52,13 +52,13 @@ pub fn current_frame(sim: &Simulation) -> Frame {
 
 /// Cuts an extended-XYZ trajectory after its last frame at or before step `upto`, so that
 /// a restarted run continues it without repeating frames; the bytes it keeps are not
-/// rewritten. Refuses a file whose frames hold other atoms than the run's (a trajectory of
-/// another run).
+/// rewritten, and a last frame a killed run left half written goes too. Refuses a file
+/// whose frames hold other atoms than the run's (a trajectory of another run).
 fn truncate_extxyz(path: &Path, upto: u64, sim: &Simulation) -> Result<(), String> {
     if !path.exists() {
         return Ok(());
     }
-    let frames = extxyz::read_file_with_offsets(path).map_err(|e| e.to_string())?;
+    let (frames, cut_off) = extxyz::read_file_with_offsets(path).map_err(|e| e.to_string())?;
     let s = sim.system();
     for (k, (f, _)) in frames.iter().enumerate() {
         let same = f.symbols.len() == s.len()
@@ -84,11 +84,17 @@ fn truncate_extxyz(path: &Path, upto: u64, sim: &Simulation) -> Result<(), Strin
             _ => true,
         })
         .count();
-    if let Some((_, offset)) = frames.get(keep) {
+    if let Some(offset) = frames.get(keep).map(|(_, o)| *o).or(cut_off) {
+        if keep == frames.len() {
+            log::info!(
+                "{}: its last frame was cut off while it was written; it is dropped",
+                path.display()
+            );
+        }
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
-            .and_then(|f| f.set_len(*offset));
+            .and_then(|f| f.set_len(offset));
         file.map_err(|e| format!("cannot cut {} after step {upto}: {e}", path.display()))?;
     }
     Ok(())

@@ -24,7 +24,9 @@ macro_rules! ensure {
 mod read;
 mod write;
 
-pub use read::{read_file, read_file_with_offsets, read_frames_at, read_last_frame, read_str};
+pub use read::{
+    read_file, read_file_with_offsets, read_frames_at, read_last_frame, read_str, FramesWithOffsets,
+};
 pub use write::{write_file, write_frame, ExtxyzWriter};
 
 /// One frame of an extended-XYZ file.

@@ -47,19 +47,28 @@ pub fn read_file(path: &Path) -> Result<Vec<Frame>, ExtxyzError> {
     read_str(&text, &name)
 }
 
-/// Reads every frame of a file with the byte offset at which each begins, so that a file
-/// can be cut after a frame without rewriting what it keeps.
-pub fn read_file_with_offsets(path: &Path) -> Result<Vec<(Frame, u64)>, ExtxyzError> {
+/// A trajectory's whole frames, each with the byte offset at which it begins, and the
+/// offset of a last frame cut off while it was written, which is not among them.
+pub type FramesWithOffsets = (Vec<(Frame, u64)>, Option<u64>);
+
+/// Reads every frame of a trajectory a run wrote with the byte offset at which each
+/// begins, so that the file can be cut after a frame without rewriting what it keeps. A
+/// last frame cut off mid-write (a killed run: fewer lines than it declares, or its last
+/// line not ended) is returned as the offset to cut at, not as an error; damage anywhere
+/// else is an error.
+pub fn read_file_with_offsets(path: &Path) -> Result<FramesWithOffsets, ExtxyzError> {
     let (text, name) = read_text(path)?;
     let lines = content_lines(&text);
-    let spans = frame_spans(&lines, &name)?;
-    spans
+    let offset = |i: usize| (lines[i].as_ptr() as usize - text.as_ptr() as usize) as u64;
+    let (mut spans, mut cut) = spans_to_cut(&lines, &name, true)?;
+    if cut.is_none() && !text.ends_with('\n') {
+        cut = spans.pop().map(|(i, _)| i); // the writer ends every frame with a newline
+    }
+    let frames = spans
         .iter()
-        .map(|&(i, n)| {
-            let offset = lines[i].as_ptr() as usize - text.as_ptr() as usize;
-            Ok((parse_frame(&lines, i, n, &name)?, offset as u64))
-        })
-        .collect()
+        .map(|&(i, n)| Ok((parse_frame(&lines, i, n, &name)?, offset(i))))
+        .collect::<Result<_, ExtxyzError>>()?;
+    Ok((frames, cut.map(offset)))
 }
 
 /// Parses every frame of an in-memory extended-XYZ text; `source` is the name used in errors.
@@ -99,6 +108,16 @@ fn content_lines(text: &str) -> Vec<&str> {
 
 /// Splits lines into frames as (index of the atom-count line, natoms); checks counts, truncation.
 fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, ExtxyzError> {
+    Ok(spans_to_cut(lines, source, false)?.0)
+}
+
+/// Frames as (index of the atom-count line, natoms), and the count line of a last frame
+/// with fewer lines than it declares.
+type Spans = (Vec<(usize, usize)>, Option<usize>);
+
+/// [`frame_spans`], and when `cut_ok`, a last frame with fewer lines than it declares is
+/// returned as the index of its count line instead of an error.
+fn spans_to_cut(lines: &[&str], source: &str, cut_ok: bool) -> Result<Spans, ExtxyzError> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -107,6 +126,9 @@ fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, Extx
         let msg = || format!("bad atom count {what:?}: expected an integer >= 0");
         let natoms: usize = head.parse().map_err(|_| err(source, i + 1, msg()))?;
         let after = lines.len() - i - 1; // lines after the count line
+        if cut_ok && (after == 0 || natoms > after - 1) {
+            return Ok((spans, Some(i)));
+        }
         if after == 0 {
             let msg = "file ends before the comment line";
             return Err(err(source, i + 2, msg));
@@ -119,7 +141,7 @@ fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, Extx
         spans.push((i, natoms));
         i += natoms + 2;
     }
-    Ok(spans)
+    Ok((spans, None))
 }
 
 fn parse_frame(lines: &[&str], i: usize, natoms: usize, src: &str) -> Result<Frame, ExtxyzError> {
