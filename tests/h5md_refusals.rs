@@ -125,6 +125,27 @@ fn declared_sizes_are_checked_before_reading() {
     }
     let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
     assert!(times.is_empty() && dipoles.is_empty(), "{times:?}");
+    // and one whose single frame declares 10^10 numbers, not 3
+    let path = write("wide_series.h5");
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let g = file.create_group("observables/dipole").unwrap();
+        for (name, shape) in [("time", vec![1]), ("value", vec![1, 10_000_000_000])] {
+            let chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
+            g.new_dataset::<f64>()
+                .chunk(chunk)
+                .shape(shape)
+                .create(name)
+                .unwrap();
+        }
+    }
+    let e = eqmd::io::h5md::read_dipole_series(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("wide_series.h5") && e.contains("more than the memory available"),
+        "{e}"
+    );
 }
 
 /// A structure read from H5MD is in the deck's units: a file eqmd wrote in metal units is

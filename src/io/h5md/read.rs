@@ -122,8 +122,8 @@ pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H
         // the frames written whole: a killed run's last one may not read
         let n = frames.min(frames_held(&time)).min(frames_held(&value));
         let times: Vec<f64> = time.read_slice_1d(..n)?.to_vec();
-        let values: Vec<f64> = match value.ndim() {
-            2 => {
+        let values: Vec<f64> = match value.shape()[..] {
+            [_, 3] => {
                 let rows = Hyperslab::from(vec![SliceOrIndex::from(..n), (..).into()]);
                 value.read_slice_2d(rows)?.iter().copied().collect()
             }
