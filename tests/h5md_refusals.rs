@@ -109,12 +109,12 @@ fn declared_sizes_are_checked_before_reading() {
 
     // a dipole series declared with 10^11 values of nothing: read no further than the
     // frames written (none of its own), not 10^11 values
-    let path = write("series.h5");
-    {
+    // a dipole series of the shapes given, nothing written in it
+    let declare_series = |name: &str, time: Vec<usize>, value: Vec<usize>| {
+        let path = write(name);
         let file = hdf5::File::open_rw(&path).unwrap();
         let g = file.create_group("observables/dipole").unwrap();
-        let n = 100_000_000_000usize;
-        for (name, shape) in [("time", vec![n]), ("value", vec![n, 3])] {
+        for (name, shape) in [("time", time), ("value", value)] {
             let chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
             g.new_dataset::<f64>()
                 .chunk(chunk)
@@ -122,23 +122,14 @@ fn declared_sizes_are_checked_before_reading() {
                 .create(name)
                 .unwrap();
         }
-    }
+        path
+    };
+    let n = 100_000_000_000usize;
+    let path = declare_series("series.h5", vec![n], vec![n, 3]);
     let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
     assert!(times.is_empty() && dipoles.is_empty(), "{times:?}");
     // and one whose single frame declares 10^10 numbers, not 3
-    let path = write("wide_series.h5");
-    {
-        let file = hdf5::File::open_rw(&path).unwrap();
-        let g = file.create_group("observables/dipole").unwrap();
-        for (name, shape) in [("time", vec![1]), ("value", vec![1, 10_000_000_000])] {
-            let chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
-            g.new_dataset::<f64>()
-                .chunk(chunk)
-                .shape(shape)
-                .create(name)
-                .unwrap();
-        }
-    }
+    let path = declare_series("wide_series.h5", vec![1], vec![1, 10_000_000_000]);
     let e = eqmd::io::h5md::read_dipole_series(&path)
         .unwrap_err()
         .to_string();
