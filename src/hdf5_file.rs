@@ -61,39 +61,47 @@ pub fn brief(e: &hdf5::Error) -> String {
     }
 }
 
-/// Raises the end of allocated space that an HDF5 file's superblock records to the file's
-/// length, as `h5clear --increment` does, and says whether it had to. A writer killed
-/// during a flush can leave data written past the recorded end, which the library then
-/// refuses to read ("addr overflow") and hands out again as free space. Only the original
-/// superblock (versions 0 and 1, 8-byte addresses, at the start of the file, the format
-/// eqmd writes) is changed; other files are left as they are.
-pub fn cover_written_bytes(path: &Path) -> std::io::Result<bool> {
+/// Raises the end of allocated space that an HDF5 file's superblock records, when the file
+/// is longer, to its length plus `margin` bytes (the file grows to match), as `h5clear
+/// --increment` does, and says whether it had to. A writer killed during a flush can leave
+/// data written past the recorded end, which the library then refuses to read ("addr
+/// overflow") and, once such data is freed, hands out again as space it cannot write;
+/// `margin` covers what may lie past the written bytes. Only the original superblock
+/// (versions 0 and 1, 8-byte addresses, at the start of the file, no driver information:
+/// the format eqmd writes) is changed; other files are left as they are.
+pub fn cover_written_bytes(path: &Path, margin: u64) -> std::io::Result<bool> {
     use std::io::{Read, Seek, SeekFrom, Write};
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)?;
     let len = f.metadata()?.len();
-    let mut head = [0u8; 52];
+    let mut head = [0u8; 60];
     if len < head.len() as u64 {
         return Ok(false);
     }
     f.read_exact(&mut head)?;
-    // signature, superblock version (8), size of offsets (13)
+    // signature, superblock version (byte 8), size of offsets (byte 13)
     if &head[..8] != b"\x89HDF\r\n\x1a\n" || head[8] > 1 || head[13] != 8 {
         return Ok(false);
     }
-    // base address, free-space address, end-of-file address: after 24 bytes (version 0),
-    // 28 (version 1, which adds the indexed storage's K)
+    // base, free-space, end-of-file and driver-information addresses, from byte 24
+    // (version 0) or 28 (version 1, which adds the indexed storage's K)
     let at = if head[8] == 0 { 24 } else { 28 };
-    let base = u64::from_le_bytes(head[at..at + 8].try_into().unwrap_or_default());
-    let eoa_at = at + 16;
-    let eoa = u64::from_le_bytes(head[eoa_at..eoa_at + 8].try_into().unwrap_or_default());
-    if base != 0 || eoa >= len {
+    let address = |k: usize| {
+        let bytes: [u8; 8] = head[at + 8 * k..at + 8 * k + 8]
+            .try_into()
+            .expect("8 bytes");
+        u64::from_le_bytes(bytes)
+    };
+    let (base, eoa, driver) = (address(0), address(2), address(3));
+    if base != 0 || driver != u64::MAX || eoa >= len {
         return Ok(false);
     }
-    f.seek(SeekFrom::Start(eoa_at as u64))?;
-    f.write_all(&len.to_le_bytes())?;
+    let end = len + margin;
+    f.set_len(end)?;
+    f.seek(SeekFrom::Start((at + 16) as u64))?;
+    f.write_all(&end.to_le_bytes())?;
     f.sync_data()?;
     Ok(true)
 }

@@ -107,8 +107,6 @@ fn declared_sizes_are_checked_before_reading() {
         "{e}"
     );
 
-    // a dipole series declared with 10^11 values of nothing: read no further than the
-    // frames written (none of its own), not 10^11 values
     // a dipole series of the shapes given, nothing written in it
     let declare_series = |name: &str, time: Vec<usize>, value: Vec<usize>| {
         let path = write(name);
@@ -124,6 +122,7 @@ fn declared_sizes_are_checked_before_reading() {
         }
         path
     };
+    // 10^11 rows of nothing, a row per chunk: read no further than the rows written (none)
     let n = 100_000_000_000usize;
     let path = declare_series("series.h5", vec![n], vec![n, 3]);
     let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
@@ -134,7 +133,31 @@ fn declared_sizes_are_checked_before_reading() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("wide_series.h5") && e.contains("more than the memory available"),
+        e.contains("wide_series.h5") && e.contains("not [frames, 3]"),
+        "{e}"
+    );
+    // and one of 10^12 rows of three in chunks of 1024, which hold frames as far as the
+    // file says
+    let path = write("long_series.h5");
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let g = file.create_group("observables/dipole").unwrap();
+        let n = 1_000_000_000_000usize;
+        for (name, shape) in [("time", vec![n]), ("value", vec![n, 3])] {
+            let mut chunk: Vec<usize> = shape.iter().map(|_| 3).collect();
+            chunk[0] = 1024;
+            g.new_dataset::<f64>()
+                .chunk(chunk)
+                .shape(shape)
+                .create(name)
+                .unwrap();
+        }
+    }
+    let e = eqmd::io::h5md::read_dipole_series(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("long_series.h5") && e.contains("more than the memory available"),
         "{e}"
     );
 }

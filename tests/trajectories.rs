@@ -96,6 +96,7 @@ fn an_extxyz_frame_cut_off_by_a_kill_is_dropped_on_restart() {
         ("in the comment", line(7 * lines_per_frame + 1) + 20),
         ("in an atom's line", line(7 * lines_per_frame + 50) + 10),
         ("after a whole atom's line", line(7 * lines_per_frame + 50)),
+        ("after an atom's species", line(8 * lines_per_frame - 1) + 2),
         ("before the last newline", end70 - 1),
     ];
     for (what, cut) in cuts {
@@ -115,17 +116,20 @@ fn an_extxyz_frame_cut_off_by_a_kill_is_dropped_on_restart() {
         );
         assert!(std::fs::read(&xyz).unwrap() == whole_xyz, "{what}");
     }
-    // damage before the last frame is not a kill's: refused, the file kept as it was
-    let dir = tempfile::tempdir().unwrap();
-    assert!(run(dir.path(), "60", &[]).status.success());
-    let xyz = dir.path().join("lj.xyz");
-    let mut bytes = std::fs::read(&xyz).unwrap();
-    bytes[line(lines_per_frame) + 1] = b'x'; // in the count line of the frame at step 10
-    std::fs::write(&xyz, &bytes).unwrap();
-    let ckpt = dir.path().join("lj_h5md.checkpoint");
-    let out = run(dir.path(), "100", &["--restart", ckpt.to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(std::fs::read(&xyz).unwrap() == bytes);
+    // damage before the last frame is not a kill's: refused, the file kept as it was (the
+    // count line of the frame at step 10 made unreadable, or larger than the lines left)
+    for damage in [b'x', b'9'] {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(run(dir.path(), "60", &[]).status.success());
+        let xyz = dir.path().join("lj.xyz");
+        let mut bytes = std::fs::read(&xyz).unwrap();
+        bytes[line(lines_per_frame)] = damage;
+        std::fs::write(&xyz, &bytes).unwrap();
+        let ckpt = dir.path().join("lj_h5md.checkpoint");
+        let out = run(dir.path(), "100", &["--restart", ckpt.to_str().unwrap()]);
+        assert!(!out.status.success(), "{}", damage as char);
+        assert!(std::fs::read(&xyz).unwrap() == bytes);
+    }
 }
 
 #[test]
@@ -196,100 +200,106 @@ fn an_h5md_trajectory_survives_sigkill() {
     assert!(last.positions.iter().all(|r| r.is_finite()));
 }
 
-/// The frames of `element` in an H5MD file, flattened.
-fn values(path: &Path, element: &str) -> Vec<f64> {
+/// The first `frames` frames of `element` in an H5MD file (all when None), flattened.
+fn values(path: &Path, element: &str, frames: Option<usize>) -> Vec<f64> {
     let file = hdf5::File::open(path).unwrap();
     let d = file
         .dataset(&format!("particles/all/{element}/value"))
         .unwrap();
-    d.read_raw().unwrap()
+    let frames = frames.unwrap_or(d.shape()[0]);
+    (0..frames)
+        .flat_map(|k| {
+            let sel = hdf5::Hyperslab::from(vec![k.into(), (..).into(), (..).into()]);
+            d.read_slice_2d::<f64, _>(sel).unwrap().into_iter()
+        })
+        .collect()
+}
+
+/// Restarts the killed run of `tests/fixtures/killed_run` in `dir` (holding its deck,
+/// checkpoint and whatever files the test put there) to step 200.
+fn restart_killed_run(dir: &Path) {
+    let deck = dir.join("killed.toml");
+    let ckpt = dir.join("killed.checkpoint");
+    let args = [
+        deck.to_str().unwrap(),
+        "-q",
+        "--restart",
+        ckpt.to_str().unwrap(),
+    ];
+    let out = eqmd(&[&["run"], &args[..], &["--set", "integrator.steps=200"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A run killed with SIGKILL while HDF5 flushed its trajectory (a real one, kept in
 /// `tests/fixtures/killed_run`): the extent of every dataset says ten frames, but the last
 /// frame's position chunk was never written and its force chunk lies past the end the
-/// file records, so HDF5 refuses to read it. The reader counts the nine whole frames, and a
-/// restart from the run's checkpoint continues the file as an uninterrupted run writes it.
+/// file records, so HDF5 refuses to read it. The reader counts the nine whole frames; a
+/// restart from the run's checkpoint (step 80) keeps them byte for byte and continues
+/// with the frames a restart into an empty folder writes; a run of other atoms is refused
+/// with the file unchanged.
 #[test]
 fn a_run_killed_during_a_flush_leaves_a_trajectory_that_reads_and_restarts() {
     let fixture = common::fixture("killed_run");
     let torn = fixture.join("lj.h5");
     let file = hdf5::File::open(&torn).unwrap();
-    let extent = file.dataset("particles/all/force/value").unwrap().shape()[0];
-    assert_eq!(extent, 10, "the fixture's last frame is the torn one");
-    assert!(file
-        .dataset("particles/all/force/value")
-        .unwrap()
-        .read_slice_2d::<f64, _>(hdf5::Hyperslab::from(vec![
-            hdf5::SliceOrIndex::from(9),
-            (..).into(),
-            (..).into()
-        ]))
-        .is_err());
-    drop(file);
+    let force = file.dataset("particles/all/force/value").unwrap();
+    assert_eq!(
+        force.shape()[0],
+        10,
+        "the fixture's last frame is the torn one"
+    );
+    let frame9 = vec![9.into(), (..).into(), (..).into()];
+    let frame9 = hdf5::Hyperslab::from(frame9);
+    assert!(force.read_slice_2d::<f64, _>(frame9).is_err());
+    drop((force, file));
     assert_eq!(h5md::frame_count(&torn).unwrap(), 9);
     let last = h5md::read_last_frame(&torn).unwrap();
     assert_eq!(last.step, 80);
     assert!(last.positions.iter().all(|r| r.is_finite()));
 
     let dir = tempfile::tempdir().unwrap();
-    let run = |d: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "run".to_string(),
-            d.join("killed.toml").to_string_lossy().into_owned(),
-            "-q".to_string(),
-            "--set".to_string(),
-            "integrator.steps=200".to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = eqmd(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let killed = dir.path().join("killed");
-    let whole = dir.path().join("whole");
-    for d in [&killed, &whole] {
+    let (killed, fresh) = (dir.path().join("killed"), dir.path().join("fresh"));
+    for d in [&killed, &fresh] {
         std::fs::create_dir(d).unwrap();
-    }
-    for name in [
-        "killed.toml",
-        "killed.checkpoint",
-        "killed.thermo.csv",
-        "lj.h5",
-    ] {
-        std::fs::copy(fixture.join(name), killed.join(name)).unwrap();
-    }
-    std::fs::copy(fixture.join("killed.toml"), whole.join("killed.toml")).unwrap();
-    let ckpt = killed.join("killed.checkpoint");
-    run(&killed, &["--restart", ckpt.to_str().unwrap()]);
-    run(&whole, &[]);
-
-    let (a, b) = (killed.join("lj.h5"), whole.join("lj.h5"));
-    assert_eq!(h5md::frame_count(&a).unwrap(), 21);
-    for element in ["position", "velocity", "force"] {
-        let (x, y) = (values(&a, element), values(&b, element));
-        assert_eq!(x.len(), y.len(), "{element}");
-        // the fixture's first frames came from an earlier build, whose arithmetic a
-        // later change to the pair loop may round differently: 1e-9, not bit for bit
-        for (i, (u, v)) in x.iter().zip(&y).enumerate() {
-            assert!((u - v).abs() < 1e-9, "{element} value {i}: {u} vs {v}");
+        for name in ["killed.toml", "killed.checkpoint"] {
+            std::fs::copy(fixture.join(name), d.join(name)).unwrap();
         }
     }
-    let steps: Vec<i64> = hdf5::File::open(&a)
+    for name in ["killed.thermo.csv", "lj.h5"] {
+        std::fs::copy(fixture.join(name), killed.join(name)).unwrap();
+    }
+    let h5 = killed.join("lj.h5");
+    let other = common::random_system(eqmd::cell::Cell::vacuum(), 5, 1, 1.0, 4.0, 1);
+    assert!(h5md::H5mdWriter::append(&h5, &other, 80).is_err());
+    assert!(std::fs::read(&h5).unwrap() == std::fs::read(&torn).unwrap());
+
+    restart_killed_run(&killed);
+    restart_killed_run(&fresh);
+    assert_eq!(h5md::frame_count(&h5).unwrap(), 21);
+    let steps: Vec<i64> = hdf5::File::open(&h5)
         .unwrap()
         .dataset("particles/all/position/step")
         .unwrap()
         .read_raw()
         .unwrap();
     assert_eq!(steps, (0..=200).step_by(10).collect::<Vec<i64>>());
+    for element in ["position", "velocity", "force"] {
+        let kept = values(&torn, element, Some(9));
+        let after = values(&fresh.join("lj.h5"), element, None);
+        let whole = values(&h5, element, None);
+        let cut = kept.len();
+        assert!(whole[..cut] == kept[..], "{element}: frames 0..80 kept");
+        assert!(whole[cut..] == after[..], "{element}: frames 90..200");
+    }
 }
 
 /// A frame whose datasets were grown but whose data was never written (a run killed
-/// between the two) is not counted, and reads as NaN in other tools, not as zeros.
+/// between the two) is not counted, and reads as NaN (step −1) in other tools, not as
+/// zeros.
 #[test]
 fn a_frame_grown_but_never_written_is_not_counted_and_reads_as_nan() {
     let dir = tempfile::tempdir().unwrap();
@@ -299,7 +309,7 @@ fn a_frame_grown_but_never_written_is_not_counted_and_reads_as_nan() {
     let h5 = dir.path().join("lj.h5");
     let n = h5md::frame_count(&h5).unwrap();
     let file = hdf5::File::open_rw(&h5).unwrap();
-    for element in ["position", "velocity", "force"] {
+    for element in ["position", "velocity", "force", "box/edges"] {
         let g = file.group(&format!("particles/all/{element}")).unwrap();
         let value = g.dataset("value").unwrap();
         let mut shape = value.shape();
@@ -313,9 +323,14 @@ fn a_frame_grown_but_never_written_is_not_counted_and_reads_as_nan() {
     assert_eq!(h5md::frame_count(&h5).unwrap(), n);
     let last = h5md::read_last_frame(&h5).unwrap();
     assert_eq!(last.step, 10 * (n as u64 - 1));
-    let positions = values(&h5, "position");
+    let positions = values(&h5, "position", None);
     let grown = &positions[positions.len() - 3..];
     assert!(grown.iter().all(|x| x.is_nan()), "{grown:?}");
+    let file = hdf5::File::open(&h5).unwrap();
+    let steps: Vec<i64> = (file.dataset("particles/all/position/step").unwrap())
+        .read_raw()
+        .unwrap();
+    assert_eq!(steps[n], -1);
 }
 
 /// A structure named like an H5MD file that is not one is refused in one line naming the

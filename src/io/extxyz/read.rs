@@ -115,8 +115,9 @@ fn frame_spans(lines: &[&str], source: &str) -> Result<Vec<(usize, usize)>, Extx
 /// with fewer lines than it declares.
 type Spans = (Vec<(usize, usize)>, Option<usize>);
 
-/// [`frame_spans`], and when `cut_ok`, a last frame with fewer lines than it declares is
-/// returned as the index of its count line instead of an error.
+/// [`frame_spans`], and when `cut_ok`, a last frame cut short (its count line the last
+/// line, or fewer lines than it declares, as many atoms as the frame before) is returned
+/// as the index of its count line instead of an error.
 fn spans_to_cut(lines: &[&str], source: &str, cut_ok: bool) -> Result<Spans, ExtxyzError> {
     let mut spans = Vec::new();
     let mut i = 0;
@@ -126,7 +127,10 @@ fn spans_to_cut(lines: &[&str], source: &str, cut_ok: bool) -> Result<Spans, Ext
         let msg = || format!("bad atom count {what:?}: expected an integer >= 0");
         let natoms: usize = head.parse().map_err(|_| err(source, i + 1, msg()))?;
         let after = lines.len() - i - 1; // lines after the count line
-        if cut_ok && (after == 0 || natoms > after - 1) {
+                                         // a kill cuts the last frame: its count line is the last line, or it declares the
+                                         // atoms of the frame before; any other short frame is damage
+        let like_before = spans.last().is_none_or(|&(_, n)| n == natoms);
+        if cut_ok && (after == 0 || (natoms > after - 1 && like_before)) {
             return Ok((spans, Some(i)));
         }
         if after == 0 {

@@ -34,11 +34,11 @@
 //! frames present in every dataset under `/particles/all`, so a run cut mid-frame loses at
 //! most that frame. The file keeps HDF5's default (oldest) format, which has no "open for
 //! writing" flag, so a killed run's file opens without `h5clear`. A run killed during the
-//! flush itself can leave a last frame whose chunk was never written (per-atom values are
-//! filled with NaN, so other tools show it as such) or lies past the end of the file the
-//! superblock records (HDF5 refuses to read it): readers count neither, and a restart
-//! raises the recorded end to the bytes written, as `h5clear --increment` does, before it
-//! cuts the file back to the checkpoint's frames.
+//! flush itself can leave a last frame whose chunk was never written (values and times
+//! are filled with NaN and steps with −1, so other tools show it as such) or lies past the
+//! end of the file the superblock records (HDF5 refuses to read it): readers count neither
+//! (`torn`), and a restart raises the recorded end past the bytes written, as `h5clear
+//! --increment` does, before it cuts the file back to the checkpoint's frames.
 //!
 //! This file holds the layout's constants, the stored fields, the frame read back, the error
 //! type, the unit strings and the error helpers both halves share; [`H5mdWriter`] (create,
@@ -46,6 +46,7 @@
 //! public items are re-exported here.
 
 mod read;
+mod torn;
 mod write;
 
 pub use read::{

@@ -2,7 +2,8 @@
 //! counts the frames present in every particle dataset, and reads the last complete frame
 //! (positions, velocities, box, species) for a run to restart from.
 
-use super::{bad, hdf5_err, not_h5md, H5mdError, H5mdFrame, PARTICLE_ELEMENTS};
+use super::torn::{complete_frames, complete_rows};
+use super::{bad, hdf5_err, not_h5md, H5mdError, H5mdFrame};
 use crate::system::MAX_ATOMS;
 use glam::{DMat3, DVec3};
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
@@ -39,69 +40,8 @@ pub(super) fn open(path: &Path) -> Result<File, H5mdError> {
     Ok(file)
 }
 
-/// How many trailing frames a reader gives up before it stops checking: a run killed
-/// while flushing can leave the frames since its last whole flush unreadable, never more.
-const MAX_TORN_FRAMES: usize = 8;
-
-/// The particle datasets that grow with time: `step`, `time` and `value` of every element
-/// under `/particles/all`.
-fn time_datasets(file: &File) -> Vec<hdf5::Dataset> {
-    let all = |name: &str| file.group(&format!("particles/all/{name}")).ok();
-    PARTICLE_ELEMENTS
-        .iter()
-        .filter_map(|name| all(name))
-        .flat_map(|g| {
-            ["step", "time", "value"]
-                .into_iter()
-                .filter_map(move |d| g.dataset(d).ok())
-        })
-        .collect()
-}
-
-/// Frames present in every time-dependent dataset under `/particles/all` whose data was
-/// written and can be read. A run killed during HDF5's flush can leave a last frame in a
-/// dataset's extent whose chunk was never written, or whose chunk lies past the end the
-/// file records ("addr overflow" in HDF5 and h5py): such trailing frames are not counted.
-pub(super) fn complete_frames(file: &File) -> usize {
-    let datasets = time_datasets(file);
-    let listed = datasets.iter().map(frames_held).min().unwrap_or(0);
-    let readable = |k: usize| datasets.iter().all(|d| frame_reads(d, k));
-    let mut n = listed;
-    while n > 0 && listed - n < MAX_TORN_FRAMES && !readable(n - 1) {
-        n -= 1;
-    }
-    n
-}
-
-/// Frames a time-dependent dataset holds: its extent, and for one stored a frame per chunk
-/// no more than the chunks written (a killed run can leave the extent grown before the
-/// frame's chunk was written, and an unwritten chunk reads as the fill value).
-fn frames_held(d: &hdf5::Dataset) -> usize {
-    let listed = d.shape().first().copied().unwrap_or(0);
-    match d.chunk() {
-        Some(c) if c.first() == Some(&1) => listed.min(d.num_chunks().unwrap_or(listed)),
-        _ => listed,
-    }
-}
-
-/// Whether frame `k` of a time-dependent dataset (rank 1 to 3) can be read, tried on its
-/// first number only: a chunk a killed run wrote past the recorded end lies wholly past it,
-/// and a frame declared with billions of atoms is not read whole here.
-fn frame_reads(d: &hdf5::Dataset, k: usize) -> bool {
-    let mut sel: Vec<SliceOrIndex> = vec![k.into()];
-    sel.extend((2..d.ndim()).map(|_| SliceOrIndex::from(0)));
-    if d.ndim() > 1 {
-        sel.push((0..1).into());
-    } else {
-        sel[0] = (k..k + 1).into();
-    }
-    d.ndim() <= 3 && d.read_slice_1d::<f64, _>(Hyperslab::from(sel)).is_ok()
-}
-
-/// Number of complete frames (the length of /particles/all/position/step).
-///
-/// A frame counts only when every particle dataset holds it, so a file cut mid-frame
-/// reports the frames before the cut.
+/// Number of complete frames: those every particle dataset holds, written whole, so that
+/// a file cut mid-frame, or by a kill during HDF5's flush, reports the frames before the cut.
 pub fn frame_count(path: &Path) -> Result<usize, H5mdError> {
     Ok(complete_frames(&open(path)?))
 }
@@ -116,25 +56,24 @@ pub fn read_dipole_series(path: &Path) -> Result<(Vec<f64>, Vec<glam::DVec3>), H
             "no /observables/dipole (the run's potential had no dipole head)",
         )
     })?;
-    let frames = complete_frames(&file);
     let read = || -> hdf5::Result<(Vec<f64>, Vec<glam::DVec3>)> {
         let (time, value) = (group.dataset("time")?, group.dataset("value")?);
-        // the frames written whole: a killed run's last one may not read
-        let n = frames.min(frames_held(&time)).min(frames_held(&value));
+        if !matches!(value.shape()[..], [_, 3]) {
+            let what = format!(
+                "dipole/value has shape {:?}, not [frames, 3]",
+                value.shape()
+            );
+            return Err(bad(what));
+        }
+        let n = complete_rows(&time, &value);
+        fits_in_memory::<f64>(&value, n.saturating_mul(3))?;
         let times: Vec<f64> = time.read_slice_1d(..n)?.to_vec();
-        let values: Vec<f64> = match value.shape()[..] {
-            [_, 3] => {
-                let rows = Hyperslab::from(vec![SliceOrIndex::from(..n), (..).into()]);
-                value.read_slice_2d(rows)?.iter().copied().collect()
-            }
-            _ => read_all(&value)?,
-        };
-        let n = n.min(values.len() / 3);
-        let vectors = values[..3 * n]
-            .chunks_exact(3)
-            .map(glam::DVec3::from_slice)
+        let rows = Hyperslab::from(vec![SliceOrIndex::from(..n), (..).into()]);
+        let values = value.read_slice_2d::<f64, _>(rows)?;
+        let vectors = (values.rows().into_iter())
+            .map(|r| glam::DVec3::new(r[0], r[1], r[2]))
             .collect();
-        Ok((times[..n].to_vec(), vectors))
+        Ok((times, vectors))
     };
     read().map_err(|e| hdf5_err(path, e))
 }
@@ -151,23 +90,16 @@ pub fn read_velocity_series(path: &Path) -> Result<VelocitySeries, H5mdError> {
         ));
     };
     let read = || -> hdf5::Result<VelocitySeries> {
-        let times: Vec<f64> = read_all(&group.dataset("time")?)?;
+        // the complete frames only: a killed run's last one may not read
+        let time = group.dataset("time")?;
+        let n = frames.min(time.shape().first().copied().unwrap_or(0));
+        let times: Vec<f64> = time.read_slice_1d(..n)?.to_vec();
         let value = group.dataset("value")?;
-        let shape = value.shape();
-        if shape.len() != 3 || shape[2] != 3 {
-            return Err(bad(format!("velocity/value has shape {shape:?}")));
-        }
-        let atoms = shape[1];
-        let flat: Vec<f64> = read_all(&value)?;
-        let n = frames.min(times.len()).min(flat.len() / (3 * atoms.max(1)));
+        let atoms = value.shape().get(1).copied().unwrap_or(0);
+        fits_in_memory::<f64>(&value, n.saturating_mul(3 * atoms))?;
         let velocities = (0..n)
-            .map(|k| {
-                flat[3 * atoms * k..3 * atoms * (k + 1)]
-                    .chunks_exact(3)
-                    .map(DVec3::from_slice)
-                    .collect()
-            })
-            .collect();
+            .map(|k| read_rows(&group, k))
+            .collect::<hdf5::Result<_>>()?;
         let last = read_frame(&file, frames.saturating_sub(1))?;
         let species = (last.species.iter())
             .map(|&s| last.species_names[s].clone())
@@ -349,22 +281,21 @@ fn read_rows(g: &Group, k: usize) -> hdf5::Result<Vec<DVec3>> {
     Ok(flat.chunks_exact(3).map(DVec3::from_slice).collect())
 }
 
-/// A whole dataset, after checking that what it declares fits in the memory available: a
-/// file can declare billions of values it never stored (they read as fill values).
-fn read_all<T: hdf5::H5Type>(d: &hdf5::Dataset) -> hdf5::Result<Vec<T>> {
-    let bytes = d.size() as f64 * std::mem::size_of::<T>() as f64;
+/// Refuses to read `count` values of `d` when they would not fit in the memory available:
+/// a file can declare billions of values it never stored (they read as fill values).
+fn fits_in_memory<T>(d: &hdf5::Dataset, count: usize) -> hdf5::Result<()> {
+    let bytes = count as f64 * std::mem::size_of::<T>() as f64;
     if let Some(available) = crate::neighbors::available_memory() {
         if bytes > available {
             let what = format!(
-                "{} declares {} values ({:.1} GiB), more than the memory available",
+                "{} declares {count} values ({:.1} GiB), more than the memory available",
                 d.name(),
-                d.size(),
                 bytes / (1u64 << 30) as f64
             );
             return Err(bad(what));
         }
     }
-    d.read_raw()
+    Ok(())
 }
 
 /// A string array attribute of any HDF5 string type (fixed or variable length).

@@ -2,7 +2,8 @@
 //! resizable datasets (or reopens one to continue a restarted run), and appends one frame at
 //! a time in the order that keeps a frame cut off by a crash detectable, flushing after each.
 
-use super::read::{complete_frames, open};
+use super::read::open;
+use super::torn::complete_frames;
 use super::{bad, hdf5_err, unit, H5mdError, H5mdFields, OBSERVABLES, SMALL_CHUNK};
 use crate::state::Thermo;
 use crate::system::System;
@@ -18,17 +19,52 @@ struct Element {
     value: Dataset,
 }
 
+/// Checks, before anything in it is changed, that a trajectory holds `system`'s atoms and
+/// counts its whole frames; then raises the end of the file its superblock records past
+/// what a killed run wrote (see [`crate::hdf5_file::cover_written_bytes`]), counting the
+/// frames first, as space past the written bytes reads as zeros once covered.
+fn prepare_append(path: &Path, system: &System) -> Result<usize, H5mdError> {
+    let (n_atoms, complete) = {
+        let file = open(path)?;
+        let species = file.dataset("particles/all/species");
+        let n_atoms = species.map_or(0, |d| d.shape().first().copied().unwrap_or(0));
+        (n_atoms, complete_frames(&file))
+    };
+    if n_atoms != system.len() {
+        let what = format!("holds {n_atoms} atoms, the run has {}", system.len());
+        return Err(H5mdError::Invalid {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    // room for a frame's chunks (positions, velocities, forces) past the written bytes
+    let margin = (1 << 20) + 3 * 24 * n_atoms as u64;
+    let grown =
+        crate::hdf5_file::cover_written_bytes(path, margin).map_err(|cause| H5mdError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    if grown {
+        log::info!(
+            "{}: the run that wrote it was cut off during a write; the end of the file it \
+             records is raised past the bytes it wrote",
+            path.display()
+        );
+    }
+    Ok(complete)
+}
+
 impl Element {
     /// Shrinks the element to its first `frames` frames; HDF5 drops the chunks past them,
     /// also one a killed run left pointing past the end of the file.
     fn truncate(&self, frames: usize) -> hdf5::Result<()> {
         let mut shape = self.value.shape();
-        if shape[0] > frames {
+        if shape.first().is_some_and(|&n| n > frames) {
             shape[0] = frames;
             self.value.resize(shape)?;
         }
         for d in [&self.step, &self.time].into_iter().flatten() {
-            if d.shape()[0] > frames {
+            if d.shape().first().is_some_and(|&n| n > frames) {
                 d.resize(frames)?;
             }
         }
@@ -183,41 +219,22 @@ impl H5mdWriter {
 
     /// Opens an existing trajectory of `system`'s atoms to continue it (a restarted run):
     /// frames after step `upto` (written after the checkpoint) and any incomplete frame are
-    /// overwritten by the frames that follow.
+    /// removed, for the frames that follow. A file of other atoms is refused unchanged.
     pub fn append(path: &Path, system: &System, upto: u64) -> Result<H5mdWriter, H5mdError> {
-        open(path)?;
-        let grown = crate::hdf5_file::cover_written_bytes(path).map_err(|cause| H5mdError::Io {
-            path: path.to_path_buf(),
-            cause,
-        })?;
-        if grown {
-            log::info!(
-                "{}: the run that wrote it was cut off during a write; the end of the file \
-                 it recorded is raised to the bytes it wrote",
-                path.display()
-            );
-        }
+        let complete = prepare_append(path, system)?;
         let file = File::with_options()
             .with_fapl(|p| p.file_locking(false))
             .open_rw(path)
             .map_err(|e| hdf5_err(path, e))?;
-        let complete = complete_frames(&file);
         let reopen = || -> hdf5::Result<H5mdWriter> {
             let element = |group: &str, linked: bool| -> hdf5::Result<Option<Element>> {
                 let Ok(g) = file.group(group) else {
                     return Ok(None);
                 };
+                let own = |name: &str| (!linked).then(|| g.dataset(name)).transpose();
                 Ok(Some(Element {
-                    step: if linked {
-                        None
-                    } else {
-                        Some(g.dataset("step")?)
-                    },
-                    time: if linked {
-                        None
-                    } else {
-                        Some(g.dataset("time")?)
-                    },
+                    step: own("step")?,
+                    time: own("time")?,
                     value: g.dataset("value")?,
                 }))
             };
@@ -230,16 +247,12 @@ impl H5mdWriter {
                     element(&format!("observables/{name}"), false)?.ok_or_else(|| bad(name))
                 })
                 .collect::<hdf5::Result<Vec<_>>>()?;
-            let steps: Vec<i64> = file.dataset("particles/all/position/step")?.read_raw()?;
-            let frames = steps
-                .iter()
-                .take(complete)
-                .take_while(|&&s| s <= upto as i64)
-                .count();
-            let n_atoms = file.dataset("particles/all/species")?.shape()[0];
+            let steps = file.dataset("particles/all/position/step")?;
+            let steps: Vec<i64> = steps.read_slice_1d(..complete)?.to_vec();
+            let frames = steps.iter().take_while(|&&s| s <= upto as i64).count();
             let writer = H5mdWriter {
                 path: path.to_path_buf(),
-                n_atoms,
+                n_atoms: system.len(),
                 frames,
                 position,
                 velocity: element("particles/all/velocity", false)?,
@@ -252,18 +265,7 @@ impl H5mdWriter {
             writer.truncate()?;
             Ok(writer)
         };
-        let writer = reopen().map_err(|e| hdf5_err(path, e))?;
-        if writer.n_atoms != system.len() {
-            return Err(H5mdError::Invalid {
-                path: path.to_path_buf(),
-                what: format!(
-                    "holds {} atoms, the run has {}",
-                    writer.n_atoms,
-                    system.len()
-                ),
-            });
-        }
-        Ok(writer)
+        reopen().map_err(|e| hdf5_err(path, e))
     }
 
     /// Appends one frame (grows every dataset along time) and flushes the file.
@@ -358,15 +360,18 @@ fn create_element(
     time_unit: Option<&str>,
 ) -> hdf5::Result<Element> {
     let g = parent.create_group(name)?;
+    // rows a killed run left unwritten read as step −1 and time NaN, told from frames
     let step = g
         .new_dataset::<i64>()
         .chunk(SMALL_CHUNK)
         .shape(0..)
+        .fill_value(-1i64)
         .create("step")?;
     let time = g
         .new_dataset::<f64>()
         .chunk(SMALL_CHUNK)
         .shape(0..)
+        .fill_value(f64::NAN)
         .create("time")?;
     if let Some(u) = time_unit {
         vl_attr(&time, "unit", u)?;
