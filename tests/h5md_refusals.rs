@@ -107,13 +107,14 @@ fn declared_sizes_are_checked_before_reading() {
         "{e}"
     );
 
-    // a dipole series of the shapes given, nothing written in it
-    let declare_series = |name: &str, time: Vec<usize>, value: Vec<usize>| {
+    // a dipole series of the shapes given, `rows` rows per chunk, nothing written in it
+    let declare_series = |name: &str, time: Vec<usize>, value: Vec<usize>, rows: usize| {
         let path = write(name);
         let file = hdf5::File::open_rw(&path).unwrap();
         let g = file.create_group("observables/dipole").unwrap();
         for (name, shape) in [("time", time), ("value", value)] {
-            let chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
+            let mut chunk: Vec<usize> = shape.iter().map(|_| 1).collect();
+            chunk[0] = rows;
             g.new_dataset::<f64>()
                 .chunk(chunk)
                 .shape(shape)
@@ -124,11 +125,11 @@ fn declared_sizes_are_checked_before_reading() {
     };
     // 10^11 rows of nothing, a row per chunk: read no further than the rows written (none)
     let n = 100_000_000_000usize;
-    let path = declare_series("series.h5", vec![n], vec![n, 3]);
+    let path = declare_series("series.h5", vec![n], vec![n, 3], 1);
     let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
     assert!(times.is_empty() && dipoles.is_empty(), "{times:?}");
     // and one whose single frame declares 10^10 numbers, not 3
-    let path = declare_series("wide_series.h5", vec![1], vec![1, 10_000_000_000]);
+    let path = declare_series("wide_series.h5", vec![1], vec![1, 10_000_000_000], 1);
     let e = eqmd::io::h5md::read_dipole_series(&path)
         .unwrap_err()
         .to_string();
@@ -138,21 +139,8 @@ fn declared_sizes_are_checked_before_reading() {
     );
     // and one of 10^12 rows of three in chunks of 1024, which hold frames as far as the
     // file says
-    let path = write("long_series.h5");
-    {
-        let file = hdf5::File::open_rw(&path).unwrap();
-        let g = file.create_group("observables/dipole").unwrap();
-        let n = 1_000_000_000_000usize;
-        for (name, shape) in [("time", vec![n]), ("value", vec![n, 3])] {
-            let mut chunk: Vec<usize> = shape.iter().map(|_| 3).collect();
-            chunk[0] = 1024;
-            g.new_dataset::<f64>()
-                .chunk(chunk)
-                .shape(shape)
-                .create(name)
-                .unwrap();
-        }
-    }
+    let n = 1_000_000_000_000usize;
+    let path = declare_series("long_series.h5", vec![n], vec![n, 3], 1024);
     let e = eqmd::io::h5md::read_dipole_series(&path)
         .unwrap_err()
         .to_string();
