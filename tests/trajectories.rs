@@ -74,10 +74,9 @@ fn an_extxyz_frame_cut_off_by_a_kill_is_dropped_on_restart() {
     let run = |d: &Path, steps: &str, extra: &[&str]| {
         let steps = format!("integrator.steps={steps}");
         let d = d.to_str().unwrap();
-        let mut args = vec!["run", DECK, "-q", "--output-dir", d, "--set", &steps];
+        let deck = deck();
+        let mut args = vec!["run", &deck, "-q", "--output-dir", d, "--set", &steps];
         args.extend(extra);
-        let args: Vec<String> = args.iter().map(|a| a.replace(DECK, &deck())).collect();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         eqmd(&args)
     };
     let whole = tempfile::tempdir().unwrap();

@@ -127,8 +127,9 @@ fn spans_to_cut(lines: &[&str], source: &str, cut_ok: bool) -> Result<Spans, Ext
         let msg = || format!("bad atom count {what:?}: expected an integer >= 0");
         let natoms: usize = head.parse().map_err(|_| err(source, i + 1, msg()))?;
         let after = lines.len() - i - 1; // lines after the count line
-                                         // a kill cuts the last frame: its count line is the last line, or it declares the
-                                         // atoms of the frame before; any other short frame is damage
+
+        // a kill cuts the last frame: its count line is the last line, or it declares the
+        // atoms of the frame before; any other short frame is damage
         let like_before = spans.last().is_none_or(|&(_, n)| n == natoms);
         if cut_ok && (after == 0 || (natoms > after - 1 && like_before)) {
             return Ok((spans, Some(i)));

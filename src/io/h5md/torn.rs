@@ -42,24 +42,22 @@ pub(super) fn complete_frames(file: &File) -> usize {
         .filter(|d| d.name().ends_with("/step"))
         .collect();
     let whole = |k: usize| {
-        datasets.iter().all(|d| frame_reads(d, k)) && steps.iter().all(|d| step_rises(d, k))
+        datasets.iter().all(|d| frame_reads(d, k)) && steps.iter().all(|d| rises::<i64>(d, k))
     };
-    let mut n = listed;
-    while n > 0 && listed - n < MAX_TORN_FRAMES && !whole(n - 1) {
-        n -= 1;
-    }
-    n
+    whole_prefix(listed, whole)
 }
 
 /// Rows of a series (`time` and `value` of an observable) written whole: held by both,
 /// readable, the times rising. A killed run's last row may be none of these.
 pub(super) fn complete_rows(time: &Dataset, value: &Dataset) -> usize {
     let listed = frames_held(time).min(frames_held(value));
-    let whole = |k: usize| {
-        frame_reads(time, k)
-            && frame_reads(value, k)
-            && (k == 0 || (time.read_slice_1d::<f64, _>(k - 1..k + 1)).is_ok_and(|t| t[1] > t[0]))
-    };
+    let whole = |k: usize| frame_reads(time, k) && frame_reads(value, k) && rises::<f64>(time, k);
+    whole_prefix(listed, whole)
+}
+
+/// The `listed` frames less those at the end that are not `whole`, at most
+/// [`MAX_TORN_FRAMES`] of them.
+fn whole_prefix(listed: usize, whole: impl Fn(usize) -> bool) -> usize {
     let mut n = listed;
     while n > 0 && listed - n < MAX_TORN_FRAMES && !whole(n - 1) {
         n -= 1;
@@ -89,8 +87,9 @@ fn frame_reads(d: &Dataset, k: usize) -> bool {
     d.read_slice_1d::<f64, _>(Hyperslab::from(sel)).is_ok()
 }
 
-/// Whether the step of frame `k` is above frame k − 1's (a row a killed run never wrote
-/// reads as the fill value: −1 in files eqmd writes now, 0 in older ones).
-fn step_rises(d: &Dataset, k: usize) -> bool {
-    k == 0 || (d.read_slice_1d::<i64, _>(k - 1..k + 1)).is_ok_and(|s| s[1] > s[0])
+/// Whether row `k` of a step or time dataset is above row k − 1 (a row a killed run never
+/// wrote reads as the fill value: step −1 and time NaN in files eqmd writes now, 0 in older
+/// ones).
+fn rises<T: hdf5::H5Type + PartialOrd>(d: &Dataset, k: usize) -> bool {
+    k == 0 || (d.read_slice_1d::<T, _>(k - 1..k + 1)).is_ok_and(|s| s[1] > s[0])
 }
