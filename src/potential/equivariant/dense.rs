@@ -5,7 +5,7 @@
 //! component m at a time, the rows form a strided matrix X `[atoms × inp]` (row i at
 //! `offset + i·stride`), and the map, its transpose and its weight gradient are matrix
 //! products: Y += s·X·Wᵀ, X̄ += s·Ȳ·W, W̄ += s·Ȳᵀ·X. Each is one call of a cache-blocked
-//! SIMD kernel (matrixmultiply's dgemm) instead of a loop per atom; in dual numbers the
+//! SIMD kernel (`gemm::dgemm`) instead of a loop per atom; in dual numbers the
 //! real and ε parts are two strided planes of the same array, so a product costs two real
 //! products (the weight gradient too: both its factors are dual, but training reads only
 //! its ε part, so its real part is not formed).

@@ -1,6 +1,7 @@
-//! Strided matrix views and the real matrix product over them (matrixmultiply's dgemm,
-//! a cache-blocked SIMD kernel): what the network's linear maps ([`super::dense`]) and the
-//! dual numbers' planes ([`super::scalar`]) are built on.
+//! Strided matrix views and the real matrix product over them (the `gemm` crate's SIMD
+//! kernels, which multiply small matrices without packing them first): what the network's
+//! linear maps ([`super::dense`]), its radial MLP ([`super::mlp`]) and the dual numbers'
+//! planes ([`super::scalar`]) are built on.
 
 /// A strided matrix view of a slice: element (r, c) at `offset + r·rs + c·cs`.
 #[derive(Clone, Copy, Debug)]
@@ -61,30 +62,71 @@ pub fn dgemm(
     b: View<f64>,
     c: ViewMut<f64>,
 ) {
-    if m == 0 || k == 0 || n == 0 {
+    product((m, k, n), alpha, a, b, c, true);
+}
+
+/// C = α·A·B for real strided matrices (C's old values are not read).
+pub fn dgemm_set(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: View<f64>,
+    b: View<f64>,
+    c: ViewMut<f64>,
+) {
+    product((m, k, n), alpha, a, b, c, false);
+}
+
+/// C = α·A·B, added to C's old values when `accumulate`.
+fn product(
+    (m, k, n): (usize, usize, usize),
+    alpha: f64,
+    a: View<f64>,
+    b: View<f64>,
+    c: ViewMut<f64>,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    check(c.data.len(), c.offset, (c.rs, c.cs), (m, n));
+    if k == 0 {
+        if !accumulate {
+            for r in 0..m {
+                for col in 0..n {
+                    c.data[c.offset + r * c.rs + col * c.cs] = 0.0;
+                }
+            }
+        }
         return;
     }
     check(a.data.len(), a.offset, (a.rs, a.cs), (m, k));
     check(b.data.len(), b.offset, (b.rs, b.cs), (k, n));
-    check(c.data.len(), c.offset, (c.rs, c.cs), (m, n));
     // SAFETY: the three views were checked to lie within their slices; C is borrowed
-    // mutably, so it overlaps neither A nor B.
+    // mutably, so it overlaps neither A nor B. gemm computes dst = α'·dst + β'·lhs·rhs, and
+    // reads dst only when told to.
     unsafe {
-        matrixmultiply::dgemm(
+        gemm::gemm(
             m,
-            k,
             n,
-            alpha,
-            a.data.as_ptr().add(a.offset),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr().add(b.offset),
-            b.rs as isize,
-            b.cs as isize,
-            1.0,
+            k,
             c.data.as_mut_ptr().add(c.offset),
-            c.rs as isize,
             c.cs as isize,
+            c.rs as isize,
+            accumulate,
+            a.data.as_ptr().add(a.offset),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr().add(b.offset),
+            b.cs as isize,
+            b.rs as isize,
+            1.0,
+            alpha,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
         );
     }
 }

@@ -14,6 +14,7 @@
 //! `[batch × out]` and every inner loop runs over contiguous memory.
 
 use super::activation::logistic as sigmoid;
+use super::gemm::{dgemm, dgemm_set, View, ViewMut};
 use num_dual::Dual64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -67,52 +68,20 @@ impl MlpTape {
 /// Rows per parallel block of the batched products.
 const ROWS_PER_BLOCK: usize = 128;
 
-/// `c[rows × n] = alpha · a[rows × k] · b + beta · c`, where `b` is `[k × n]` row-major, or
-/// its transpose stored `[n × k]` when `b_transposed`. Row blocks run in parallel; each block
-/// is one call of a cache-blocked SIMD kernel (matrixmultiply's dgemm).
-#[allow(clippy::too_many_arguments)]
-fn gemm(
-    a: &[f64],
-    k: usize,
-    b: &[f64],
-    n: usize,
-    b_transposed: bool,
-    alpha: f64,
-    beta: f64,
-    c: &mut [f64],
-) {
+/// `c[rows × n] = alpha · a[rows × k] · b`, where `b` is `[k × n]` row-major, or its
+/// transpose stored `[n × k]` when `b_transposed`. Row blocks run in parallel; each block is
+/// one matrix product ([`dgemm_set`]).
+fn gemm(a: &[f64], k: usize, b: &[f64], n: usize, b_transposed: bool, alpha: f64, c: &mut [f64]) {
     assert!(a.len() % k.max(1) == 0 && b.len() == k * n);
     let rows = a.len() / k.max(1);
     assert_eq!(c.len(), rows * n);
-    let (rsb, csb) = if b_transposed {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
+    let strides = if b_transposed { (1, k) } else { (n, 1) };
     c.par_chunks_mut(ROWS_PER_BLOCK * n)
         .zip(a.par_chunks(ROWS_PER_BLOCK * k))
         .for_each(|(c, a)| {
-            let m = a.len() / k.max(1);
-            // SAFETY: the strides describe `a` as [m × k], `b` as [k × n] (or its transpose)
-            // and `c` as [m × n], all row-major and within the slices' lengths checked above.
-            unsafe {
-                matrixmultiply::dgemm(
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    b.as_ptr(),
-                    rsb,
-                    csb,
-                    beta,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
+            let m = c.len() / n.max(1);
+            let (a, b) = (View::new(a, 0, (k, 1)), View::new(b, 0, strides));
+            dgemm_set(m, k, n, alpha, a, b, ViewMut::new(c, 0, (n, 1)));
         });
 }
 
@@ -120,30 +89,12 @@ fn gemm(
 fn gemm_tn(x: &[f64], k: usize, delta: &[f64], m: usize, scale: f64, g: &mut [f64]) {
     let batch = delta.len() / m.max(1);
     assert!(x.len() == batch * k && g.len() == k * m);
-    // SAFETY: xᵀ is [k × batch] (x is [batch × k] row-major), delta is [batch × m], g is
-    // [k × m]; all lengths were checked above.
-    unsafe {
-        matrixmultiply::dgemm(
-            k,
-            batch,
-            m,
-            scale,
-            x.as_ptr(),
-            1,
-            k as isize,
-            delta.as_ptr(),
-            m as isize,
-            1,
-            1.0,
-            g.as_mut_ptr(),
-            m as isize,
-            1,
-        );
-    }
+    let (xt, d) = (View::new(x, 0, (1, k)), View::new(delta, 0, (m, 1)));
+    dgemm(k, batch, m, scale, xt, d, ViewMut::new(g, 0, (m, 1)));
 }
 
 fn matmul(x: &[f64], w: &[f64], k: usize, m: usize, scale: f64, out: &mut [f64]) {
-    gemm(x, k, w, m, false, scale, 0.0, out);
+    gemm(x, k, w, m, false, scale, out);
 }
 
 impl Mlp {
@@ -302,7 +253,7 @@ impl Mlp {
                 below.resize(batch * k, 0.0);
                 &mut below
             };
-            gemm(&delta, m, w, k, true, scale, 0.0, out);
+            gemm(&delta, m, w, k, true, scale, out);
             if l > 0 {
                 // through SiLU: SiLU'(z) = σ(z)(1 + z(1 − σ(z)))
                 let (z, s) = (&tape.pre[l - 1], &tape.sigmoid[l - 1]);
@@ -426,8 +377,8 @@ impl Mlp {
             let w = &self.weights[l];
             let mut below = vec![0.0; batch * k];
             let mut below_eps = vec![0.0; batch * k];
-            gemm(&delta, m, w, k, true, scale, 0.0, &mut below);
-            gemm(&delta_eps, m, w, k, true, scale, 0.0, &mut below_eps);
+            gemm(&delta, m, w, k, true, scale, &mut below);
+            gemm(&delta_eps, m, w, k, true, scale, &mut below_eps);
             let (z, s, z_eps) = (
                 &tape.real.pre[l - 1],
                 &tape.real.sigmoid[l - 1],
