@@ -276,6 +276,8 @@ pub struct DualMlpTape {
     /// Tangent of the pre-activation of hidden layer l.
     pre: Vec<Vec<f64>>,
     output: Vec<Dual64>,
+    /// The output's tangents alone (its real parts are the real pass's output).
+    output_eps: Vec<f64>,
 }
 
 impl DualMlpTape {
@@ -290,6 +292,11 @@ impl DualMlpTape {
     /// Output of the last dual forward pass.
     pub fn output(&self) -> &[Dual64] {
         &self.output
+    }
+
+    /// That output as its real parts and its tangents.
+    pub fn output_planes(&self) -> (&[f64], &[f64]) {
+        (&self.real.output, &self.output_eps)
     }
 }
 
@@ -349,6 +356,7 @@ impl Mlp {
             .zip(&out_eps)
             .map(|(&r, &e)| Dual64::new(r, e))
             .collect();
+        tape.output_eps = out_eps;
     }
 
     /// The tangents (ε parts) of the weight gradients of a dual forward pass, for the dual

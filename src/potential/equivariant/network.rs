@@ -28,6 +28,8 @@ pub(super) const ATOMS_PER_BLOCK: usize = 64;
 /// Everything the reverse pass needs from the forward pass.
 pub struct Tape<T: Real = f64> {
     pub(super) sh: Vec<T>,
+    /// The harmonics as real and ε planes, in a dual pass (what its convolutions read).
+    pub(super) sh_planes: Option<Planes>,
     /// ∂Y/∂r per edge and ∂B/∂r per bond: only for the reverse pass to positions.
     pub(super) sh_grad: Vec<DVec3>,
     pub(super) basis_grad: Vec<f64>,
@@ -189,6 +191,7 @@ impl Evaluator {
                 *f = T::from(e);
             }
         }
+        let sh_planes = T::as_duals(&sh).map(Planes::of);
         let mut tapes = Vec::with_capacity(model.layers.len());
         let mut done = radial.map(Vec::into_iter);
         // Σ h·r of every atom over the layers read out (scaled and shifted at the end)
@@ -202,7 +205,7 @@ impl Evaluator {
                     T::radial_forward(&layer.radial, basis, graph.bond_edges.len(), &mut radial)
                 }
             }
-            let message = self.convolve(ls, graph, &sh, &up, T::radial_output(&radial));
+            let message = self.convolve_layer(ls, graph, (&sh, sh_planes.as_ref()), &up, &radial);
             let product = self.product(layer, ls, graph, &message);
             let (pre_gate, next) =
                 self.update(layer, ls, graph, (&message, product.as_ref()), &features);
@@ -226,6 +229,7 @@ impl Evaluator {
             .collect();
         let tape = Tape {
             sh,
+            sh_planes,
             sh_grad: Vec::new(),
             basis_grad: Vec::new(),
             layers: tapes,
@@ -259,6 +263,26 @@ impl Evaluator {
         up
     }
 
+    /// Step 3 as the forward pass runs it: in dual numbers over the harmonics' planes,
+    /// computed once per pass, and the radial MLP's output planes, as it keeps them.
+    fn convolve_layer<T: Real>(
+        &self,
+        ls: &LayerShape,
+        graph: &Graph,
+        (sh, sh_planes): (&[T], Option<&Planes>),
+        up: &[T],
+        radial: &T::RadialTape,
+    ) -> Vec<T> {
+        let planes = (sh_planes, T::as_duals(up), T::radial_planes(radial));
+        if let (Some(sh), Some(up), Some(w)) = planes {
+            let up = Planes::of(up);
+            let planes = (sh.view(), up.view(), w);
+            let m = planar::convolve((&self.shape, &self.cg), ls, graph, planes);
+            return T::from_duals(m).expect("dual numbers in, dual numbers out");
+        }
+        self.convolve(ls, graph, sh, up, T::radial_output(radial))
+    }
+
     /// Step 3, the convolution: the messages each atom gathers from its own edges, every path
     /// coupling the neighbour's up-projected features with the bond's spherical harmonics,
     /// weighted per channel by the bond's radial weights.
@@ -273,7 +297,8 @@ impl Evaluator {
         if let (Some(sh), Some(up), Some(w)) =
             (T::as_duals(sh), T::as_duals(up), T::as_duals(weights))
         {
-            let planes = (&Planes::of(sh), &Planes::of(up), &Planes::of(w));
+            let (sh, up, w) = (Planes::of(sh), Planes::of(up), Planes::of(w));
+            let planes = (sh.view(), up.view(), w.view());
             let m = planar::convolve((&self.shape, &self.cg), ls, graph, planes);
             return T::from_duals(m).expect("dual numbers in, dual numbers out");
         }

@@ -10,7 +10,7 @@
 
 use super::clebsch_gordan::{ClebschGordan, Coupling};
 use super::graph::{split_rows_by_atom, Graph};
-use super::scalar::Planes;
+use super::scalar::{PlaneRef, Planes};
 use super::shape::{LayerShape, Shape};
 use num_dual::Dual64;
 use rayon::prelude::*;
@@ -43,7 +43,7 @@ pub(super) fn convolve(
     (shape, cg): (&Shape, &ClebschGordan),
     ls: &LayerShape,
     graph: &Graph,
-    (sh, up, weights): (&Planes, &Planes, &Planes),
+    (sh, up, weights): (PlaneRef, PlaneRef, PlaneRef),
 ) -> Vec<Dual64> {
     let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), shape.n_sh);
     let n_w = ls.radial_outputs();
@@ -85,7 +85,7 @@ pub(super) fn convolve_backward_features(
     (shape, cg): (&Shape, &ClebschGordan),
     ls: &LayerShape,
     graph: &Graph,
-    (sh, radial_w, grad_message): (&Planes, &Planes, &Planes),
+    (sh, radial_w, grad_message): (PlaneRef, PlaneRef, PlaneRef),
 ) -> Vec<Dual64> {
     let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), shape.n_sh);
     let n_w = ls.radial_outputs();
@@ -128,8 +128,8 @@ pub(super) fn convolve_backward_weights(
     (shape, cg): (&Shape, &ClebschGordan),
     ls: &LayerShape,
     graph: &Graph,
-    (sh, up, grad_message): (&Planes, &Planes, &Planes),
-) -> Vec<Dual64> {
+    (sh, up, grad_message): (PlaneRef, PlaneRef, PlaneRef),
+) -> Planes {
     let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), shape.n_sh);
     let n_w = ls.radial_outputs();
     let norm = shape.message_norm;
@@ -162,5 +162,24 @@ pub(super) fn convolve_backward_weights(
             }
         }
     });
-    grad_w.into_duals()
+    grad_w
+}
+
+/// The radial weights' gradient per bond, in planes: the sum over the bond's two edges
+/// (`reverse::bond_sums` in dual numbers).
+pub(super) fn bond_sums(graph: &Graph, grad_w: &Planes, n_w: usize) -> Planes {
+    let mut sums = Planes::zeros(graph.bond_edges.len() * n_w);
+    for (plane, edges) in [(&mut sums.re, &grad_w.re), (&mut sums.eps, &grad_w.eps)] {
+        (plane.par_chunks_mut(n_w))
+            .zip(graph.bond_edges.par_iter())
+            .for_each(|(g, &[e, f])| {
+                g.copy_from_slice(&edges[e * n_w..(e + 1) * n_w]);
+                if f != e {
+                    for (a, &b) in g.iter_mut().zip(&edges[f * n_w..(f + 1) * n_w]) {
+                        *a += b;
+                    }
+                }
+            });
+    }
+    sums
 }

@@ -313,7 +313,8 @@ impl Evaluator {
             T::as_duals(grad_message),
         );
         if let (Some(sh), Some(w), Some(gm)) = duals {
-            let planes = (&Planes::of(sh), &Planes::of(w), &Planes::of(gm));
+            let (sh, w, gm) = (Planes::of(sh), Planes::of(w), Planes::of(gm));
+            let planes = (sh.view(), w.view(), gm.view());
             let g = planar::convolve_backward_features((&self.shape, &self.cg), ls, graph, planes);
             return T::from_duals(g).expect("dual numbers in, dual numbers out");
         }

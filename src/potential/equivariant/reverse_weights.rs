@@ -9,7 +9,7 @@
 
 use super::dense::{self, Block};
 use super::graph::split_rows_by_atom;
-use super::model::Model;
+use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, Tape};
 use super::parameters::{LayerOffsets, ParameterLayout};
 use super::planar;
@@ -61,13 +61,9 @@ impl Evaluator {
             let (ls, off) = (&self.shape.layers[t], &at.layers[t]);
             let mut u = self.update_backward(layer, ls, graph, lt, &grad);
             self.update_weight_grad(ls, graph, lt, &u, off, g);
-            let radial_w = T::radial_output(&lt.radial);
-            let grad_w = self.convolve_backward_weights(ls, graph, &tape.sh, &lt.up, &u.message);
-            let grad_up =
-                self.convolve_backward_features(ls, graph, &tape.sh, radial_w, &u.message);
-            let grad_w_bond = bond_sums(graph, &grad_w, ls.radial_outputs());
             let gw = &mut g[off.radial..off.radial + layer.radial.parameter_count()];
-            T::radial_backward(&layer.radial, &lt.radial, &grad_w_bond, None, Some(gw));
+            let grad_up =
+                self.convolve_backward_both((layer, ls), graph, (tape, lt), &u.message, gw);
             self.up_weight_grad(ls, lt, &grad_up, off, g);
             self.up_backward(layer, ls, &grad_up, &mut u.input);
             grad = u.input;
@@ -85,6 +81,44 @@ impl Evaluator {
                 g[at.embedding + s * c + ch] += grad[i * c + ch];
             }
         }
+    }
+
+    /// 3' of a layer towards the weights: the gradient of its radial MLP's weights added
+    /// into `gw`, and ∂E/∂(up-projected features) returned. In dual numbers both loops
+    /// and the sums over bonds run over planes: the harmonics' from the forward pass, the
+    /// radial MLP's output as its tape keeps it, and the messages' gradient split once.
+    fn convolve_backward_both<T: Real>(
+        &self,
+        (layer, ls): (&Layer, &LayerShape),
+        graph: &Graph,
+        (tape, lt): (&Tape<T>, &LayerTape<T>),
+        grad_message: &[T],
+        gw: &mut [T],
+    ) -> Vec<T> {
+        let n_w = ls.radial_outputs();
+        let duals = (T::as_duals(&lt.up), T::as_duals(grad_message));
+        let planes = (tape.sh_planes.as_ref(), T::radial_planes(&lt.radial));
+        if let ((Some(up), Some(gm)), (Some(sh), Some(w))) = (duals, planes) {
+            let (up, gm) = (Planes::of(up), Planes::of(gm));
+            let tables = (&self.shape, &self.cg);
+            let grad_up =
+                planar::convolve_backward_features(tables, ls, graph, (sh.view(), w, gm.view()));
+            let grad_w = planar::convolve_backward_weights(
+                tables,
+                ls,
+                graph,
+                (sh.view(), up.view(), gm.view()),
+            );
+            let bonds = planar::bond_sums(graph, &grad_w, n_w);
+            T::radial_weight_grad(&layer.radial, &lt.radial, bonds.view(), gw);
+            return T::from_duals(grad_up).expect("dual numbers in, dual numbers out");
+        }
+        let radial_w = T::radial_output(&lt.radial);
+        let grad_w = self.convolve_backward_weights(ls, graph, &tape.sh, &lt.up, grad_message);
+        let grad_up = self.convolve_backward_features(ls, graph, &tape.sh, radial_w, grad_message);
+        let grad_w_bond = bond_sums(graph, &grad_w, n_w);
+        T::radial_backward(&layer.radial, &lt.radial, &grad_w_bond, None, Some(gw));
+        grad_up
     }
 
     /// ∂E/∂(product-basis weights) of every atom and ∂E/∂(its maps to the outputs).
@@ -191,9 +225,10 @@ impl Evaluator {
     ) -> Vec<T> {
         let duals = (T::as_duals(sh), T::as_duals(up), T::as_duals(grad_message));
         if let (Some(sh), Some(up), Some(gm)) = duals {
-            let planes = (&Planes::of(sh), &Planes::of(up), &Planes::of(gm));
+            let (sh, up, gm) = (Planes::of(sh), Planes::of(up), Planes::of(gm));
+            let planes = (sh.view(), up.view(), gm.view());
             let g = planar::convolve_backward_weights((&self.shape, &self.cg), ls, graph, planes);
-            return T::from_duals(g).expect("dual numbers in, dual numbers out");
+            return T::from_duals(g.into_duals()).expect("dual numbers in, dual numbers out");
         }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();

@@ -28,6 +28,8 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     fn radial_forward_after(mlp: &Mlp, real: MlpTape, input: &[Self], tape: &mut Self::RadialTape);
     /// The output of the last `radial_forward`, `[batch × out]`.
     fn radial_output(tape: &Self::RadialTape) -> &[Self];
+    /// That output as real and ε planes, if this is the dual type (None for reals).
+    fn radial_planes(tape: &Self::RadialTape) -> Option<PlaneRef<'_>>;
     /// From ∂E/∂output: ∂E/∂input into `grad_input` (if given) and ∂E/∂weights added to
     /// `grad_weights` (if given; the layers' matrices concatenated). Dual numbers serve
     /// the reverse pass to the weights only, refuse `grad_input`, and add the ε parts
@@ -38,6 +40,15 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
         grad_output: &[Self],
         grad_input: Option<&mut [Self]>,
         grad_weights: Option<&mut [Self]>,
+    );
+    /// [`radial_backward`](Self::radial_backward) to the weights alone, from ∂E/∂output
+    /// given as real and ε planes: dual numbers add the ε parts (as there), reals the
+    /// gradient of the real plane.
+    fn radial_weight_grad(
+        mlp: &Mlp,
+        tape: &Self::RadialTape,
+        grad_output: PlaneRef,
+        grad_weights: &mut [Self],
     );
     /// `x` as dual numbers, if this is the dual type (None for reals): the convolution's
     /// and the product basis's loops take a path of their own in dual numbers (`planar`,
@@ -91,6 +102,9 @@ impl Real for f64 {
     fn radial_output(tape: &MlpTape) -> &[f64] {
         tape.output()
     }
+    fn radial_planes(_: &MlpTape) -> Option<PlaneRef<'_>> {
+        None
+    }
     fn radial_backward(
         mlp: &Mlp,
         tape: &MlpTape,
@@ -116,6 +130,9 @@ impl Real for f64 {
             }
             None => mlp.backward_batch(tape, grad_output, grad_input, None),
         }
+    }
+    fn radial_weight_grad(mlp: &Mlp, tape: &MlpTape, grad: PlaneRef, grad_weights: &mut [f64]) {
+        Self::radial_backward(mlp, tape, grad.re, None, Some(grad_weights));
     }
     fn as_duals(_: &[f64]) -> Option<&[Dual64]> {
         None
@@ -181,6 +198,10 @@ impl Real for Dual64 {
     fn radial_output(tape: &DualMlpTape) -> &[Dual64] {
         tape.output()
     }
+    fn radial_planes(tape: &DualMlpTape) -> Option<PlaneRef<'_>> {
+        let (re, eps) = tape.output_planes();
+        Some(PlaneRef { re, eps })
+    }
     fn radial_backward(
         mlp: &Mlp,
         tape: &DualMlpTape,
@@ -194,10 +215,18 @@ impl Real for Dual64 {
         );
         if let Some(flat) = grad_weights {
             let g = Planes::of(grad_output);
-            let g_eps = mlp.backward_weights_tangent(tape, &g.re, &g.eps);
-            for (a, e) in flat.iter_mut().zip(g_eps.iter().flatten()) {
-                a.eps += e;
-            }
+            Self::radial_weight_grad(mlp, tape, g.view(), flat);
+        }
+    }
+    fn radial_weight_grad(
+        mlp: &Mlp,
+        tape: &DualMlpTape,
+        grad: PlaneRef,
+        grad_weights: &mut [Dual64],
+    ) {
+        let g_eps = mlp.backward_weights_tangent(tape, grad.re, grad.eps);
+        for (a, e) in grad_weights.iter_mut().zip(g_eps.iter().flatten()) {
+            a.eps += e;
         }
     }
     fn as_duals(x: &[Dual64]) -> Option<&[Dual64]> {
@@ -296,6 +325,29 @@ impl Planes {
 
     /// Elements `r` of both planes.
     pub(super) fn rows(&self, r: std::ops::Range<usize>) -> (&[f64], &[f64]) {
+        (&self.re[r.clone()], &self.eps[r])
+    }
+
+    /// Both planes, borrowed.
+    pub(super) fn view(&self) -> PlaneRef<'_> {
+        PlaneRef {
+            re: &self.re,
+            eps: &self.eps,
+        }
+    }
+}
+
+/// Real and ε planes borrowed from wherever they lie (a [`Planes`], or the radial MLP's
+/// tape, which keeps its output's tangents as a plane of their own).
+#[derive(Clone, Copy, Debug)]
+pub struct PlaneRef<'a> {
+    pub(super) re: &'a [f64],
+    pub(super) eps: &'a [f64],
+}
+
+impl<'a> PlaneRef<'a> {
+    /// Elements `r` of both planes.
+    pub(super) fn rows(&self, r: std::ops::Range<usize>) -> (&'a [f64], &'a [f64]) {
         (&self.re[r.clone()], &self.eps[r])
     }
 }
