@@ -13,22 +13,18 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Has mimalloc keep freed memory for ten seconds before it returns it to the system (its
-/// default is 10 ms): training and MD free and allocate the same buffers every step, and
-/// each purge made a later step fault in and zero fresh pages (at the reference size, 117k
-/// page faults in 4 epochs of 100 frames against 1.3k, 8–10 % of the time). The binary and
-/// the Python module call it first thing; `MIMALLOC_PURGE_DELAY` in the environment still
-/// decides when set.
+/// Has mimalloc keep freed memory for ten seconds before it returns it to the system (by
+/// default it purges after one second, and the pages of large blocks sooner): training and
+/// MD free and allocate the same large buffers every step, and each purge made the next
+/// step fault in and zero fresh pages (5 % of a training step's time at the shipped
+/// models' shape). The binary and the Python module call it first thing; `MIMALLOC_PURGE_DELAY` in
+/// the environment still decides when set.
 pub fn keep_freed_memory() {
     // mi_option_purge_delay of mimalloc.h (v2 and v3), which libmimalloc-sys does not name
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: sets one of mimalloc's process-wide integer options (in milliseconds), called
-    // before the program starts its threads. Not `mi_option_set_default`: mimalloc reads
-    // its options at its first allocation, before `main`, and ignores a default set later.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 10_000) }
+    // SAFETY: sets the default of one of mimalloc's process-wide integer options, called
+    // before the program starts its threads
+    unsafe { libmimalloc_sys::mi_option_set_default(PURGE_DELAY, 10_000) }
 }
 
 pub mod analysis;
