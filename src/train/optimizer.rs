@@ -1,6 +1,7 @@
 //! Adam (and AMSGrad) with gradient-norm clipping, an exponential moving average of the
 //! weights, and the learning-rate schedules.
 
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// Adam's state: first and second moments (and AMSGrad's running maximum).
@@ -31,26 +32,42 @@ impl Adam {
         }
     }
 
-    /// One step of size `lr` along the bias-corrected moments of `grad`.
+    /// One step of size `lr` along the bias-corrected moments of `grad`. Each weight's
+    /// step is its own, so blocks of weights run on the thread pool with the same result.
     pub fn update(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
         self.step += 1;
         let t = self.step as i32;
-        let c1 = 1.0 - self.beta1.powi(t);
-        let c2 = 1.0 - self.beta2.powi(t);
-        for k in 0..theta.len() {
-            let g = grad[k];
-            self.m[k] = self.beta1 * self.m[k] + (1.0 - self.beta1) * g;
-            self.v[k] = self.beta2 * self.v[k] + (1.0 - self.beta2) * g * g;
-            let v = if self.amsgrad {
-                self.v_max[k] = self.v_max[k].max(self.v[k]);
-                self.v_max[k]
-            } else {
-                self.v[k]
-            };
-            theta[k] -= lr * (self.m[k] / c1) / ((v / c2).sqrt() + self.epsilon);
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
+        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        let step = |th: &mut [f64], g: &[f64], m: &mut [f64], v: &mut [f64], v_max: &mut [f64]| {
+            for k in 0..th.len() {
+                m[k] = b1 * m[k] + (1.0 - b1) * g[k];
+                v[k] = b2 * v[k] + (1.0 - b2) * g[k] * g[k];
+                let v = match v_max.get_mut(k) {
+                    Some(top) => {
+                        *top = top.max(v[k]);
+                        *top
+                    }
+                    None => v[k],
+                };
+                th[k] -= lr * (m[k] / c1) / ((v / c2).sqrt() + eps);
+            }
+        };
+        let blocks = (theta.par_chunks_mut(WEIGHTS_PER_BLOCK))
+            .zip(grad.par_chunks(WEIGHTS_PER_BLOCK))
+            .zip(self.m.par_chunks_mut(WEIGHTS_PER_BLOCK))
+            .zip(self.v.par_chunks_mut(WEIGHTS_PER_BLOCK));
+        if self.amsgrad {
+            (blocks.zip(self.v_max.par_chunks_mut(WEIGHTS_PER_BLOCK)))
+                .for_each(|((((th, g), m), v), top)| step(th, g, m, v, top));
+        } else {
+            blocks.for_each(|(((th, g), m), v)| step(th, g, m, v, &mut []));
         }
     }
 }
+
+/// Weights per parallel block of the optimiser's element-wise steps.
+pub const WEIGHTS_PER_BLOCK: usize = 8192;
 
 /// Scales `grad` down to Euclidean norm `max` if it is longer (`max` ≤ 0: no clipping);
 /// returns the norm before clipping.
@@ -81,9 +98,13 @@ pub fn weight_decay(grad: &mut [f64], theta: &[f64], ranges: &[Range<usize>], la
 pub fn update_average(average: &mut [f64], theta: &[f64], decay: f64, step: u64) {
     let t = step as f64;
     let d = decay.min((1.0 + t) / (10.0 + t));
-    for (a, &x) in average.iter_mut().zip(theta) {
-        *a = d * *a + (1.0 - d) * x;
-    }
+    (average.par_chunks_mut(WEIGHTS_PER_BLOCK))
+        .zip(theta.par_chunks(WEIGHTS_PER_BLOCK))
+        .for_each(|(a, x)| {
+            for (a, &x) in a.iter_mut().zip(x) {
+                *a = d * *a + (1.0 - d) * x;
+            }
+        });
 }
 
 /// The learning-rate schedule and its state.
@@ -162,6 +183,42 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Adam's and AMSGrad's steps over blocks of weights on a pool of threads are the
+    /// formula's, weight by weight, to the bit, across block boundaries and a short last
+    /// block.
+    #[test]
+    fn blocked_steps_are_the_formula_to_the_bit() {
+        let n = 2 * WEIGHTS_PER_BLOCK + 123;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for amsgrad in [false, true] {
+            let mut theta: Vec<f64> = (0..n).map(|k| (k as f64 * 0.37).sin()).collect();
+            let mut reference = theta.clone();
+            let (mut m, mut v, mut top) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut adam = Adam::new(n, amsgrad);
+            for t in 1..=3 {
+                let g: Vec<f64> = (0..n).map(|k| (k as f64 * 0.11 + t as f64).cos()).collect();
+                pool.install(|| adam.update(&mut theta, &g, 1e-2));
+                let (c1, c2) = (1.0 - 0.9f64.powi(t), 1.0 - 0.999f64.powi(t));
+                for k in 0..n {
+                    m[k] = 0.9 * m[k] + (1.0 - 0.9) * g[k];
+                    v[k] = 0.999 * v[k] + (1.0 - 0.999) * g[k] * g[k];
+                    top[k] = f64::max(top[k], v[k]);
+                    let vk = if amsgrad { top[k] } else { v[k] };
+                    reference[k] -= 1e-2 * (m[k] / c1) / ((vk / c2).sqrt() + 1e-8);
+                }
+            }
+            assert_eq!(theta, reference, "amsgrad {amsgrad}");
+            assert_eq!(adam.m, m);
+        }
+        let (mut average, theta) = (vec![1.0; n], vec![2.0; n]);
+        pool.install(|| update_average(&mut average, &theta, 0.99, 100));
+        let d = 0.99f64.min(101.0 / 110.0);
+        assert!(average.iter().all(|&a| a == d * 1.0 + (1.0 - d) * 2.0));
+    }
 
     #[test]
     fn adam_minimises_a_quadratic() {

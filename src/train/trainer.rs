@@ -10,7 +10,9 @@ use super::data::{
 };
 use super::loss::{batch_gradient, frame_errors, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
-use super::optimizer::{clip_norm, update_average, weight_decay, Adam, Schedule};
+use super::optimizer::{
+    clip_norm, update_average, weight_decay, Adam, Schedule, WEIGHTS_PER_BLOCK,
+};
 use super::state::{model_path, TrainState};
 use crate::deck::LoadedDeck;
 use crate::io::guard::{self, NamedPath};
@@ -478,15 +480,19 @@ impl Training {
                     })
                     .collect();
                 // summed in the batch's order, whatever thread computed each group
-                grad.fill(0.0);
-                for (g, e) in group_grads.iter().zip(errors) {
-                    for (a, b) in grad.iter_mut().zip(g) {
-                        *a += b;
-                    }
-                    train_errors.extend(e);
-                }
+                let group_grads: &[Vec<f64>] = group_grads;
                 let inv = 1.0 / batch.len() as f64;
-                grad.iter_mut().for_each(|g| *g *= inv);
+                (grad.par_chunks_mut(WEIGHTS_PER_BLOCK).enumerate()).for_each(|(k, block)| {
+                    let at = k * WEIGHTS_PER_BLOCK;
+                    block.fill(0.0);
+                    for g in group_grads.iter() {
+                        for (a, b) in block.iter_mut().zip(&g[at..]) {
+                            *a += b;
+                        }
+                    }
+                    block.iter_mut().for_each(|g| *g *= inv);
+                });
+                errors.into_iter().for_each(|e| train_errors.extend(e));
                 let norm = clip_norm(&mut grad, opt.clip);
                 anyhow::ensure!(
                     norm.is_finite(),
