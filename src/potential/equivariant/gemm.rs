@@ -65,17 +65,15 @@ pub fn dgemm(
     product((m, k, n), alpha, a, b, c, true);
 }
 
-/// C = α·A·B for real strided matrices (C's old values are not read).
+/// C = α·A·B for real strided matrices of sizes `(m, k, n)` (C's old values are not read).
 pub fn dgemm_set(
-    m: usize,
-    k: usize,
-    n: usize,
+    sizes: (usize, usize, usize),
     alpha: f64,
     a: View<f64>,
     b: View<f64>,
     c: ViewMut<f64>,
 ) {
-    product((m, k, n), alpha, a, b, c, false);
+    product(sizes, alpha, a, b, c, false);
 }
 
 /// C = α·A·B, added to C's old values when `accumulate`.

@@ -81,7 +81,7 @@ fn gemm(a: &[f64], k: usize, b: &[f64], n: usize, b_transposed: bool, alpha: f64
         .for_each(|(c, a)| {
             let m = c.len() / n.max(1);
             let (a, b) = (View::new(a, 0, (k, 1)), View::new(b, 0, strides));
-            dgemm_set(m, k, n, alpha, a, b, ViewMut::new(c, 0, (n, 1)));
+            dgemm_set((m, k, n), alpha, a, b, ViewMut::new(c, 0, (n, 1)));
         });
 }
 

@@ -164,22 +164,3 @@ pub(super) fn convolve_backward_weights(
     });
     grad_w
 }
-
-/// The radial weights' gradient per bond, in planes: the sum over the bond's two edges
-/// (`reverse::bond_sums` in dual numbers).
-pub(super) fn bond_sums(graph: &Graph, grad_w: &Planes, n_w: usize) -> Planes {
-    let mut sums = Planes::zeros(graph.bond_edges.len() * n_w);
-    for (plane, edges) in [(&mut sums.re, &grad_w.re), (&mut sums.eps, &grad_w.eps)] {
-        (plane.par_chunks_mut(n_w))
-            .zip(graph.bond_edges.par_iter())
-            .for_each(|(g, &[e, f])| {
-                g.copy_from_slice(&edges[e * n_w..(e + 1) * n_w]);
-                if f != e {
-                    for (a, &b) in g.iter_mut().zip(&edges[f * n_w..(f + 1) * n_w]) {
-                        *a += b;
-                    }
-                }
-            });
-    }
-    sums
-}

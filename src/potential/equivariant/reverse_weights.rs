@@ -109,7 +109,10 @@ impl Evaluator {
                 graph,
                 (sh.view(), up.view(), gm.view()),
             );
-            let bonds = planar::bond_sums(graph, &grad_w, n_w);
+            let bonds = Planes {
+                re: bond_sums(graph, &grad_w.re, n_w),
+                eps: bond_sums(graph, &grad_w.eps, n_w),
+            };
             T::radial_weight_grad(&layer.radial, &lt.radial, bonds.view(), gw);
             return T::from_duals(grad_up).expect("dual numbers in, dual numbers out");
         }
