@@ -15,7 +15,6 @@
 
 use super::activation::logistic as sigmoid;
 use super::gemm::{dgemm, dgemm_set, View, ViewMut};
-use num_dual::Dual64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -275,8 +274,7 @@ pub struct DualMlpTape {
     inputs: Vec<Vec<f64>>,
     /// Tangent of the pre-activation of hidden layer l.
     pre: Vec<Vec<f64>>,
-    output: Vec<Dual64>,
-    /// The output's tangents alone (its real parts are the real pass's output).
+    /// The output's tangents (its real parts are the real pass's output).
     output_eps: Vec<f64>,
 }
 
@@ -289,12 +287,7 @@ impl DualMlpTape {
         }
     }
 
-    /// Output of the last dual forward pass.
-    pub fn output(&self) -> &[Dual64] {
-        &self.output
-    }
-
-    /// That output as its real parts and its tangents.
+    /// Output of the last dual forward pass, as its real parts and its tangents.
     pub fn output_planes(&self) -> (&[f64], &[f64]) {
         (&self.real.output, &self.output_eps)
     }
@@ -349,13 +342,6 @@ impl Mlp {
                 tape.pre[l] = z;
             }
         }
-        tape.output = tape
-            .real
-            .output
-            .iter()
-            .zip(&out_eps)
-            .map(|(&r, &e)| Dual64::new(r, e))
-            .collect();
         tape.output_eps = out_eps;
     }
 

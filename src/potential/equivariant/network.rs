@@ -280,12 +280,13 @@ impl Evaluator {
             let m = planar::convolve((&self.shape, &self.cg), ls, graph, planes);
             return T::from_duals(m).expect("dual numbers in, dual numbers out");
         }
-        self.convolve(ls, graph, sh, up, T::radial_output(radial))
+        self.convolve(ls, graph, sh, up, &T::radial_output(radial))
     }
 
     /// Step 3, the convolution: the messages each atom gathers from its own edges, every path
     /// coupling the neighbour's up-projected features with the bond's spherical harmonics,
-    /// weighted per channel by the bond's radial weights.
+    /// weighted per channel by the bond's radial weights (dual passes run it over planes:
+    /// [`convolve_layer`](Self::convolve_layer)).
     pub(super) fn convolve<T: Real>(
         &self,
         ls: &LayerShape,
@@ -294,14 +295,6 @@ impl Evaluator {
         up: &[T],
         weights: &[T],
     ) -> Vec<T> {
-        if let (Some(sh), Some(up), Some(w)) =
-            (T::as_duals(sh), T::as_duals(up), T::as_duals(weights))
-        {
-            let (sh, up, w) = (Planes::of(sh), Planes::of(up), Planes::of(w));
-            let planes = (sh.view(), up.view(), w.view());
-            let m = planar::convolve((&self.shape, &self.cg), ls, graph, planes);
-            return T::from_duals(m).expect("dual numbers in, dual numbers out");
-        }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();
         let norm = self.shape.message_norm;

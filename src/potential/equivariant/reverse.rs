@@ -9,9 +9,8 @@ use super::dense::{self, Block};
 use super::graph::split_rows_by_atom;
 use super::model::{Layer, Model};
 use super::network::{Evaluator, Graph, LayerTape, ProductTape, Tape, ATOMS_PER_BLOCK};
-use super::planar;
 use super::readout::Readouts;
-use super::scalar::{Planes, Real};
+use super::scalar::Real;
 use super::shape::LayerShape;
 use super::spherical_harmonics::dim;
 use glam::DVec3;
@@ -89,7 +88,7 @@ impl Evaluator {
         for (t, (layer, lt)) in model.layers.iter().zip(&tape.layers).enumerate().rev() {
             let ls = &self.shape.layers[t];
             let mut u = self.update_backward(layer, ls, graph, lt, &grad);
-            let radial_w = f64::radial_output(&lt.radial);
+            let radial_w = &f64::radial_output(&lt.radial);
             let grad_w = self.convolve_backward_positions(
                 ls,
                 graph,
@@ -307,17 +306,6 @@ impl Evaluator {
         radial_w: &[T],
         grad_message: &[T],
     ) -> Vec<T> {
-        let duals = (
-            T::as_duals(sh),
-            T::as_duals(radial_w),
-            T::as_duals(grad_message),
-        );
-        if let (Some(sh), Some(w), Some(gm)) = duals {
-            let (sh, w, gm) = (Planes::of(sh), Planes::of(w), Planes::of(gm));
-            let planes = (sh.view(), w.view(), gm.view());
-            let g = planar::convolve_backward_features((&self.shape, &self.cg), ls, graph, planes);
-            return T::from_duals(g).expect("dual numbers in, dual numbers out");
-        }
         let (c, fin, n_sh) = (ls.input.channels, ls.input.size(), self.shape.n_sh);
         let n_w = ls.radial_outputs();
         let norm = self.shape.message_norm;

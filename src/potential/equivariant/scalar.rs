@@ -9,6 +9,7 @@ use super::activation::{logistic, silu_derivatives};
 use super::gemm::{dgemm, View, ViewMut};
 use super::mlp::{DualMlpTape, Mlp, MlpTape};
 use num_dual::{Dual64, DualNum};
+use std::borrow::Cow;
 
 /// A scalar of the network: the arithmetic of `DualNum`, the activations with their
 /// derivatives, and the radial MLP, which each type runs on matrix products of its own.
@@ -26,8 +27,9 @@ pub trait Real: DualNum<f64> + Copy + Send + Sync {
     /// `input` was run already (`real`, by the same MLP): reals take it as it is, dual
     /// numbers add the tangents only.
     fn radial_forward_after(mlp: &Mlp, real: MlpTape, input: &[Self], tape: &mut Self::RadialTape);
-    /// The output of the last `radial_forward`, `[batch × out]`.
-    fn radial_output(tape: &Self::RadialTape) -> &[Self];
+    /// The output of the last `radial_forward`, `[batch × out]` (dual numbers assemble it
+    /// from their planes; the dual passes read the planes, [`radial_planes`](Self::radial_planes)).
+    fn radial_output(tape: &Self::RadialTape) -> Cow<'_, [Self]>;
     /// That output as real and ε planes, if this is the dual type (None for reals).
     fn radial_planes(tape: &Self::RadialTape) -> Option<PlaneRef<'_>>;
     /// From ∂E/∂output: ∂E/∂input into `grad_input` (if given) and ∂E/∂weights added to
@@ -99,8 +101,8 @@ impl Real for f64 {
         debug_assert_eq!(real.batch() * mlp.input_size(), input.len());
         *tape = real;
     }
-    fn radial_output(tape: &MlpTape) -> &[f64] {
-        tape.output()
+    fn radial_output(tape: &MlpTape) -> Cow<'_, [f64]> {
+        Cow::Borrowed(tape.output())
     }
     fn radial_planes(_: &MlpTape) -> Option<PlaneRef<'_>> {
         None
@@ -195,8 +197,14 @@ impl Real for Dual64 {
         *tape = DualMlpTape::after(real);
         mlp.forward_tangent(&eps, tape);
     }
-    fn radial_output(tape: &DualMlpTape) -> &[Dual64] {
-        tape.output()
+    fn radial_output(tape: &DualMlpTape) -> Cow<'_, [Dual64]> {
+        let (re, eps) = tape.output_planes();
+        Cow::Owned(
+            re.iter()
+                .zip(eps)
+                .map(|(&r, &e)| Dual64::new(r, e))
+                .collect(),
+        )
     }
     fn radial_planes(tape: &DualMlpTape) -> Option<PlaneRef<'_>> {
         let (re, eps) = tape.output_planes();
