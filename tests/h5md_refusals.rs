@@ -128,26 +128,21 @@ fn declared_sizes_are_checked_before_reading() {
     let path = declare_series("series.h5", vec![n], vec![n, 3], 1);
     let (times, dipoles) = eqmd::io::h5md::read_dipole_series(&path).unwrap();
     assert!(times.is_empty() && dipoles.is_empty(), "{times:?}");
+    // a series refused with an error naming its file and `why`
+    let refused = |path: &std::path::Path, name: &str, why: &str| {
+        let e = eqmd::io::h5md::read_dipole_series(path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(name) && e.contains(why), "{e}");
+    };
     // and one whose single frame declares 10^10 numbers, not 3
     let path = declare_series("wide_series.h5", vec![1], vec![1, 10_000_000_000], 1);
-    let e = eqmd::io::h5md::read_dipole_series(&path)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("wide_series.h5") && e.contains("not [frames, 3]"),
-        "{e}"
-    );
+    refused(&path, "wide_series.h5", "not [frames, 3]");
     // and one of 10^12 rows of three in chunks of 1024, which hold frames as far as the
     // file says
     let n = 1_000_000_000_000usize;
     let path = declare_series("long_series.h5", vec![n], vec![n, 3], 1024);
-    let e = eqmd::io::h5md::read_dipole_series(&path)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("long_series.h5") && e.contains("more than the memory available"),
-        "{e}"
-    );
+    refused(&path, "long_series.h5", "more than the memory available");
 }
 
 /// A structure read from H5MD is in the deck's units: a file eqmd wrote in metal units is
