@@ -1,15 +1,17 @@
 //! `eqmd train`: the loss goes down, the same seed gives the same model, a resumed run
-//! ends exactly where an uninterrupted one does, and bad training decks are refused with
-//! the file, line and key.
+//! ends exactly where an uninterrupted one does (also after SIGINT or SIGTERM), and bad
+//! training decks are refused with the file, line and key.
 
 mod common;
 
-use common::eqmd;
 use common::train::{assert_same_outputs, csv_without_times, data, deck, load_error, run};
+use common::{eqmd, eqmd_command};
 use eqmd::potential::equivariant::file;
-use eqmd::train::state::model_path;
+use eqmd::train::state::{model_path, TrainState};
 use eqmd::train::trainer::Training;
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 #[test]
 fn training_lowers_the_loss_and_writes_its_outputs() {
@@ -124,6 +126,11 @@ fn bad_training_decks_name_file_line_and_key() {
             "plateau",
         ),
         ("[loss]\nstress = -1.0\n", "loss.stress", "zero or positive"),
+        (
+            "checkpoint_seconds = -5.0\n",
+            "output.checkpoint_seconds",
+            "zero or positive",
+        ),
     ];
     for (extra, key, message) in cases {
         let err = load_error(&deck(dir.path(), extra), &[]);
@@ -457,4 +464,54 @@ fn training_never_replaces_a_model_or_an_input_unless_asked() {
         assert!(err.contains(key) && err.contains(message), "{set}: {err}");
     }
     assert!(std::fs::read_to_string(&data).unwrap().len() > 1000);
+}
+
+/// SIGINT and SIGTERM stop `eqmd train` between two batches with the last whole epoch
+/// written, although its checkpoint was not yet due (the default: at most one per 10 s), and
+/// `--resume` from it ends where a run never interrupted does.
+#[test]
+fn a_signal_stops_training_after_writing_the_last_epoch_and_resume_continues_exactly() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = deck(dir.path(), "");
+        let child = eqmd_command()
+            .args(["train", d.to_str().unwrap(), "-q"])
+            .args(["--set", "optimizer.epochs=1000000"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let csv = dir.path().join("model.csv");
+        let start = Instant::now();
+        while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 3 {
+            assert!(start.elapsed() < Duration::from_secs(60), "no epoch ended");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{signal}: {err}");
+        assert!(
+            err.contains("interrupted in epoch") && err.contains("--resume"),
+            "{signal}: {err}"
+        );
+        // the checkpoint holds the last epoch the metrics record, and a best model exists
+        let (state, _) = TrainState::load(&dir.path().join("model.ckpt")).unwrap();
+        let rows = csv_without_times(&csv);
+        assert_eq!(rows.len(), state.epoch + 1, "{signal}: {rows:?}");
+        assert!(
+            err.contains(&format!("holds epoch {}", state.epoch)),
+            "{err}"
+        );
+        file::load(&dir.path().join("model.h5")).unwrap();
+        let epochs = format!("optimizer.epochs={}", state.epoch + 2);
+        assert_eq!(run(&d, &[&epochs], true).epochs, state.epoch + 2);
+        let whole = tempfile::tempdir().unwrap();
+        run(&deck(whole.path(), ""), &[&epochs], false);
+        let what = format!("{signal} after epoch {}", state.epoch);
+        assert_same_outputs(whole.path(), dir.path(), &what);
+    }
 }

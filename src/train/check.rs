@@ -135,6 +135,7 @@ pub(super) fn check(deck: &LoadedDeck<TrainDeck>) -> Result<(), DeckError> {
         ("optimizer.clip", d.optimizer.clip),
         ("optimizer.max_minutes", d.optimizer.max_minutes),
         ("optimizer.weight_decay", d.optimizer.weight_decay),
+        ("output.checkpoint_seconds", d.output.checkpoint_seconds),
     ] {
         if v < 0.0 || !v.is_finite() {
             return Err(deck.error(key, format!("must be zero or positive, got {v}")));

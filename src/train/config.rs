@@ -397,4 +397,12 @@ pub struct OutputSection {
     pub metrics: Option<String>,
     /// Training state for `--resume`; default: the model path with `.ckpt`.
     pub checkpoint: Option<String>,
+    /// The checkpoint and the best model are written at most once per this many seconds of
+    /// training (and after the last epoch, or when the run stops); 0: after every epoch.
+    #[serde(default = "default_checkpoint_seconds")]
+    pub checkpoint_seconds: f64,
+}
+
+fn default_checkpoint_seconds() -> f64 {
+    10.0
 }

@@ -1,6 +1,7 @@
 //! Adam (and AMSGrad) with gradient-norm clipping, an exponential moving average of the
 //! weights, and the learning-rate schedules.
 
+use super::config::{OptimizerSection, ScheduleKind, ScheduleSection, ScheduleSpan};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -140,6 +141,29 @@ fn cosine(initial: f64, min: f64, x: f64) -> f64 {
 }
 
 impl Schedule {
+    /// The schedule a deck's `[schedule]` section asks for, starting at the optimiser's rate.
+    pub fn of(section: &ScheduleSection, opt: &OptimizerSection) -> Schedule {
+        match section.kind {
+            ScheduleKind::Plateau => Schedule::Plateau {
+                factor: section.factor,
+                patience: section.patience,
+                min: section.min,
+                best: f64::INFINITY,
+                bad_epochs: 0,
+            },
+            ScheduleKind::Cosine if section.over == ScheduleSpan::Minutes => Schedule::CosineTime {
+                initial: opt.learning_rate,
+                min: section.min,
+                seconds: 60.0 * opt.max_minutes,
+            },
+            ScheduleKind::Cosine => Schedule::Cosine {
+                initial: opt.learning_rate,
+                min: section.min,
+                epochs: opt.epochs,
+            },
+            ScheduleKind::Constant => Schedule::Constant,
+        }
+    }
     /// The learning rate for the next epoch, after one with validation loss `val_loss`
     /// (`epoch` epochs and `elapsed` seconds of training done, current rate `lr`).
     pub fn next(&mut self, lr: f64, epoch: usize, elapsed: f64, val_loss: f64) -> f64 {

@@ -4,6 +4,7 @@
 //! `EQMDTRN1`, version, little-endian fields, FNV-1a checksum), each written atomically.
 //! Format 3 adds a fingerprint of the frames trained on; formats 1 and 2 still read.
 
+use super::config::{OptimizerKind, OptimizerSection};
 use super::optimizer::{Adam, Schedule};
 use crate::io::binary::{write_atomically, FrameError, Reader, Writer};
 use crate::potential::equivariant::file;
@@ -47,6 +48,24 @@ pub fn model_path(checkpoint: &Path) -> PathBuf {
 }
 
 impl TrainState {
+    /// The state before the first epoch of a run from `weights`.
+    pub fn fresh(weights: Vec<f64>, opt: &OptimizerSection, schedule: Schedule, data: u64) -> Self {
+        TrainState {
+            epoch: 0,
+            learning_rate: opt.learning_rate,
+            average: weights.clone(),
+            adam: Adam::new(weights.len(), opt.kind == OptimizerKind::Amsgrad),
+            weights,
+            schedule,
+            best_validation: f64::INFINITY,
+            best_epoch: 0,
+            epochs_since_best: 0,
+            elapsed: 0.0,
+            stage_two: false,
+            data: Some(data),
+        }
+    }
+
     fn encode(&self) -> Vec<u8> {
         self.encode_as(VERSION)
     }

@@ -1,18 +1,17 @@
 //! The training loop: mini-batches of frames in parallel, Adam on the exact gradient of
 //! the loss, a moving average of the weights that is what gets validated and saved, the
-//! learning-rate schedule, early stopping, a checkpoint after every epoch.
+//! learning-rate schedule, early stopping, the checkpoint ([`Saves`] says when).
 
 use super::check::{check, shape_differences};
-use super::config::{LossSection, OptimizerKind, ScheduleKind, ScheduleSpan, TrainDeck};
+use super::config::{LossSection, TrainDeck};
 use super::data::{
     augment_seed, average_neighbors, energy_shift, fingerprint, force_rms, frame_rotation,
     load_samples, rotate_sample, species_of, split,
 };
 use super::loss::{batch_gradient, frame_errors, FrameErrors, LossWeights, Sample};
 use super::metrics::{csv_row, open_csv, Summary};
-use super::optimizer::{
-    clip_norm, update_average, weight_decay, Adam, Schedule, WEIGHTS_PER_BLOCK,
-};
+use super::optimizer::{clip_norm, update_average, weight_decay, Schedule, WEIGHTS_PER_BLOCK};
+use super::saves::{Saves, Signals};
 use super::state::{model_path, TrainState};
 use crate::deck::LoadedDeck;
 use crate::io::guard::{self, NamedPath};
@@ -328,43 +327,8 @@ impl Training {
             (state, model)
         } else {
             let model = self.initial_model()?;
-            let n = model.trainable().len();
-            let schedule = match d.schedule.kind {
-                ScheduleKind::Plateau => Schedule::Plateau {
-                    factor: d.schedule.factor,
-                    patience: d.schedule.patience,
-                    min: d.schedule.min,
-                    best: f64::INFINITY,
-                    bad_epochs: 0,
-                },
-                ScheduleKind::Cosine if d.schedule.over == ScheduleSpan::Minutes => {
-                    Schedule::CosineTime {
-                        initial: opt.learning_rate,
-                        min: d.schedule.min,
-                        seconds: 60.0 * opt.max_minutes,
-                    }
-                }
-                ScheduleKind::Cosine => Schedule::Cosine {
-                    initial: opt.learning_rate,
-                    min: d.schedule.min,
-                    epochs: opt.epochs,
-                },
-                ScheduleKind::Constant => Schedule::Constant,
-            };
-            let state = TrainState {
-                epoch: 0,
-                learning_rate: opt.learning_rate,
-                weights: model.trainable(),
-                average: model.trainable(),
-                adam: Adam::new(n, opt.kind == OptimizerKind::Amsgrad),
-                schedule,
-                best_validation: f64::INFINITY,
-                best_epoch: 0,
-                epochs_since_best: 0,
-                elapsed: 0.0,
-                stage_two: false,
-                data: Some(data),
-            };
+            let schedule = Schedule::of(&d.schedule, opt);
+            let state = TrainState::fresh(model.trainable(), opt, schedule, data);
             (state, model)
         };
         // the cosine follows the deck's length, also when a resumed run is made longer
@@ -429,6 +393,9 @@ impl Training {
         let groups = group_count(opt.batch, rayon::current_num_threads());
         let mut group_grads = vec![vec![0.0; layout.len]; groups];
         let mut grad = vec![0.0; layout.len];
+        // an error or a signal stops the loop after the last whole epoch's files are written
+        let mut saves = Saves::new(d.output.checkpoint_seconds, &out_model, &checkpoint);
+        let signals = Signals::install()?;
         while state.epoch < opt.epochs {
             if opt.early_stopping > 0 && state.epochs_since_best >= opt.early_stopping {
                 log::info!(
@@ -458,6 +425,7 @@ impl Training {
             ));
             let mut train_errors = Vec::with_capacity(order.len());
             for batch in order.chunks(opt.batch) {
+                signals.check(epoch, state.epoch, &checkpoint)?;
                 let groups = batch_groups(batch, rayon::current_num_threads());
                 let group_grads = &mut group_grads[..groups.len()];
                 let errors: Vec<Vec<FrameErrors>> = (group_grads.par_iter_mut())
@@ -532,7 +500,7 @@ impl Training {
             if val.loss < state.best_validation {
                 state.best_validation = val.loss;
                 state.epochs_since_best = 0;
-                file::save(&averaged, &out_model)?;
+                saves.improved(&averaged);
                 state.best_epoch = epoch;
                 best = Some(val);
             } else {
@@ -543,7 +511,7 @@ impl Training {
                     (state.schedule).next(state.learning_rate, epoch, state.elapsed, val.loss);
             }
             state.epoch = epoch;
-            state.save(&model, &checkpoint)?;
+            saves.finished(&state, &model)?;
             bar.set_position(epoch as u64);
             bar.set_message(format!(
                 "loss {:.3e} | val E {:.2} meV/atom F {:.2} meV/Å | lr {:.1e}",
@@ -557,6 +525,8 @@ impl Training {
                 break;
             }
         }
+        saves.flush()?;
+        drop(saves);
         bar.finish();
         anyhow::ensure!(
             state.best_epoch > 0,
