@@ -100,7 +100,9 @@ pub enum Command {
     /// epochs or the time limit), weight decay (`optimizer.weight_decay`), MACE's stage two
     /// (`[stage_two]`: other loss weights and a held rate for the end of the budget), early
     /// stopping. Writes the best model (by validation loss), a CSV of metrics per epoch and a
-    /// checkpoint after every epoch. Set RUST_LOG=info for a line per epoch.
+    /// checkpoint (at most once per `output.checkpoint_seconds`, default 10, and at the end);
+    /// Ctrl-C stops between two batches with the last whole epoch written, for `--resume`.
+    /// Set RUST_LOG=info for a line per epoch.
     Train {
         /// The training deck.
         deck: PathBuf,
