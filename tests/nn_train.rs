@@ -5,13 +5,12 @@
 mod common;
 
 use common::train::{assert_same_outputs, csv_without_times, data, deck, load_error, run};
-use common::{eqmd, eqmd_command};
+use common::{eqmd, eqmd_command, signal_once_written};
 use eqmd::potential::equivariant::file;
 use eqmd::train::state::{model_path, TrainState};
 use eqmd::train::trainer::Training;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 #[test]
 fn training_lowers_the_loss_and_writes_its_outputs() {
@@ -481,17 +480,7 @@ fn a_signal_stops_training_after_writing_the_last_epoch_and_resume_continues_exa
             .spawn()
             .unwrap();
         let csv = dir.path().join("model.csv");
-        let start = Instant::now();
-        while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 3 {
-            assert!(start.elapsed() < Duration::from_secs(60), "no epoch ended");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let killed = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let out = child.wait_with_output().unwrap();
+        let out = signal_once_written(child, &csv, 3, signal);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{signal}: {err}");
         assert!(

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{eqmd, eqmd_command};
+use common::{eqmd, eqmd_command, signal_once_written};
 use eqmd::io::checkpoint;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 fn deck(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -220,20 +219,7 @@ fn interrupt(signal: &str) {
         .spawn()
         .unwrap();
     let thermo = dir.path().join("lj_small.thermo.csv");
-    let start = Instant::now();
-    while std::fs::read_to_string(&thermo).map_or(0, |t| t.lines().count()) < 5 {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the run never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let killed = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
+    let out = signal_once_written(child, &thermo, 5, signal);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{signal}: {err}");
     assert!(

@@ -178,6 +178,28 @@ pub fn eqmd_command() -> std::process::Command {
     c
 }
 
+/// Sends `signal` (as `kill` names it, e.g. "-INT") to a running `eqmd` once `file` has at
+/// least `lines` lines, and waits for its output.
+pub fn signal_once_written(
+    child: std::process::Child,
+    file: &Path,
+    lines: usize,
+    signal: &str,
+) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(file).map_or(0, |t| t.lines().count()) < lines {
+        let waited = start.elapsed();
+        assert!(waited.as_secs() < 60, "{} never grew", file.display());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let killed = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait_with_output().unwrap()
+}
+
 /// Runs `eqmd` with `args` and waits for it.
 pub fn eqmd(args: &[&str]) -> std::process::Output {
     eqmd_command()
