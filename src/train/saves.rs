@@ -30,7 +30,8 @@ impl<'a> Saves<'a> {
     /// per `every_seconds` (0: after every epoch).
     pub fn new(every_seconds: f64, model_path: &'a Path, checkpoint: &'a Path) -> Saves<'a> {
         Saves {
-            every: Duration::from_secs_f64(every_seconds),
+            // beyond what a Duration holds: never due (checked decks give no negative or NaN)
+            every: Duration::try_from_secs_f64(every_seconds).unwrap_or(Duration::MAX),
             last: Instant::now(),
             model_path,
             checkpoint,
@@ -142,6 +143,13 @@ mod tests {
             state.epoch = k;
             state.elapsed = k as f64;
         };
+        // beyond any Duration: no panic, never due (written when dropped)
+        let never = dir.path().join("never.ckpt");
+        let mut saves = Saves::new(1e300, &best, &never);
+        saves.finished(&state, &model).unwrap();
+        assert!(!never.exists());
+        drop(saves);
+        assert!(never.exists());
         // an hour apart: nothing is written until the flush, which writes the last epoch
         let mut saves = Saves::new(3600.0, &best, &ckpt);
         for k in 1..=3 {
